@@ -1,0 +1,2 @@
+//! Benchmarks of the domain documents (filled in below).
+fn main() {}

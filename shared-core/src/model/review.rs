@@ -1,0 +1,163 @@
+//! Review status and sign-offs bound to heads, shared by assessments and action plans.
+//!
+//! A sign-off records the document heads the signer saw. It stays valid while every change
+//! after those heads is itself a sign-off; any other edit (an answer, a measure) makes the
+//! document "in review" again. "Agreed" is therefore derived on read, identically on every
+//! replica, and needs no clean-up when a concurrent edit arrives.
+
+use std::collections::BTreeMap;
+
+use automerge::transaction::Transactable;
+use automerge::{ChangeHash, ROOT};
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+use crate::doc::write::{self, Node};
+use crate::doc::{Applied, EditContext, NachbarDoc};
+use crate::label::coded_enum;
+
+use super::common::append_status;
+
+/// The change message of a sign-off edit.
+pub(crate) const SIGN_OFF_OP: &str = "sign-off";
+
+coded_enum! {
+    /// Where an assessment or action plan stands in its review.
+    ReviewStatus, "status" {
+        /// Being worked on.
+        Draft = "draft", "Entwurf", "Draft";
+        /// Ready for the business and the coach to agree.
+        InReview = "in_review", "In Abstimmung", "In review";
+        /// Signed off by owner and coach at the current content.
+        Agreed = "agreed", "Vereinbart", "Agreed";
+        /// Replaced by a later assessment or plan.
+        Superseded = "superseded", "Abgelöst", "Superseded";
+    }
+}
+
+coded_enum! {
+    /// Who signs off.
+    SignOffRole, "sign-off role" {
+        /// The business owner.
+        Owner = "owner", "Inhaber/in", "Owner";
+        /// The coach.
+        Coach = "coach", "Coach", "Coach";
+    }
+}
+
+/// A sign-off as shown to users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOffView {
+    /// Which role signed.
+    pub role: SignOffRole,
+    /// Who signed.
+    pub by: String,
+    /// When (device time).
+    pub at: i64,
+    /// The heads signed, as hex.
+    pub heads: Vec<String>,
+    /// Still covers the current content (nothing but sign-offs changed since).
+    pub valid: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct StoredSignOff {
+    by: String,
+    at: i64,
+    #[serde(default)]
+    heads: Vec<String>,
+}
+
+/// The sign-offs of a document with their validity, and whether it is agreed.
+pub(crate) fn sign_offs(
+    doc: &NachbarDoc,
+    stored: &BTreeMap<String, StoredSignOff>,
+) -> (Vec<SignOffView>, bool) {
+    let mut views = Vec::new();
+    for (role, s) in stored {
+        let Ok(role) = SignOffRole::parse(role) else {
+            continue;
+        };
+        let heads: Option<Vec<ChangeHash>> = s.heads.iter().map(|h| h.parse().ok()).collect();
+        let valid = heads.is_some_and(|heads| doc.only_ops_since(&heads, &[SIGN_OFF_OP]));
+        views.push(SignOffView {
+            role,
+            by: s.by.clone(),
+            at: s.at,
+            heads: s.heads.clone(),
+            valid,
+        });
+    }
+    let agreed = SignOffRole::ALL
+        .iter()
+        .all(|r| views.iter().any(|v| v.role == *r && v.valid));
+    (views, agreed)
+}
+
+/// The status shown: a stored "agreed" whose sign-offs no longer cover the content reads as
+/// "in review".
+pub(crate) fn effective_status(stored: ReviewStatus, agreed: bool) -> ReviewStatus {
+    match stored {
+        ReviewStatus::Agreed if !agreed => ReviewStatus::InReview,
+        other => other,
+    }
+}
+
+/// Records a sign-off by `role` at the current heads; when the other role's sign-off is still
+/// valid, the status becomes "agreed".
+pub(crate) fn sign_off(
+    doc: &mut NachbarDoc,
+    ctx: &EditContext,
+    role: SignOffRole,
+    stored: &BTreeMap<String, StoredSignOff>,
+    current_status: ReviewStatus,
+) -> Result<Applied, DomainError> {
+    let heads = doc.heads();
+    let (views, _) = sign_offs(doc, stored);
+    let others_valid = SignOffRole::ALL
+        .iter()
+        .filter(|r| **r != role)
+        .all(|r| views.iter().any(|v| v.role == *r && v.valid));
+    let hex: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let (_, applied) = doc.edit(ctx, SIGN_OFF_OP, |tx| {
+        let map = write::map_at(tx, &ROOT, "sign_offs")?;
+        let entry = Node::map()
+            .with("by", ctx.person.as_str())
+            .with("at", ctx.now.millis())
+            .with("heads", Node::List(hex.iter().map(Node::from).collect()));
+        write::create(tx, &map, role.code(), entry)?;
+        if others_valid && current_status != ReviewStatus::Agreed {
+            tx.put(&ROOT, "status", ReviewStatus::Agreed.code())?;
+            append_status(
+                tx,
+                &ROOT,
+                Some(current_status.code()),
+                ReviewStatus::Agreed.code(),
+                ctx,
+                "",
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(applied)
+}
+
+/// Sets the review status by hand; "agreed" only comes from sign-offs.
+pub(crate) fn set_status(
+    doc: &mut NachbarDoc,
+    ctx: &EditContext,
+    from: ReviewStatus,
+    to: ReviewStatus,
+    note: &str,
+) -> Result<Applied, DomainError> {
+    if to == ReviewStatus::Agreed {
+        return Err(DomainError::NotAllowed(
+            "\"agreed\" is reached by the sign-offs of owner and coach".to_owned(),
+        ));
+    }
+    let (_, applied) = doc.edit(ctx, "status", |tx| {
+        tx.put(&ROOT, "status", to.code())?;
+        append_status(tx, &ROOT, Some(from.code()), to.code(), ctx, note)
+    })?;
+    Ok(applied)
+}
