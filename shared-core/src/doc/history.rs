@@ -1,5 +1,7 @@
-//! What the change history tells the reader: who changed the document last and when, and
-//! whether a sign-off still covers the current content.
+//! What the change history tells the reader: who changed the document last and when, which
+//! device clocks look wrong, and whether a sign-off still covers the current content.
+
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::{Automerge, ChangeHash};
 use serde::{Deserialize, Serialize};
@@ -9,13 +11,45 @@ use crate::time::Timestamp;
 /// The most recent change of a document, for "last edited" displays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastEdited {
-    /// The stored device time of the change (seconds precision, shown as milliseconds).
+    /// The stored device time of the latest change (seconds precision, in milliseconds).
     pub at: Timestamp,
     /// The operation that made it.
     pub op: String,
-    /// The device clock of that change was behind a change it built on: the time shown is
-    /// probably wrong ("clock skew").
+    /// Some device's clock was behind: one of its changes is dated before a change it built
+    /// on, so stored times may be misleading (see [`ClockSkew`]).
     pub clock_skew_suspected: bool,
+}
+
+/// A device (actor) whose clock was behind when it edited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockSkew {
+    /// The actor id, as hex.
+    pub actor: String,
+    /// The most its changes were dated before a change they built on, in milliseconds.
+    pub behind_ms: i64,
+}
+
+/// Every actor with a change dated before one of its dependencies, sorted by actor.
+pub(super) fn clock_skew(doc: &Automerge) -> Vec<ClockSkew> {
+    let metas = doc.get_changes_meta(&[]);
+    let times: HashMap<ChangeHash, i64> = metas.iter().map(|m| (m.hash, m.timestamp)).collect();
+    let mut behind: BTreeMap<String, i64> = BTreeMap::new();
+    for m in &metas {
+        let latest_dep = m.deps.iter().filter_map(|d| times.get(d)).max();
+        if let Some(&dep) = latest_dep
+            && dep > m.timestamp
+        {
+            let entry = behind.entry(m.actor.to_hex_string()).or_default();
+            *entry = (*entry).max(dep - m.timestamp);
+        }
+    }
+    behind
+        .into_iter()
+        .map(|(actor, secs)| ClockSkew {
+            actor,
+            behind_ms: secs.saturating_mul(1000),
+        })
+        .collect()
 }
 
 /// The latest change among the heads (by stored time, ties by hash so every replica agrees).
@@ -25,16 +59,10 @@ pub(super) fn last_edited(doc: &Automerge) -> Option<LastEdited> {
         .iter()
         .filter_map(|h| doc.get_change_meta_by_hash(h))
         .max_by(|a, b| (a.timestamp, a.hash).cmp(&(b.timestamp, b.hash)))?;
-    let deps_latest = latest
-        .deps
-        .iter()
-        .filter_map(|h| doc.get_change_meta_by_hash(h))
-        .map(|m| m.timestamp)
-        .max();
     Some(LastEdited {
         at: Timestamp(latest.timestamp.saturating_mul(1000)),
         op: latest.message.as_deref().unwrap_or_default().to_owned(),
-        clock_skew_suspected: deps_latest.is_some_and(|t| t > latest.timestamp),
+        clock_skew_suspected: !clock_skew(doc).is_empty(),
     })
 }
 

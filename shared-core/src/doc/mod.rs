@@ -18,7 +18,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 pub use conflict::NeedsReview;
 pub(crate) use conflict::check as check_conflict;
 pub use header::{DocKind, HEADER_KEY, Header, SCHEMA_VERSION, SUPPORTED_MAJOR};
-pub use history::LastEdited;
+pub use history::{ClockSkew, LastEdited};
 
 use crate::DomainError;
 use crate::time::Timestamp;
@@ -229,6 +229,11 @@ impl NachbarDoc {
     /// clock of that change looks wrong.
     pub fn last_edited(&self) -> Option<LastEdited> {
         history::last_edited(&self.doc)
+    }
+
+    /// Devices whose clocks were behind when they edited this document.
+    pub fn clock_skew(&self) -> Vec<ClockSkew> {
+        history::clock_skew(&self.doc)
     }
 
     /// Whether every change after `heads` is one of the operations in `allowed` (by change

@@ -1,0 +1,1 @@
+//! Every invalid input returns a typed error and leaves the document unchanged.
