@@ -948,7 +948,10 @@ fn long_offline_period(
     if skew_hint {
         assert_eq!(skew.len(), 1, "only the phone's clock was off: {skew:?}");
         assert_eq!(skew[0].actor, actor(2).to_hex_string());
-        assert!(skew[0].behind_ms >= DAY - 1000, "a day behind the sync point: {skew:?}");
+        assert!(
+            skew[0].behind_ms >= DAY - 1000,
+            "a day behind the sync point: {skew:?}"
+        );
     }
     (ws_office.view().unwrap(), levels, skew_hint)
 }
