@@ -44,6 +44,27 @@ pub(crate) fn check(
     Ok(())
 }
 
+/// Checks the `keys` of the map `obj` for concurrent values in one pass over the map, and
+/// records each under `<prefix>/<key>`. Cheaper than [`check`] per key: only conflicted keys
+/// are looked up in full.
+pub(crate) fn check_keys(
+    doc: &(impl ReadDoc + ?Sized),
+    obj: &ObjId,
+    keys: &[&str],
+    prefix: &str,
+    out: &mut Vec<NeedsReview>,
+) -> Result<(), DomainError> {
+    let conflicted: Vec<String> = doc
+        .map_range(obj, ..)
+        .filter(|item| item.conflict && keys.contains(&item.key.as_ref()))
+        .map(|item| item.key.to_string())
+        .collect();
+    for key in conflicted {
+        check(doc, obj, &key, || format!("{prefix}/{key}"), out)?;
+    }
+    Ok(())
+}
+
 fn value_text(value: &automerge::Value<'_>) -> String {
     match value {
         automerge::Value::Scalar(s) => match tree::scalar_value_to_json(s) {

@@ -456,7 +456,7 @@ fn a_newer_major_schema_reads_but_refuses_edits() {
 #[test]
 fn wrong_kinds_foreign_shapes_and_garbage_are_errors() {
     let w = workshop();
-    let err = AssessmentDoc::open(w.clone().into_inner()).unwrap_err();
+    let err = AssessmentDoc::open(w.into_inner()).unwrap_err();
     assert!(matches!(
         err,
         DomainError::WrongKind {

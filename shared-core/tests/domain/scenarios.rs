@@ -859,14 +859,16 @@ fn scenario_09_catalogue_upgrade_keeps_t0_on_1_0_and_compares_through_the_map() 
     assert!(d.critical_failed);
 }
 
-/// The coach's offline script of scenario 10, with the phone clock `skew` off.
-fn long_offline_period(
-    skew: i64,
-) -> (
+/// What scenario 10 looks at after the sync: the workshop, the G-area levels of both
+/// assessments, and whether a skew hint shows.
+type OfflineOutcome = (
     nachbar_core::model::workshop::WorkshopView,
     Vec<Vec<(String, Option<u8>)>>,
     bool,
-) {
+);
+
+/// The coach's offline script of scenario 10, with the phone clock `skew` off.
+fn long_offline_period(skew: i64) -> OfflineOutcome {
     let office = |t| ctx("coordinator", t);
     let phone = |t: i64| {
         EditContext::new(

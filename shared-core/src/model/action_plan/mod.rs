@@ -17,7 +17,8 @@ pub use view::{
 use crate::DomainError;
 use crate::doc::write::{self, Node};
 use crate::doc::{
-    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflict, tree,
+    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflict,
+    check_conflicts, tree,
 };
 use crate::ids::new_record_id;
 use crate::model::common;
@@ -165,11 +166,14 @@ impl ActionPlanDoc {
         check_conflict(doc, &ROOT, "status", || "status".to_owned(), &mut out)?;
         let measures = write::map_at(doc, &ROOT, "measures")?;
         for item in doc.map_range(&measures, ..) {
-            let id = item.key.to_string();
-            let obj = item.id();
-            for key in ["status", "owner", "due"] {
-                check_conflict(doc, &obj, key, || format!("measures/{id}/{key}"), &mut out)?;
-            }
+            let prefix = format!("measures/{}", item.key);
+            check_conflicts(
+                doc,
+                &item.id(),
+                &["status", "owner", "due"],
+                &prefix,
+                &mut out,
+            )?;
         }
         Ok(out)
     }

@@ -5,12 +5,14 @@
 //! devices edit the same objects instead of creating rival ones.
 
 mod answer;
+mod answering;
 mod comparison;
+mod findings;
 mod scoring;
 mod view;
 
-use automerge::transaction::{Transactable, Transaction};
-use automerge::{ActorId, ObjId, ROOT, ReadDoc};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, ROOT, ReadDoc};
 
 pub use answer::{Answer, ComplianceValue, DEFAULT_RELEVANCE};
 pub use comparison::{Comparison, ComparisonRow, compare};
@@ -18,17 +20,16 @@ pub use scoring::{AreaScore, Band, PriorityGap, Scores, TrafficLight};
 pub use view::{AssessmentItem, AssessmentView, Finding, FindingKind, ShareLevel, TopPain};
 
 use crate::DomainError;
-use crate::catalogue::{self, BusinessContext, CatalogueRelease, QuestionKind};
+use crate::catalogue::{self, CatalogueRelease};
 use crate::doc::write::{self, Node};
 use crate::doc::{
-    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflict, tree,
+    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflict,
+    check_conflicts, tree,
 };
-use crate::ids::new_record_id;
 use crate::label::Lang;
-use crate::model::common::{self, count_edit};
+use crate::model::common;
 use crate::model::review::{self, ReviewStatus, SignOffRole};
 use crate::model::typed_doc;
-use crate::position;
 
 use view::StoredAssessment;
 
@@ -271,476 +272,16 @@ impl AssessmentDoc {
         check_conflict(doc, &ROOT, "status", || "status".to_owned(), &mut out)?;
         let answers = write::map_at(doc, &ROOT, "answers")?;
         for item in doc.map_range(&answers, ..) {
-            let q = item.key.to_string();
-            let obj = item.id();
-            for key in ["level", "value", "relevance"] {
-                check_conflict(doc, &obj, key, || format!("answers/{q}/{key}"), &mut out)?;
-            }
+            let prefix = format!("answers/{}", item.key);
+            check_conflicts(
+                doc,
+                &item.id(),
+                &["level", "value", "relevance"],
+                &prefix,
+                &mut out,
+            )?;
         }
         Ok(out)
-    }
-
-    fn answer_edit(
-        &mut self,
-        ctx: &EditContext,
-        op: &str,
-        question: &str,
-        expected: Option<QuestionKind>,
-        f: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), DomainError>,
-    ) -> Result<Applied, DomainError> {
-        let q = self.release()?.question(question)?;
-        if let Some(kind) = expected
-            && q.kind != kind
-        {
-            return Err(DomainError::NotAllowed(format!(
-                "question {question} is not a {kind:?} question"
-            )));
-        }
-        let (_, applied) = self.doc.edit(ctx, op, |tx| {
-            let answers = write::map_at(tx, &ROOT, "answers")?;
-            let obj = match write::map_at(tx, &answers, question) {
-                Ok(obj) => obj,
-                Err(_) => tx.put_object(&answers, question, automerge::ObjType::Map)?,
-            };
-            f(tx, &obj)?;
-            tx.put(&obj, "answered_by", ctx.person.as_str())?;
-            tx.put(&obj, "answered_at", ctx.now.millis())?;
-            Ok(())
-        })?;
-        Ok(applied)
-    }
-
-    /// Sets the level (0–4) of a level question; clears "don't know" and "not applicable".
-    ///
-    /// # Errors
-    /// Level outside 0–4, unknown question, or a compliance question.
-    pub fn set_level(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        level: i64,
-    ) -> Result<Applied, DomainError> {
-        let level = write::in_range("level", level, 0, 4)?;
-        self.answer_edit(
-            ctx,
-            "answer.level",
-            question,
-            Some(QuestionKind::Level),
-            |tx, obj| {
-                tx.put(obj, "level", level)?;
-                clear_flags(tx, obj)
-            },
-        )
-    }
-
-    /// Sets the value of a compliance question; clears "don't know" and "not applicable".
-    ///
-    /// # Errors
-    /// Unknown question, or a level question.
-    pub fn set_compliance(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        value: ComplianceValue,
-    ) -> Result<Applied, DomainError> {
-        self.answer_edit(
-            ctx,
-            "answer.value",
-            question,
-            Some(QuestionKind::Compliance),
-            |tx, obj| {
-                tx.put(obj, "value", value.code())?;
-                clear_flags(tx, obj)
-            },
-        )
-    }
-
-    /// Sets how relevant the question is to the business (1–3).
-    ///
-    /// # Errors
-    /// Relevance outside 1–3 or unknown question.
-    pub fn set_relevance(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        relevance: i64,
-    ) -> Result<Applied, DomainError> {
-        let relevance = write::in_range("relevance", relevance, 1, 3)?;
-        self.answer_edit(ctx, "answer.relevance", question, None, |tx, obj| {
-            tx.put(obj, "relevance", relevance)?;
-            Ok(())
-        })
-    }
-
-    /// Marks a question as not applicable (or applicable again).
-    ///
-    /// # Errors
-    /// Unknown question.
-    pub fn set_not_applicable(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        not_applicable: bool,
-    ) -> Result<Applied, DomainError> {
-        self.answer_edit(ctx, "answer.not_applicable", question, None, |tx, obj| {
-            tx.put(obj, "not_applicable", not_applicable)?;
-            Ok(())
-        })
-    }
-
-    /// Marks a question as "don't know" (or known again).
-    ///
-    /// # Errors
-    /// Unknown question.
-    pub fn set_unknown(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        unknown: bool,
-    ) -> Result<Applied, DomainError> {
-        self.answer_edit(ctx, "answer.unknown", question, None, |tx, obj| {
-            tx.put(obj, "unknown", unknown)?;
-            Ok(())
-        })
-    }
-
-    /// Replaces the note of an answer; the text is merged character-wise with concurrent
-    /// edits.
-    ///
-    /// # Errors
-    /// Unknown question.
-    pub fn set_answer_note(
-        &mut self,
-        ctx: &EditContext,
-        question: &str,
-        note: &str,
-    ) -> Result<Applied, DomainError> {
-        self.answer_edit(ctx, "answer.note", question, None, |tx, obj| {
-            write::set_text(tx, obj, "note", note)
-        })
-    }
-
-    /// Records business facts; only the given facts are written.
-    ///
-    /// # Errors
-    /// Only on a malformed document.
-    pub fn set_context(
-        &mut self,
-        ctx: &EditContext,
-        facts: &BusinessContext,
-    ) -> Result<Applied, DomainError> {
-        if facts
-            .field_staff
-            .is_some_and(|f| !(0.0..=100_000.0).contains(&f))
-            || facts
-                .office_staff
-                .is_some_and(|f| !(0.0..=100_000.0).contains(&f))
-        {
-            return Err(DomainError::InvalidValue {
-                field: "staff",
-                value: "negative or too large".to_owned(),
-            });
-        }
-        let (_, applied) = self.doc.edit(ctx, "context", |tx| {
-            let obj = write::map_at(tx, &ROOT, "context")?;
-            if let Some(n) = facts.staff_count {
-                tx.put(&obj, "staff_count", i64::from(n))?;
-            }
-            if let Some(f) = facts.field_staff {
-                tx.put(&obj, "field_staff", f)?;
-            }
-            if let Some(f) = facts.office_staff {
-                tx.put(&obj, "office_staff", f)?;
-            }
-            if let Some(b) = facts.turnover_band {
-                tx.put(&obj, "turnover_band", b.code())?;
-            }
-            for (key, value) in [
-                ("uses_ai", facts.uses_ai),
-                ("public_customers", facts.public_customers),
-                ("has_website", facts.has_website),
-                ("nis2_in_scope", facts.nis2_in_scope),
-            ] {
-                if let Some(v) = value {
-                    tx.put(&obj, key, v)?;
-                }
-            }
-            Ok(())
-        })?;
-        Ok(applied)
-    }
-
-    /// Records a finding; returns its id.
-    ///
-    /// # Errors
-    /// Empty title, severity outside 1–3, unknown area, question or barrier.
-    pub fn add_finding(
-        &mut self,
-        ctx: &EditContext,
-        finding: &NewFinding,
-    ) -> Result<(String, Applied), DomainError> {
-        let title = write::required("title", &finding.title)?;
-        let severity = write::in_range("severity", i64::from(finding.severity), 1, 3)?;
-        let release = self.release()?;
-        if release.area(&finding.area).is_none() {
-            return Err(DomainError::InvalidValue {
-                field: "area",
-                value: finding.area.clone(),
-            });
-        }
-        for q in &finding.questions {
-            release.question(q)?;
-        }
-        if let Some(b) = finding.barriers.iter().find(|b| !release.has_barrier(b)) {
-            return Err(DomainError::InvalidValue {
-                field: "barrier",
-                value: b.clone(),
-            });
-        }
-        let id = new_record_id(ctx.now);
-        let node = Node::map()
-            .with("area", finding.area.as_str())
-            .with(
-                "questions",
-                Node::set(finding.questions.iter().map(String::as_str)),
-            )
-            .with("kind", finding.kind.code())
-            .with("title", title.as_str())
-            .with("description", Node::text(&finding.description))
-            .with("severity", severity)
-            .with(
-                "barriers",
-                Node::set(finding.barriers.iter().map(String::as_str)),
-            )
-            .with("proposed_for_workshop", false)
-            .with("share_level", ShareLevel::Private.code())
-            .with("created_by", ctx.person.as_str())
-            .with("created_at", ctx.now.millis())
-            .with("deleted", false)
-            .with("edits", Node::counter(0));
-        let (_, applied) = self.doc.edit(ctx, "finding.add", |tx| {
-            let findings = write::map_at(tx, &ROOT, "findings")?;
-            write::create(tx, &findings, &id, node)?;
-            Ok(())
-        })?;
-        Ok((id, applied))
-    }
-
-    fn finding_edit(
-        &mut self,
-        ctx: &EditContext,
-        op: &str,
-        id: &str,
-        f: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), DomainError>,
-    ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, op, |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            f(tx, &obj)?;
-            count_edit(tx, &obj)
-        })?;
-        Ok(applied)
-    }
-
-    /// Changes a finding's title.
-    ///
-    /// # Errors
-    /// Empty title or unknown finding.
-    pub fn set_finding_title(
-        &mut self,
-        ctx: &EditContext,
-        id: &str,
-        title: &str,
-    ) -> Result<Applied, DomainError> {
-        let title = write::required("title", title)?;
-        self.finding_edit(ctx, "finding.title", id, |tx, obj| {
-            Ok(tx.put(obj, "title", title.as_str())?)
-        })
-    }
-
-    /// Replaces a finding's description (collaborative text).
-    ///
-    /// # Errors
-    /// Unknown finding.
-    pub fn set_finding_description(
-        &mut self,
-        ctx: &EditContext,
-        id: &str,
-        text: &str,
-    ) -> Result<Applied, DomainError> {
-        self.finding_edit(ctx, "finding.description", id, |tx, obj| {
-            write::set_text(tx, obj, "description", text)
-        })
-    }
-
-    /// Proposes a finding for a workshop (or withdraws the proposal).
-    ///
-    /// # Errors
-    /// Unknown finding.
-    pub fn propose_for_workshop(
-        &mut self,
-        ctx: &EditContext,
-        id: &str,
-        proposed: bool,
-    ) -> Result<Applied, DomainError> {
-        self.finding_edit(ctx, "finding.propose", id, |tx, obj| {
-            Ok(tx.put(obj, "proposed_for_workshop", proposed)?)
-        })
-    }
-
-    /// Records how far a finding is shared (the copy itself lives in the business profile).
-    ///
-    /// # Errors
-    /// Unknown finding.
-    pub fn set_finding_share_level(
-        &mut self,
-        ctx: &EditContext,
-        id: &str,
-        level: ShareLevel,
-    ) -> Result<Applied, DomainError> {
-        self.finding_edit(ctx, "finding.share", id, |tx, obj| {
-            Ok(tx.put(obj, "share_level", level.code())?)
-        })
-    }
-
-    /// Removes a finding softly.
-    ///
-    /// # Errors
-    /// Unknown finding.
-    pub fn remove_finding(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "finding.remove", |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
-    }
-
-    /// Restores a removed finding.
-    ///
-    /// # Errors
-    /// Unknown finding.
-    pub fn restore_finding(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "finding.restore", |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            common::restore(tx, &obj)
-        })?;
-        Ok(applied)
-    }
-
-    /// Records or clears a barrier.
-    ///
-    /// # Errors
-    /// A barrier code the release does not know.
-    pub fn set_barrier(
-        &mut self,
-        ctx: &EditContext,
-        barrier: &str,
-        present: bool,
-    ) -> Result<Applied, DomainError> {
-        if !self.release()?.has_barrier(barrier) {
-            return Err(DomainError::InvalidValue {
-                field: "barrier",
-                value: barrier.to_owned(),
-            });
-        }
-        let (_, applied) = self.doc.edit(ctx, "barrier", |tx| {
-            common::set_member(tx, &ROOT, "barriers", barrier, present)
-        })?;
-        Ok(applied)
-    }
-
-    /// Adds a top pain at the end; returns its id.
-    ///
-    /// # Errors
-    /// Empty text, or already three top pains.
-    pub fn add_top_pain(
-        &mut self,
-        ctx: &EditContext,
-        text: &str,
-    ) -> Result<(String, Applied), DomainError> {
-        let text = write::required("text", text)?;
-        let view = self.stored()?;
-        let active: Vec<&str> = view
-            .top_pains
-            .values()
-            .filter(|p| !p.removal_view().deleted)
-            .map(|p| p.position())
-            .collect();
-        if active.len() >= MAX_TOP_PAINS {
-            return Err(DomainError::NotAllowed(format!(
-                "at most {MAX_TOP_PAINS} top pains"
-            )));
-        }
-        let last = active.iter().max().copied();
-        let position = position::between(last, None);
-        let id = new_record_id(ctx.now);
-        let (_, applied) = self.doc.edit(ctx, "pain.add", |tx| {
-            let pains = write::map_at(tx, &ROOT, "top_pains")?;
-            let node = Node::map()
-                .with("text", text.as_str())
-                .with("position", position.as_str())
-                .with("deleted", false);
-            write::create(tx, &pains, &id, node)?;
-            Ok(())
-        })?;
-        Ok((id, applied))
-    }
-
-    /// Moves a top pain between two others (ids; `None` for the start or end).
-    ///
-    /// # Errors
-    /// Unknown pain.
-    pub fn move_top_pain(
-        &mut self,
-        ctx: &EditContext,
-        id: &str,
-        after: Option<&str>,
-        before: Option<&str>,
-    ) -> Result<Applied, DomainError> {
-        let stored = self.stored()?;
-        let pos = |other: Option<&str>| -> Result<Option<String>, DomainError> {
-            other
-                .map(|o| {
-                    stored
-                        .top_pains
-                        .get(o)
-                        .map(|p| p.position().to_owned())
-                        .ok_or_else(|| DomainError::unknown("top pain", o))
-                })
-                .transpose()
-        };
-        let position = position::between(pos(after)?.as_deref(), pos(before)?.as_deref());
-        let (_, applied) = self.doc.edit(ctx, "pain.move", |tx| {
-            let obj = write::record(tx, "top_pains", id, "top pain")?;
-            Ok(tx.put(&obj, "position", position.as_str())?)
-        })?;
-        Ok(applied)
-    }
-
-    /// Removes a top pain softly.
-    ///
-    /// # Errors
-    /// Unknown pain.
-    pub fn remove_top_pain(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "pain.remove", |tx| {
-            let obj = write::record(tx, "top_pains", id, "top pain")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
-    }
-
-    /// Replaces the session notes (collaborative text).
-    ///
-    /// # Errors
-    /// Only on a malformed document.
-    pub fn set_session_notes(
-        &mut self,
-        ctx: &EditContext,
-        text: &str,
-    ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "session_notes", |tx| {
-            write::set_text(tx, &ROOT, "session_notes", text)
-        })?;
-        Ok(applied)
     }
 
     /// Sets the session date (ISO `YYYY-MM-DD`).
@@ -829,13 +370,4 @@ impl AssessmentDoc {
             }
         }
     }
-}
-
-fn clear_flags(tx: &mut Transaction<'_>, obj: &ObjId) -> Result<(), DomainError> {
-    for flag in ["unknown", "not_applicable"] {
-        if tx.get(obj, flag)?.and_then(|(v, _)| v.as_bool()) == Some(true) {
-            tx.put(obj, flag, false)?;
-        }
-    }
-    Ok(())
 }

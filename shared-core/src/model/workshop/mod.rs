@@ -18,7 +18,7 @@ pub use view::{
 use crate::DomainError;
 use crate::doc::write::{self, Node};
 use crate::doc::{
-    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflict, tree,
+    Applied, DocKind, EditContext, Header, NachbarDoc, NeedsReview, check_conflicts, tree,
 };
 use crate::ids::new_record_id;
 use crate::model::action_plan::{ActionPlanDoc, NewMeasure};
@@ -181,11 +181,14 @@ impl WorkshopDoc {
         let mut out = Vec::new();
         let blocks = write::map_at(doc, &ROOT, "blocks")?;
         for item in doc.map_range(&blocks, ..) {
-            let id = item.key.to_string();
-            let obj = item.id();
-            for key in ["duration_min", "position"] {
-                check_conflict(doc, &obj, key, || format!("blocks/{id}/{key}"), &mut out)?;
-            }
+            let prefix = format!("blocks/{}", item.key);
+            check_conflicts(
+                doc,
+                &item.id(),
+                &["duration_min", "position"],
+                &prefix,
+                &mut out,
+            )?;
         }
         Ok(out)
     }
