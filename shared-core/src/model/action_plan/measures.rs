@@ -304,6 +304,28 @@ impl ActionPlanDoc {
         })
     }
 
+    /// Records (or removes) that measure `id` depends on measure `on`.
+    ///
+    /// # Errors
+    /// Unknown measures, or a measure depending on itself.
+    pub fn set_dependency(
+        &mut self,
+        ctx: &EditContext,
+        id: &str,
+        on: &str,
+        present: bool,
+    ) -> Result<Applied, DomainError> {
+        if id == on {
+            return Err(DomainError::NotAllowed(
+                "a measure cannot depend on itself".to_owned(),
+            ));
+        }
+        self.measure_edit(ctx, "measure.dependency", id, |tx, obj| {
+            write::record(tx, "measures", on, "measure")?;
+            common::set_member(tx, obj, "depends_on", on, present)
+        })
+    }
+
     /// Moves a measure between two others (ids; `None` for the start or end). Only its
     /// position changes.
     ///

@@ -199,3 +199,161 @@ pub(crate) fn priority_gaps(items: &[AssessmentItem]) -> Vec<PriorityGap> {
     gaps.sort_by_key(|g| std::cmp::Reverse(g.gap));
     gaps
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::{self, BusinessContext};
+    use crate::model::assessment::answer::Answer;
+
+    fn items(answers: &[(&str, Answer)], ctx: &BusinessContext) -> Vec<AssessmentItem> {
+        catalogue::release_1_0()
+            .questions
+            .iter()
+            .map(|q| {
+                let answer = answers
+                    .iter()
+                    .find(|(id, _)| *id == q.id)
+                    .map(|(_, a)| a.clone())
+                    .unwrap_or(Answer {
+                        relevance: 2,
+                        ..Answer::default()
+                    });
+                let mut item = AssessmentItem {
+                    id: q.id.clone(),
+                    area: q.area.clone(),
+                    text: q.text.clone(),
+                    kind: q.kind,
+                    core: q.core,
+                    critical: q.critical,
+                    applicable: crate::catalogue::applies(q.applies_if.as_ref(), ctx),
+                    hint: None,
+                    answer,
+                    light: None,
+                };
+                item.light = light(&item);
+                item
+            })
+            .collect()
+    }
+
+    fn level(l: u8, relevance: u8) -> Answer {
+        Answer {
+            level: Some(l),
+            relevance,
+            ..Answer::default()
+        }
+    }
+
+    fn value(v: ComplianceValue) -> Answer {
+        Answer {
+            value: Some(v),
+            relevance: 2,
+            ..Answer::default()
+        }
+    }
+
+    #[test]
+    fn area_score_counts_answered_applicable_levels_and_unknown_as_zero() {
+        let na = Answer {
+            not_applicable: true,
+            level: Some(0),
+            relevance: 2,
+            ..Answer::default()
+        };
+        let unknown = Answer {
+            unknown: true,
+            relevance: 3,
+            ..Answer::default()
+        };
+        let items = items(
+            &[
+                ("A1", level(4, 2)),
+                ("A2", level(2, 2)),
+                ("A3", na),
+                ("A4", unknown),
+            ],
+            &BusinessContext::default(),
+        );
+        let s = scores(catalogue::release_1_0(), &items);
+        let a = s.areas.iter().find(|a| a.area == "A").unwrap();
+        // (4 + 2 + 0) / (4 × 3): A3 is not applicable, A4 "don't know" counts 0.
+        assert_eq!(a.score, Some(50.0));
+        assert_eq!(a.band, Some(Band::Average));
+        assert_eq!((a.level_items, a.answered), (3, 3));
+        // Only area A has answers, so it alone makes the overall score.
+        assert_eq!(s.overall, Some(50.0));
+        let gaps = priority_gaps(&items);
+        assert_eq!(gaps[0].question, "A4", "(4 − 0) × 3 = 12 ranks first");
+        assert_eq!(gaps[0].gap, 12);
+        assert!(gaps.iter().all(|g| g.question != "A1"), "no gap at level 4");
+    }
+
+    #[test]
+    fn critical_items_turn_their_area_red() {
+        let items1 = items(
+            &[
+                ("D1", value(ComplianceValue::No)),
+                ("D2", value(ComplianceValue::Yes)),
+            ],
+            &BusinessContext::default(),
+        );
+        let s = scores(catalogue::release_1_0(), &items1);
+        let d = s.areas.iter().find(|a| a.area == "D").unwrap();
+        assert!(d.critical_failed);
+        assert_eq!(d.compliance, Some(TrafficLight::Red));
+        // G1 is a critical level item: level 0 fails it, even with other items green.
+        let items2 = items(
+            &[("G1", level(0, 2)), ("G2", level(4, 2))],
+            &BusinessContext::default(),
+        );
+        let g = scores(catalogue::release_1_0(), &items2)
+            .areas
+            .into_iter()
+            .find(|a| a.area == "G")
+            .unwrap();
+        assert!(g.critical_failed && g.compliance == Some(TrafficLight::Red));
+        assert_eq!(g.score, Some(50.0));
+        // Partly and open obligations: amber beats grey, no red.
+        let items3 = items(
+            &[
+                ("E1", value(ComplianceValue::Partly)),
+                ("E2", value(ComplianceValue::Yes)),
+            ],
+            &BusinessContext::default(),
+        );
+        let e = scores(catalogue::release_1_0(), &items3)
+            .areas
+            .into_iter()
+            .find(|a| a.area == "E")
+            .unwrap();
+        assert_eq!(e.compliance, Some(TrafficLight::Amber));
+    }
+
+    #[test]
+    fn inapplicable_questions_leave_the_scores() {
+        let small = BusinessContext {
+            staff_count: Some(12),
+            uses_ai: Some(false),
+            ..BusinessContext::default()
+        };
+        let items = items(
+            &[
+                ("K1", value(ComplianceValue::No)),
+                ("H5", value(ComplianceValue::No)),
+            ],
+            &small,
+        );
+        let k1 = items.iter().find(|i| i.id == "K1").unwrap();
+        assert!(!k1.applicable && k1.light.is_none());
+        let s = scores(catalogue::release_1_0(), &items);
+        let h = s.areas.iter().find(|a| a.area == "H").unwrap();
+        assert_ne!(
+            h.compliance,
+            Some(TrafficLight::Red),
+            "H5 does not apply without AI tools"
+        );
+        assert_eq!(Band::of(25.0), Band::Basic);
+        assert_eq!(Band::of(75.1), Band::Advanced);
+    }
+}
