@@ -209,6 +209,54 @@ pub(crate) fn clock_minutes(field: &'static str, value: &str) -> Result<u32, Dom
     Ok(h * 60 + m)
 }
 
+/// Runs `f` on the record `id` of the root collection `collection` as one edit, and counts
+/// the edit on the record (see [`Removal::edited_after_removal`]).
+pub(crate) fn edit_record(
+    doc: &mut crate::doc::NachbarDoc,
+    ctx: &EditContext,
+    op: &str,
+    (collection, kind): (&str, &'static str),
+    id: &str,
+    f: impl FnOnce(&mut automerge::transaction::Transaction<'_>, &ObjId) -> Result<(), DomainError>,
+) -> Result<crate::doc::Applied, DomainError> {
+    let (_, applied) = doc.edit(ctx, op, |tx| {
+        let obj = write::record(tx, collection, id, kind)?;
+        f(tx, &obj)?;
+        count_edit(tx, &obj)
+    })?;
+    Ok(applied)
+}
+
+/// Removes the record `id` of `collection` softly.
+pub(crate) fn remove_record(
+    doc: &mut crate::doc::NachbarDoc,
+    ctx: &EditContext,
+    op: &str,
+    (collection, kind): (&str, &'static str),
+    id: &str,
+) -> Result<crate::doc::Applied, DomainError> {
+    let (_, applied) = doc.edit(ctx, op, |tx| {
+        let obj = write::record(tx, collection, id, kind)?;
+        soft_delete(tx, &obj, ctx)
+    })?;
+    Ok(applied)
+}
+
+/// Restores the softly removed record `id` of `collection`.
+pub(crate) fn restore_record(
+    doc: &mut crate::doc::NachbarDoc,
+    ctx: &EditContext,
+    op: &str,
+    (collection, kind): (&str, &'static str),
+    id: &str,
+) -> Result<crate::doc::Applied, DomainError> {
+    let (_, applied) = doc.edit(ctx, op, |tx| {
+        let obj = write::record(tx, collection, id, kind)?;
+        restore(tx, &obj)
+    })?;
+    Ok(applied)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,3 +161,19 @@ pub(crate) fn set_status(
     })?;
     Ok(applied)
 }
+
+/// Settles concurrent status values by writing the chosen one (any status, "agreed"
+/// included: the reviewer picks among values that were really set).
+pub(crate) fn resolve_status(
+    doc: &mut NachbarDoc,
+    ctx: &EditContext,
+    from: ReviewStatus,
+    value: &str,
+) -> Result<Applied, DomainError> {
+    let to = ReviewStatus::parse(value)?;
+    let (_, applied) = doc.edit(ctx, "resolve.status", |tx| {
+        tx.put(&ROOT, "status", to.code())?;
+        append_status(tx, &ROOT, Some(from.code()), to.code(), ctx, "resolved")
+    })?;
+    Ok(applied)
+}

@@ -183,12 +183,7 @@ impl ActionPlanDoc {
         id: &str,
         f: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), DomainError>,
     ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, op, |tx| {
-            let obj = write::record(tx, "measures", id, "measure")?;
-            f(tx, &obj)?;
-            count_edit(tx, &obj)
-        })?;
-        Ok(applied)
+        common::edit_record(&mut self.doc, ctx, op, ("measures", "measure"), id, f)
     }
 
     /// Writes the fields given in `patch` (and only those).
@@ -361,11 +356,13 @@ impl ActionPlanDoc {
     /// # Errors
     /// Unknown measure.
     pub fn remove_measure(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "measure.remove", |tx| {
-            let obj = write::record(tx, "measures", id, "measure")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "measure.remove",
+            ("measures", "measure"),
+            id,
+        )
     }
 
     /// Restores a removed or merged measure.

@@ -86,8 +86,8 @@ impl ActionPlanDoc {
             ctx.now,
         );
         let (doc, applied) = NachbarDoc::create(actor, ctx, header, |tx| {
-            tx_put_str(tx, "status", ReviewStatus::Draft.code())?;
             for (key, node) in [
+                ("status", Node::from(ReviewStatus::Draft.code())),
                 ("status_history", Node::List(vec![])),
                 ("sign_offs", Node::map()),
                 ("goals", Node::map()),
@@ -216,11 +216,7 @@ impl ActionPlanDoc {
     /// # Errors
     /// Unknown goal.
     pub fn remove_goal(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "goal.remove", |tx| {
-            let obj = write::record(tx, "goals", id, "goal")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(&mut self.doc, ctx, "goal.remove", ("goals", "goal"), id)
     }
 
     /// Sets the plan's review status by hand ("agreed" only comes from sign-offs).
@@ -263,13 +259,8 @@ impl ActionPlanDoc {
     ) -> Result<Applied, DomainError> {
         match ActionPlanField::parse(field)? {
             ActionPlanField::Status => {
-                let to = ReviewStatus::parse(value)?;
                 let from = self.stored()?.stored_status()?;
-                let (_, applied) = self.doc.edit(ctx, "resolve.status", |tx| {
-                    tx_put_str(tx, "status", to.code())?;
-                    common::append_status(tx, &ROOT, Some(from.code()), to.code(), ctx, "resolved")
-                })?;
-                Ok(applied)
+                review::resolve_status(&mut self.doc, ctx, from, value)
             }
             ActionPlanField::MeasureStatus(id) => {
                 self.set_measure_status(ctx, &id, MeasureStatus::parse(value)?, "resolved")
@@ -292,14 +283,4 @@ impl ActionPlanDoc {
             ),
         }
     }
-}
-
-fn tx_put_str(
-    tx: &mut automerge::transaction::Transaction<'_>,
-    key: &str,
-    value: &str,
-) -> Result<(), DomainError> {
-    use automerge::transaction::Transactable;
-    tx.put(&ROOT, key, value)?;
-    Ok(())
 }

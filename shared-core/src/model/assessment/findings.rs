@@ -7,7 +7,7 @@ use crate::DomainError;
 use crate::doc::write::{self, Node};
 use crate::doc::{Applied, EditContext};
 use crate::ids::new_record_id;
-use crate::model::common::{self, count_edit};
+use crate::model::common::{self};
 use crate::position;
 
 use super::{AssessmentDoc, MAX_TOP_PAINS, NewFinding, ShareLevel};
@@ -76,12 +76,7 @@ impl AssessmentDoc {
         id: &str,
         f: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), DomainError>,
     ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, op, |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            f(tx, &obj)?;
-            count_edit(tx, &obj)
-        })?;
-        Ok(applied)
+        common::edit_record(&mut self.doc, ctx, op, ("findings", "finding"), id, f)
     }
 
     /// Changes a finding's title.
@@ -150,11 +145,13 @@ impl AssessmentDoc {
     /// # Errors
     /// Unknown finding.
     pub fn remove_finding(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "finding.remove", |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "finding.remove",
+            ("findings", "finding"),
+            id,
+        )
     }
 
     /// Restores a removed finding.
@@ -162,11 +159,13 @@ impl AssessmentDoc {
     /// # Errors
     /// Unknown finding.
     pub fn restore_finding(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "finding.restore", |tx| {
-            let obj = write::record(tx, "findings", id, "finding")?;
-            common::restore(tx, &obj)
-        })?;
-        Ok(applied)
+        common::restore_record(
+            &mut self.doc,
+            ctx,
+            "finding.restore",
+            ("findings", "finding"),
+            id,
+        )
     }
 
     /// Records or clears a barrier.
@@ -264,11 +263,13 @@ impl AssessmentDoc {
     /// # Errors
     /// Unknown pain.
     pub fn remove_top_pain(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "pain.remove", |tx| {
-            let obj = write::record(tx, "top_pains", id, "top pain")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "pain.remove",
+            ("top_pains", "top pain"),
+            id,
+        )
     }
 
     /// Replaces the session notes (collaborative text).

@@ -360,13 +360,8 @@ impl AssessmentDoc {
                 self.set_relevance(ctx, &q, parse_int("relevance", value)?)
             }
             AssessmentField::Status => {
-                let to = ReviewStatus::parse(value)?;
                 let from = self.stored()?.stored_status()?;
-                let (_, applied) = self.doc.edit(ctx, "resolve.status", |tx| {
-                    tx.put(&ROOT, "status", to.code())?;
-                    common::append_status(tx, &ROOT, Some(from.code()), to.code(), ctx, "resolved")
-                })?;
-                Ok(applied)
+                review::resolve_status(&mut self.doc, ctx, from, value)
             }
         }
     }

@@ -306,10 +306,12 @@ impl BusinessProfileDoc {
         ctx: &EditContext,
         offer: &str,
     ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "offer.withdraw", |tx| {
-            let obj = write::record(tx, "offers", offer, "offer")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "offer.withdraw",
+            ("offers", "offer"),
+            offer,
+        )
     }
 }

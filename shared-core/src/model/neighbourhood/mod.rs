@@ -265,11 +265,13 @@ impl NeighbourhoodDoc {
     /// # Errors
     /// Unknown meeting.
     pub fn remove_meeting(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "meeting.remove", |tx| {
-            let obj = write::record(tx, "meetings", id, "meeting")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "meeting.remove",
+            ("meetings", "meeting"),
+            id,
+        )
     }
 
     /// Adds a joint offering in status "idea"; returns its id.

@@ -7,7 +7,7 @@ use crate::DomainError;
 use crate::doc::write::{self, Node};
 use crate::doc::{Applied, EditContext};
 use crate::ids::new_record_id;
-use crate::model::common::{self, count_edit};
+use crate::model::common::{self};
 use crate::position;
 
 use super::WorkshopDoc;
@@ -60,12 +60,7 @@ impl WorkshopDoc {
         id: &str,
         f: impl FnOnce(&mut Transaction<'_>, &ObjId) -> Result<(), DomainError>,
     ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, op, |tx| {
-            let obj = write::record(tx, "blocks", id, "agenda block")?;
-            f(tx, &obj)?;
-            count_edit(tx, &obj)
-        })?;
-        Ok(applied)
+        common::edit_record(&mut self.doc, ctx, op, ("blocks", "agenda block"), id, f)
     }
 
     fn block_position(&self, id: Option<&str>) -> Result<Option<String>, DomainError> {
@@ -250,11 +245,13 @@ impl WorkshopDoc {
     /// Unknown block or a frozen agenda.
     pub fn remove_block(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
         self.ensure_planned()?;
-        let (_, applied) = self.doc.edit(ctx, "block.remove", |tx| {
-            let obj = write::record(tx, "blocks", id, "agenda block")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(
+            &mut self.doc,
+            ctx,
+            "block.remove",
+            ("blocks", "agenda block"),
+            id,
+        )
     }
 
     /// Restores a removed block with everything recorded on it.
@@ -262,11 +259,13 @@ impl WorkshopDoc {
     /// # Errors
     /// Unknown block.
     pub fn restore_block(&mut self, ctx: &EditContext, id: &str) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "block.restore", |tx| {
-            let obj = write::record(tx, "blocks", id, "agenda block")?;
-            common::restore(tx, &obj)
-        })?;
-        Ok(applied)
+        common::restore_record(
+            &mut self.doc,
+            ctx,
+            "block.restore",
+            ("blocks", "agenda block"),
+            id,
+        )
     }
 
     /// Settles a field listed in `needs_review` (`blocks/<id>/duration_min` or

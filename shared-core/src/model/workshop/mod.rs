@@ -317,11 +317,7 @@ impl WorkshopDoc {
         list: ItemList,
         id: &str,
     ) -> Result<Applied, DomainError> {
-        let (_, applied) = self.doc.edit(ctx, "item.remove", |tx| {
-            let obj = write::record(tx, list.key(), id, "item")?;
-            common::soft_delete(tx, &obj, ctx)
-        })?;
-        Ok(applied)
+        common::remove_record(&mut self.doc, ctx, "item.remove", (list.key(), "item"), id)
     }
 
     /// Turns a follow-up outcome into a measure of the business's action plan: the measure is
