@@ -78,6 +78,86 @@ impl<'de> serde::Deserialize<'de> for DocumentId {
     }
 }
 
+/// An `automerge:` URL: a document id, optionally pinned to heads
+/// (`automerge:<id>#<head>|<head>`, each head a change hash in bs58check).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AutomergeUrl {
+    /// The document.
+    pub document_id: DocumentId,
+    /// The heads it is pinned to; `Some(empty)` for an empty fragment, `None` for no fragment.
+    pub heads: Option<Vec<[u8; 32]>>,
+}
+
+/// Why a string is not an [`AutomergeUrl`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidAutomergeUrl {
+    /// It does not start with `automerge:`.
+    #[error("an automerge URL starts with `automerge:`")]
+    Scheme,
+    /// The document id part is invalid.
+    #[error("invalid document id in automerge URL: {0}")]
+    DocumentId(#[from] InvalidDocumentId),
+    /// A head is not bs58check of 32 bytes.
+    #[error("invalid head `{0}` in automerge URL")]
+    Head(String),
+}
+
+impl AutomergeUrl {
+    /// The URL of a whole document.
+    pub fn new(document_id: DocumentId) -> Self {
+        Self {
+            document_id,
+            heads: None,
+        }
+    }
+}
+
+impl fmt::Display for AutomergeUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "automerge:{}", self.document_id)?;
+        if let Some(heads) = &self.heads {
+            let encoded: Vec<String> = heads
+                .iter()
+                .map(|h| bs58::encode(h).with_check().into_string())
+                .collect();
+            write!(f, "#{}", encoded.join("|"))?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for AutomergeUrl {
+    type Err = InvalidAutomergeUrl;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let rest = s
+            .strip_prefix("automerge:")
+            .ok_or(InvalidAutomergeUrl::Scheme)?;
+        let (id, fragment) = match rest.split_once('#') {
+            Some((id, fragment)) => (id, Some(fragment)),
+            None => (rest, None),
+        };
+        let document_id = id.parse()?;
+        let heads = fragment
+            .map(|fragment| {
+                fragment
+                    .split('|')
+                    .filter(|h| !h.is_empty())
+                    .map(|h| {
+                        let bytes = bs58::decode(h)
+                            .with_check(None)
+                            .into_vec()
+                            .map_err(|_| InvalidAutomergeUrl::Head(h.to_owned()))?;
+                        <[u8; 32]>::try_from(bytes.as_slice())
+                            .map_err(|_| InvalidAutomergeUrl::Head(h.to_owned()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(Self { document_id, heads })
+    }
+}
+
 /// A new record id: a UUIDv7 string whose time part comes from `now`, so ids made on one
 /// device sort by creation.
 pub fn new_record_id(now: Timestamp) -> String {
@@ -126,6 +206,34 @@ mod tests {
             "0OIl".parse::<DocumentId>(),
             Err(InvalidDocumentId::Encoding)
         );
+    }
+
+    #[test]
+    fn automerge_urls_round_trip_and_reject_garbage() {
+        let id = DocumentId::random();
+        let url = AutomergeUrl::new(id);
+        assert_eq!(url.to_string().parse::<AutomergeUrl>().unwrap(), url);
+        let pinned = AutomergeUrl {
+            document_id: id,
+            heads: Some(vec![[1; 32], [2; 32]]),
+        };
+        let text = pinned.to_string();
+        assert!(text.contains('#') && text.contains('|'));
+        assert_eq!(text.parse::<AutomergeUrl>().unwrap(), pinned);
+        let empty: AutomergeUrl = format!("automerge:{id}#").parse().unwrap();
+        assert_eq!(empty.heads, Some(vec![]));
+        assert_eq!(
+            "http://x".parse::<AutomergeUrl>(),
+            Err(InvalidAutomergeUrl::Scheme)
+        );
+        assert!(matches!(
+            "automerge:nope".parse::<AutomergeUrl>(),
+            Err(InvalidAutomergeUrl::DocumentId(_))
+        ));
+        assert!(matches!(
+            format!("automerge:{id}#abc").parse::<AutomergeUrl>(),
+            Err(InvalidAutomergeUrl::Head(_))
+        ));
     }
 
     #[test]

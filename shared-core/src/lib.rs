@@ -25,6 +25,7 @@ pub mod ids;
 pub mod label;
 pub mod model;
 pub mod position;
+pub mod protocol;
 pub mod time;
 
 pub use automerge;
