@@ -3,5 +3,15 @@
 //! The sync server of nachbar: an axum + tokio WebSocket server speaking the automerge-repo
 //! 2.x protocol, keeping documents durably in SQLite and enforcing per-document access.
 //!
-//! This crate is the workspace slot for the server; the hub, storage and routes arrive with
-//! the server issue. It depends on `nachbar-core` without the client feature.
+//! Modules:
+//! - [`hub`]: the pure state machine (handshake, sync sessions, fan-out, durable-before-ack);
+//! - [`storage`]: SQLite (WAL, `synchronous=FULL`), chunks, snapshots, audit, migrations;
+//! - [`access`]: the access policy the hub asks per (connection, document).
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod access;
+pub mod hub;
+pub mod storage;

@@ -1,0 +1,172 @@
+//! A document in the hub: loading (messages queued), or ready with its sessions.
+
+use std::collections::BTreeMap;
+
+use automerge::Automerge;
+use automerge::sync::SyncDoc;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::{Message, PeerId};
+
+use crate::access::DocInfo;
+
+use super::session::Session;
+use super::{ConnId, Effects, Millis};
+
+/// A message waiting for its document to load: (connection, sync data, was a request).
+pub(super) type Queued = (ConnId, Vec<u8>, bool);
+
+/// A document in memory.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    pub(super) doc: Automerge,
+    /// What it is; `None` for a tentative document whose first changes have not arrived.
+    pub(super) info: Option<DocInfo>,
+    /// Stored in the database (false for a tentative new document).
+    pub(super) registered: bool,
+    pub(super) sessions: BTreeMap<ConnId, Session>,
+    /// Persist requests in flight; no message is generated while this is not zero.
+    pub(super) persisting: u32,
+    /// When the last session ended.
+    pub(super) idle_since: Option<Millis>,
+}
+
+impl Loaded {
+    pub(super) fn stored(doc: Automerge, info: DocInfo, now: Millis) -> Self {
+        Loaded {
+            doc,
+            info: Some(info),
+            registered: true,
+            sessions: BTreeMap::new(),
+            persisting: 0,
+            idle_since: Some(now),
+        }
+    }
+
+    pub(super) fn tentative(now: Millis) -> Self {
+        Loaded {
+            doc: Automerge::new(),
+            info: None,
+            registered: false,
+            sessions: BTreeMap::new(),
+            persisting: 0,
+            idle_since: Some(now),
+        }
+    }
+
+    pub(super) fn restore_sessions(&mut self, sessions: BTreeMap<ConnId, Session>) {
+        self.sessions.extend(sessions);
+        if !self.sessions.is_empty() {
+            self.idle_since = None;
+        }
+    }
+
+    pub(super) fn add_session(&mut self, conn: ConnId, session: Session) {
+        self.sessions.insert(conn, session);
+        self.idle_since = None;
+    }
+
+    pub(super) fn remove_session(&mut self, conn: ConnId, now: Millis) {
+        self.sessions.remove(&conn);
+        if self.sessions.is_empty() {
+            self.idle_since = Some(now);
+        }
+    }
+
+    /// Generates the next sync message for `conn`, if any.
+    pub(super) fn generate_for(
+        &mut self,
+        conn: ConnId,
+        peer: &PeerId,
+        us: &PeerId,
+        doc: DocumentId,
+        fx: &mut Effects,
+    ) {
+        let Some(session) = self.sessions.get_mut(&conn) else {
+            return;
+        };
+        if let Some(message) = self.doc.generate_sync_message(&mut session.state) {
+            fx.send.push((
+                conn,
+                Message::Sync {
+                    sender_id: us.clone(),
+                    target_id: peer.clone(),
+                    document_id: doc,
+                    data: message.encode(),
+                },
+            ));
+        }
+    }
+}
+
+/// A slot of the document table.
+#[derive(Debug)]
+pub(super) enum DocEntry {
+    /// Being read from storage; messages wait, and sessions of a reload survive.
+    Loading {
+        queued: Vec<Queued>,
+        sessions: BTreeMap<ConnId, Session>,
+    },
+    /// In memory.
+    Ready(Box<Loaded>),
+}
+
+impl DocEntry {
+    pub(super) fn loading(conn: ConnId, data: Vec<u8>, request: bool) -> Self {
+        DocEntry::Loading {
+            queued: vec![(conn, data, request)],
+            sessions: BTreeMap::new(),
+        }
+    }
+
+    pub(super) fn is_ready(&self) -> bool {
+        matches!(self, DocEntry::Ready(_))
+    }
+
+    pub(super) fn queue(&mut self, conn: ConnId, data: Vec<u8>, request: bool) {
+        if let DocEntry::Loading { queued, .. } = self {
+            queued.push((conn, data, request));
+        }
+    }
+
+    /// The queued messages and the sessions to restore once loaded.
+    pub(super) fn into_queue(self) -> (Vec<Queued>, BTreeMap<ConnId, Session>) {
+        match self {
+            DocEntry::Loading { queued, sessions } => (queued, sessions),
+            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new()),
+        }
+    }
+
+    /// Drops the in-memory state but keeps the sessions, to load the durable state again.
+    /// The peers' sync states stay valid: nothing beyond the durable state was ever sent.
+    pub(super) fn into_reloading(self) -> Self {
+        match self {
+            DocEntry::Ready(loaded) => DocEntry::Loading {
+                queued: Vec::new(),
+                sessions: loaded.sessions,
+            },
+            loading => loading,
+        }
+    }
+
+    pub(super) fn remove_session(&mut self, conn: ConnId, now: Millis) {
+        match self {
+            DocEntry::Ready(l) => l.remove_session(conn, now),
+            DocEntry::Loading { queued, sessions } => {
+                sessions.remove(&conn);
+                queued.retain(|(c, _, _)| *c != conn);
+            }
+        }
+    }
+
+    /// Ready, unused for `after` ms, nothing in flight.
+    pub(super) fn evictable(&self, now: Millis, after: Millis) -> bool {
+        match self {
+            DocEntry::Ready(l) => {
+                l.sessions.is_empty()
+                    && l.persisting == 0
+                    && l.idle_since.is_some_and(|t| now.saturating_sub(t) >= after)
+            }
+            DocEntry::Loading { .. } => false,
+        }
+    }
+}

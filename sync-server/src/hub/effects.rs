@@ -1,0 +1,85 @@
+//! What the hub asks the shell to do.
+
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::Message;
+
+use crate::storage::Append;
+
+use super::ConnId;
+
+/// WebSocket close codes used by the server (reliability.md E7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 1000: normal closure.
+    Normal,
+    /// 1002: protocol error (message out of order, wrong version).
+    Protocol,
+    /// 1003: unsupported data (a text frame).
+    Unsupported,
+    /// 1007: invalid payload (malformed message).
+    Invalid,
+    /// 1008: policy violation (identity, header change, rate).
+    Policy,
+    /// 1009: message too big.
+    TooBig,
+    /// 1011: internal error.
+    Internal,
+    /// 1012: the server restarts; reconnect (possibly elsewhere).
+    Restart,
+    /// 1013: try again later (storage unavailable).
+    Unavailable,
+    /// 4401: the token expired or was revoked.
+    TokenExpired,
+}
+
+impl CloseCode {
+    /// The numeric code.
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::Normal => 1000,
+            CloseCode::Protocol => 1002,
+            CloseCode::Unsupported => 1003,
+            CloseCode::Invalid => 1007,
+            CloseCode::Policy => 1008,
+            CloseCode::TooBig => 1009,
+            CloseCode::Internal => 1011,
+            CloseCode::Restart => 1012,
+            CloseCode::Unavailable => 1013,
+            CloseCode::TokenExpired => 4401,
+        }
+    }
+}
+
+/// Close a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Close {
+    /// The connection.
+    pub conn: ConnId,
+    /// Why, as a code.
+    pub code: CloseCode,
+    /// Why, in words (truncated to 123 bytes on the wire).
+    pub reason: String,
+}
+
+/// Persist one append; answered with `HubInput::Persisted { id }`.
+#[derive(Debug, Clone)]
+pub struct PersistRequest {
+    /// Request id.
+    pub id: u64,
+    /// What to write.
+    pub append: Append,
+}
+
+/// The effects of one input, performed in field order: persist, load, send, close.
+#[derive(Debug, Default)]
+#[must_use = "effects must be performed"]
+pub struct Effects {
+    /// Appends to make durable.
+    pub persist: Vec<PersistRequest>,
+    /// Documents to read from storage.
+    pub load: Vec<DocumentId>,
+    /// Messages to send.
+    pub send: Vec<(ConnId, Message)>,
+    /// Connections to close (after their pending messages).
+    pub close: Vec<Close>,
+}

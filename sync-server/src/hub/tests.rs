@@ -1,0 +1,444 @@
+//! The hub driven in memory: simulated clients with their own Automerge documents, storage as
+//! a map, persists committed when the test says so.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use automerge::sync::{State, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ROOT, ReadDoc};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::{Message, PeerId, StorageId};
+
+use super::*;
+use crate::access::{Principal, SandboxPolicy};
+
+const SERVER: &str = "server";
+
+fn sandbox(user: &str) -> Principal {
+    Principal {
+        user_id: user.to_owned(),
+        roles: vec![("sandbox".to_owned(), String::new())],
+    }
+}
+
+fn hub() -> Hub {
+    let config = HubConfig {
+        peer_id: PeerId(SERVER.to_owned()),
+        storage_id: StorageId("storage-1".to_owned()),
+        evict_after_ms: 60_000,
+        max_ephemeral_bytes: 1024,
+    };
+    Hub::new(config, Arc::new(SandboxPolicy))
+}
+
+/// The hub with an in-memory store; persists are held until `commit` unless `auto_commit`.
+struct Net {
+    hub: Hub,
+    store: HashMap<DocumentId, (Vec<u8>, DocRecord)>,
+    pending: Vec<PersistRequest>,
+    outbox: Vec<(ConnId, Message)>,
+    closed: Vec<Close>,
+    auto_commit: bool,
+    now: Millis,
+}
+
+impl Net {
+    fn new() -> Self {
+        Net {
+            hub: hub(),
+            store: HashMap::new(),
+            pending: Vec::new(),
+            outbox: Vec::new(),
+            closed: Vec::new(),
+            auto_commit: true,
+            now: 0,
+        }
+    }
+
+    fn input(&mut self, input: HubInput) {
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            let fx = self.hub.handle(self.now, input);
+            self.pending.extend(fx.persist);
+            for doc in fx.load {
+                let result = Ok(self.store.get(&doc).cloned());
+                queue.push(HubInput::Loaded { doc, result });
+            }
+            self.outbox.extend(fx.send);
+            self.closed.extend(fx.close);
+            if self.auto_commit {
+                for p in std::mem::take(&mut self.pending) {
+                    self.write(&p);
+                    queue.push(HubInput::Persisted {
+                        id: p.id,
+                        result: Ok(()),
+                    });
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, p: &PersistRequest) {
+        let doc: DocumentId = p.append.doc_id.parse().unwrap();
+        let entry = self.store.entry(doc).or_insert_with(|| {
+            (
+                Vec::new(),
+                p.append.register.clone().expect("first write registers"),
+            )
+        });
+        entry.0.extend_from_slice(&p.append.bytes);
+    }
+
+    fn commit_all(&mut self) {
+        for p in std::mem::take(&mut self.pending) {
+            self.write(&p);
+            self.input(HubInput::Persisted {
+                id: p.id,
+                result: Ok(()),
+            });
+        }
+    }
+
+    fn take(&mut self, conn: ConnId) -> Vec<Message> {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.outbox)
+            .into_iter()
+            .partition(|(c, _)| *c == conn);
+        self.outbox = rest;
+        mine.into_iter().map(|(_, m)| m).collect()
+    }
+}
+
+/// A client with its own replica of one document.
+struct Client {
+    conn: ConnId,
+    peer: PeerId,
+    doc: Automerge,
+    state: State,
+}
+
+impl Client {
+    fn connect(net: &mut Net, conn: ConnId, principal: Principal) -> Client {
+        let peer = PeerId(format!("peer-{conn}"));
+        net.input(HubInput::Connect { conn, principal });
+        net.input(HubInput::Receive {
+            conn,
+            message: Message::Join {
+                sender_id: peer.clone(),
+                supported_protocol_versions: Some(vec!["1".to_owned()]),
+                peer_metadata: None,
+            },
+        });
+        let reply = net.take(conn);
+        assert!(
+            matches!(&reply[..], [Message::Peer { selected_protocol_version, .. }] if selected_protocol_version == "1"),
+            "{reply:?}"
+        );
+        Client {
+            conn,
+            peer,
+            doc: Automerge::new().with_actor(ActorId::from(vec![conn as u8; 16])),
+            state: State::new(),
+        }
+    }
+
+    fn edit(&mut self, key: &str, value: i64) {
+        self.doc
+            .transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, key, value).map(drop))
+            .unwrap();
+    }
+
+    /// Sends our next sync message (as `request` when we have nothing).
+    fn send(&mut self, net: &mut Net, doc: DocumentId) -> bool {
+        let Some(msg) = self.doc.generate_sync_message(&mut self.state) else {
+            return false;
+        };
+        let request = self.doc.get_heads().is_empty();
+        let (sender_id, target_id, data) =
+            (self.peer.clone(), PeerId(SERVER.to_owned()), msg.encode());
+        let message = if request {
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id: doc,
+                data,
+            }
+        } else {
+            Message::Sync {
+                sender_id,
+                target_id,
+                document_id: doc,
+                data,
+            }
+        };
+        net.input(HubInput::Receive {
+            conn: self.conn,
+            message,
+        });
+        true
+    }
+
+    /// Applies what the hub sent us; returns the other messages.
+    fn receive(&mut self, net: &mut Net) -> Vec<Message> {
+        let mut other = Vec::new();
+        for m in net.take(self.conn) {
+            match m {
+                Message::Sync { data, .. } => {
+                    let msg = automerge::sync::Message::decode(&data).unwrap();
+                    self.doc.receive_sync_message(&mut self.state, msg).unwrap();
+                }
+                m => other.push(m),
+            }
+        }
+        other
+    }
+
+    /// Exchanges messages until quiet.
+    fn sync(&mut self, net: &mut Net, doc: DocumentId) -> Vec<Message> {
+        let mut other = Vec::new();
+        for _ in 0..20 {
+            let sent = self.send(net, doc);
+            let before = net.outbox.iter().filter(|(c, _)| *c == self.conn).count();
+            other.extend(self.receive(net));
+            if !sent && before == 0 {
+                break;
+            }
+        }
+        other
+    }
+}
+
+#[test]
+fn handshake_replies_peer_and_refuses_out_of_order_messages() {
+    let mut net = Net::new();
+    let c = Client::connect(&mut net, 1, sandbox("u1"));
+    assert_eq!(net.hub.stats().peers, 1);
+    // A second join closes the connection with a protocol error.
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: Message::Join {
+            sender_id: c.peer.clone(),
+            supported_protocol_versions: None,
+            peer_metadata: None,
+        },
+    });
+    assert!(matches!(net.take(1)[..], [Message::Error { .. }]));
+    assert_eq!(net.closed.pop().unwrap().code, CloseCode::Protocol);
+
+    // Anything before join.
+    net.input(HubInput::Connect {
+        conn: 2,
+        principal: sandbox("u2"),
+    });
+    net.input(HubInput::Receive {
+        conn: 2,
+        message: Message::Leave {
+            sender_id: PeerId("x".into()),
+        },
+    });
+    assert_eq!(net.closed.pop().unwrap().code, CloseCode::Protocol);
+
+    // An unsupported version.
+    net.input(HubInput::Connect {
+        conn: 3,
+        principal: sandbox("u3"),
+    });
+    net.input(HubInput::Receive {
+        conn: 3,
+        message: Message::Join {
+            sender_id: PeerId("p3".into()),
+            supported_protocol_versions: Some(vec!["2".into()]),
+            peer_metadata: None,
+        },
+    });
+    match &net.take(3)[..] {
+        [Message::Error { message, .. }] => assert_eq!(message, "unsupported protocol version"),
+        other => panic!("{other:?}"),
+    }
+
+    // A senderId that is not the handshake's.
+    let mut d = Client::connect(&mut net, 4, sandbox("u4"));
+    d.peer = PeerId("someone-else".into());
+    d.edit("x", 1);
+    d.send(&mut net, DocumentId::random());
+    let close = net.closed.pop().unwrap();
+    assert_eq!((close.conn, close.code), (4, CloseCode::Policy));
+    assert!(close.reason.contains("peer ID mismatch"));
+    assert_eq!(net.hub.stats().refusals.get("protocol"), Some(&4));
+}
+
+#[test]
+fn a_pushed_document_is_stored_and_served_to_another_peer() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("greeting", 1);
+    let other = alice.sync(&mut net, doc);
+    assert!(other.is_empty(), "{other:?}");
+    assert!(net.store.contains_key(&doc), "stored on first push");
+    assert!(
+        alice.doc.has_our_changes(&alice.state),
+        "the hub acknowledged everything"
+    );
+
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    bob.sync(&mut net, doc);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
+    assert_eq!(
+        bob.doc.get(ROOT, "greeting").unwrap().unwrap().0.as_i64(),
+        Some(1)
+    );
+}
+
+#[test]
+fn nothing_is_advertised_before_it_is_durable() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    bob.sync(&mut net, doc);
+    net.auto_commit = false;
+
+    alice.edit("a", 2);
+    alice.send(&mut net, doc);
+    assert_eq!(net.pending.len(), 1, "one append waits for the writer");
+    let new_head = alice.doc.get_heads()[0];
+    // Until the commit, no message to anyone mentions the new head.
+    for (_, m) in &net.outbox {
+        if let Message::Sync { data, .. } = m {
+            let msg = automerge::sync::Message::decode(data).unwrap();
+            assert!(!msg.heads.contains(&new_head), "advertised before durable");
+        }
+    }
+    assert!(
+        net.outbox.is_empty(),
+        "no reply at all while the write is in flight"
+    );
+    // A second change while the first is in flight is batched behind it.
+    alice.edit("b", 3);
+    alice.send(&mut net, doc);
+    net.commit_all();
+    let to_bob = net.outbox.iter().filter(|(c, _)| *c == 2).count();
+    assert_eq!(to_bob, 1, "one fan-out message for the whole batch");
+    bob.receive(&mut net);
+    alice.receive(&mut net);
+    net.auto_commit = true;
+    bob.sync(&mut net, doc);
+    alice.sync(&mut net, doc);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
+}
+
+#[test]
+fn unavailable_documents_arrive_late_and_strangers_cannot_create() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    let other = bob.sync(&mut net, doc);
+    assert!(
+        matches!(other[..], [Message::DocUnavailable { .. }]),
+        "{other:?}"
+    );
+    assert!(!net.store.contains_key(&doc));
+
+    // A user without the sandbox role may not create a generic document.
+    let stranger = Principal {
+        user_id: "eve".into(),
+        roles: vec![],
+    };
+    let mut eve = Client::connect(&mut net, 3, stranger);
+    eve.edit("x", 1);
+    let other = eve.sync(&mut net, doc);
+    assert!(
+        other
+            .iter()
+            .any(|m| matches!(m, Message::DocUnavailable { .. })),
+        "{other:?}"
+    );
+    assert!(!net.store.contains_key(&doc), "stored nowhere");
+    assert_eq!(net.hub.stats().refusals.get("create"), Some(&1));
+
+    // Alice creates it: Bob, who asked earlier, receives it without asking again.
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("x", 7);
+    alice.sync(&mut net, doc);
+    bob.receive(&mut net);
+    bob.sync(&mut net, doc);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
+}
+
+#[test]
+fn a_failed_write_is_never_advertised_and_closes_the_sessions() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    net.auto_commit = false;
+    alice.edit("a", 2);
+    alice.send(&mut net, doc);
+    let p = net.pending.pop().unwrap();
+    net.input(HubInput::Persisted {
+        id: p.id,
+        result: Err("disk full".into()),
+    });
+    assert!(net.take(1).is_empty());
+    assert_eq!(net.closed.pop().unwrap().code, CloseCode::Unavailable);
+    assert_eq!(net.hub.stats().docs_loaded, 0);
+}
+
+#[test]
+fn idle_documents_are_evicted_and_ephemera_relayed_once() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    bob.sync(&mut net, doc);
+    let eph = |count| Message::Ephemeral {
+        sender_id: alice.peer.clone(),
+        target_id: PeerId(SERVER.into()),
+        document_id: doc,
+        session_id: "s".into(),
+        count,
+        data: vec![0xa0],
+    };
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: eph(1),
+    });
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: eph(1),
+    });
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: eph(2),
+    });
+    let relayed: Vec<u64> = net
+        .take(2)
+        .iter()
+        .filter_map(|m| match m {
+            Message::Ephemeral { count, .. } => Some(*count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(relayed, [1, 2], "duplicates dropped");
+    assert!(net.take(1).is_empty(), "not echoed to the sender");
+
+    net.input(HubInput::Disconnect { conn: 1 });
+    net.input(HubInput::Disconnect { conn: 2 });
+    net.now = 59_000;
+    net.input(HubInput::Tick);
+    assert_eq!(net.hub.stats().docs_loaded, 1);
+    net.now = 61_000;
+    net.input(HubInput::Tick);
+    assert_eq!(net.hub.stats().docs_loaded, 0);
+    assert_eq!(net.hub.stats().evictions, 1);
+    // It loads again from storage on the next request.
+    let mut carol = Client::connect(&mut net, 3, sandbox("carol"));
+    carol.sync(&mut net, doc);
+    assert_eq!(carol.doc.get_heads(), alice.doc.get_heads());
+}

@@ -1,0 +1,3 @@
+//! The nachbar sync server binary.
+
+fn main() {}

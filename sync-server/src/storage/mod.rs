@@ -1,0 +1,335 @@
+//! Durable storage in SQLite (WAL, `synchronous=FULL`): documents as change chunks plus
+//! compacted snapshots, the audit of uploads, and the directory.
+//!
+//! The API is synchronous and small; the async shell runs it on a dedicated writer thread
+//! (group commit) and on blocking reader tasks. Writes are append-only and idempotent: a
+//! change stored twice is harmless because a document loads from the concatenation of its
+//! chunks with one `load`.
+
+mod error;
+mod migrate;
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub use error::StoreError;
+
+/// What the server knows about a stored document for access decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocRecord {
+    /// The document id (bs58check).
+    pub doc_id: String,
+    /// The header kind; `None` for a generic document.
+    pub kind: Option<String>,
+    /// The neighbourhood of the header.
+    pub neighbourhood: Option<String>,
+    /// The business of the header.
+    pub business: Option<String>,
+    /// The user who registered it.
+    pub created_by: String,
+}
+
+/// One durable append: new changes of one document, and the document record when this is the
+/// document's first write.
+#[derive(Debug, Clone)]
+pub struct Append {
+    /// The document.
+    pub doc_id: String,
+    /// The new changes, concatenated (`save_after` output).
+    pub bytes: Vec<u8>,
+    /// Hashes of the changes, for the audit.
+    pub change_hashes: Vec<String>,
+    /// The uploading user.
+    pub user_id: String,
+    /// Present on the first write: registers the document.
+    pub register: Option<DocRecord>,
+}
+
+/// A loaded document's stored bytes and record.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    /// The record.
+    pub record: DocRecord,
+    /// Snapshot and chunks concatenated in order.
+    pub bytes: Vec<u8>,
+}
+
+/// Chunk counts of one document, to decide compaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkStats {
+    /// Incremental chunks.
+    pub chunks: u64,
+    /// Their bytes.
+    pub chunk_bytes: u64,
+    /// Bytes of the snapshot (0 without one).
+    pub snapshot_bytes: u64,
+}
+
+impl ChunkStats {
+    /// Compact when there are more than 32 chunks or they outweigh the snapshot (decisions.md).
+    pub fn wants_compaction(&self) -> bool {
+        self.chunks > 32 || (self.chunks > 1 && self.chunk_bytes > self.snapshot_bytes)
+    }
+}
+
+/// A connection to the server database.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+fn now_ms() -> i64 {
+    nachbar_core::time::Timestamp::now().millis()
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    ///
+    /// # Errors
+    /// When the file cannot be opened, WAL or `synchronous=FULL` cannot be set, or a migration
+    /// fails.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut store = Store { conn };
+        store.configure()?;
+        migrate::run(&mut store.conn)?;
+        store.ensure_storage_id()?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        // WAL before any transaction; FULL so a committed transaction survives power loss.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Configure(format!(
+                "journal_mode is {mode}, not wal"
+            )));
+        }
+        self.conn.execute_batch(
+            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+        )?;
+        let sync: i64 = self
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        if sync != 2 {
+            return Err(StoreError::Configure(format!(
+                "synchronous is {sync}, not FULL (2)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn ensure_storage_id(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('storage_id', ?1)",
+            params![uuid::Uuid::new_v4().to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The id of this storage, sent to peers in the handshake.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn storage_id(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'storage_id'", [], |r| {
+                r.get(0)
+            })?)
+    }
+
+    /// Gives this database a new storage id (after a restore: what it confirmed before may be
+    /// gone, so clients must re-upload).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn renew_storage_id(&self) -> Result<String, StoreError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'storage_id'",
+            params![id],
+        )?;
+        Ok(id)
+    }
+
+    /// The record of a document, if stored.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn record(&self, doc_id: &str) -> Result<Option<DocRecord>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT doc_id, kind, neighbourhood, business, created_by FROM documents WHERE doc_id = ?1",
+                params![doc_id],
+                |r| {
+                    Ok(DocRecord {
+                        doc_id: r.get(0)?,
+                        kind: r.get(1)?,
+                        neighbourhood: r.get(2)?,
+                        business: r.get(3)?,
+                        created_by: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Loads a document: its record and all chunks concatenated in order.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn load(&self, doc_id: &str) -> Result<Option<StoredDoc>, StoreError> {
+        let Some(record) = self.record(doc_id)? else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+        let mut bytes = Vec::new();
+        let mut rows = stmt.query(params![doc_id])?;
+        while let Some(row) = rows.next()? {
+            let chunk: Vec<u8> = row.get(0)?;
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(StoredDoc { record, bytes }))
+    }
+
+    /// Writes a batch of appends in one transaction: one fsync for all of them (group commit).
+    /// Nothing of the batch is visible or durable unless the whole batch commits.
+    ///
+    /// # Errors
+    /// On a database error; the transaction is rolled back.
+    pub fn commit(&mut self, batch: &[Append]) -> Result<(), StoreError> {
+        let now = now_ms();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut register = tx.prepare_cached(
+                "INSERT OR IGNORE INTO documents(doc_id, kind, neighbourhood, business, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            let mut chunk = tx.prepare_cached(
+                "INSERT INTO chunks(doc_id, is_snapshot, bytes, created_at) VALUES (?1, 0, ?2, ?3)",
+            )?;
+            let mut audit = tx.prepare_cached(
+                "INSERT OR IGNORE INTO audit(change_hash, doc_id, user_id, received_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for a in batch {
+                if let Some(r) = &a.register {
+                    register.execute(params![
+                        r.doc_id,
+                        r.kind,
+                        r.neighbourhood,
+                        r.business,
+                        r.created_by,
+                        now
+                    ])?;
+                }
+                if !a.bytes.is_empty() {
+                    chunk.execute(params![a.doc_id, a.bytes, now])?;
+                }
+                for h in &a.change_hashes {
+                    audit.execute(params![h, a.doc_id, a.user_id, now])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Chunk counts of a document.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn chunk_stats(&self, doc_id: &str) -> Result<ChunkStats, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(is_snapshot = 0), 0), COALESCE(SUM(CASE WHEN is_snapshot = 0 THEN length(bytes) END), 0),
+                    COALESCE(SUM(CASE WHEN is_snapshot = 1 THEN length(bytes) END), 0)
+             FROM chunks WHERE doc_id = ?1",
+            params![doc_id],
+            |r| {
+                let n = |i| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+                Ok(ChunkStats { chunks: n(0)?, chunk_bytes: n(1)?, snapshot_bytes: n(2)? })
+            },
+        )?)
+    }
+
+    /// Replaces a document's chunks by one snapshot (`save()` of their concatenation) in one
+    /// transaction. Chunks appended meanwhile (higher `seq`) are kept.
+    ///
+    /// # Errors
+    /// On a database error, or when the stored bytes do not load.
+    pub fn compact(&mut self, doc_id: &str) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (max_seq, bytes) = {
+            let mut stmt =
+                tx.prepare_cached("SELECT seq, bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+            let mut rows = stmt.query(params![doc_id])?;
+            let mut bytes = Vec::new();
+            let mut max_seq = 0i64;
+            while let Some(row) = rows.next()? {
+                max_seq = row.get(0)?;
+                let chunk: Vec<u8> = row.get(1)?;
+                bytes.extend_from_slice(&chunk);
+            }
+            (max_seq, bytes)
+        };
+        let doc = automerge::Automerge::load(&bytes).map_err(|e| StoreError::Corrupt {
+            doc: doc_id.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let snapshot = doc.save();
+        tx.execute(
+            "DELETE FROM chunks WHERE doc_id = ?1 AND seq <= ?2",
+            params![doc_id, max_seq],
+        )?;
+        tx.execute(
+            "INSERT INTO chunks(doc_id, is_snapshot, bytes, created_at) VALUES (?1, 1, ?2, ?3)",
+            params![doc_id, snapshot, now_ms()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The number of audited changes (for tests and integrity checks).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn audited_changes(&self, doc_id: &str) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM audit WHERE doc_id = ?1",
+            params![doc_id],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Runs SQLite's integrity check.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// The underlying connection, for the directory queries.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests;

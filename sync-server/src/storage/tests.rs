@@ -1,0 +1,103 @@
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ROOT};
+
+use super::*;
+
+fn doc_with_edits(n: usize) -> (Automerge, Vec<Vec<u8>>) {
+    let mut doc = Automerge::new().with_actor(ActorId::from(vec![1; 16]));
+    let mut chunks = Vec::new();
+    for i in 0..n {
+        let before = doc.get_heads();
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "n", i as i64).map(drop))
+            .unwrap();
+        chunks.push(doc.save_after(&before));
+    }
+    (doc, chunks)
+}
+
+fn append(doc_id: &str, bytes: Vec<u8>, register: bool) -> Append {
+    Append {
+        doc_id: doc_id.to_owned(),
+        bytes,
+        change_hashes: vec![],
+        user_id: "u".to_owned(),
+        register: register.then(|| DocRecord {
+            doc_id: doc_id.to_owned(),
+            kind: None,
+            neighbourhood: None,
+            business: None,
+            created_by: "u".to_owned(),
+        }),
+    }
+}
+
+#[test]
+fn opens_with_wal_full_and_a_stable_storage_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let store = Store::open(&path).unwrap();
+    let id = store.storage_id().unwrap();
+    assert_eq!(
+        store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0))
+            .unwrap(),
+        migrate::latest()
+    );
+    drop(store);
+    let again = Store::open(&path).unwrap();
+    assert_eq!(
+        again.storage_id().unwrap(),
+        id,
+        "the storage id survives a restart"
+    );
+    assert_ne!(again.renew_storage_id().unwrap(), id);
+    assert_eq!(again.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn appended_chunks_load_as_one_document_and_compact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+    let (doc, chunks) = doc_with_edits(40);
+    for (i, chunk) in chunks.iter().enumerate() {
+        store
+            .commit(&[append("d1", chunk.clone(), i == 0)])
+            .unwrap();
+    }
+    let stats = store.chunk_stats("d1").unwrap();
+    assert_eq!(stats.chunks, 40);
+    assert!(stats.wants_compaction());
+    let loaded = Automerge::load(&store.load("d1").unwrap().unwrap().bytes).unwrap();
+    assert_eq!(loaded.get_heads(), doc.get_heads());
+    store.compact("d1").unwrap();
+    let stats = store.chunk_stats("d1").unwrap();
+    assert_eq!((stats.chunks, stats.snapshot_bytes > 0), (0, true));
+    assert!(!stats.wants_compaction());
+    let reloaded = Automerge::load(&store.load("d1").unwrap().unwrap().bytes).unwrap();
+    assert_eq!(reloaded.get_heads(), doc.get_heads());
+    // Appending the same change again is harmless.
+    store
+        .commit(&[append("d1", chunks[3].clone(), false)])
+        .unwrap();
+    let again = Automerge::load(&store.load("d1").unwrap().unwrap().bytes).unwrap();
+    assert_eq!(again.get_heads(), doc.get_heads());
+    assert!(store.load("unknown").unwrap().is_none());
+}
+
+#[test]
+fn a_failing_batch_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+    let (_, chunks) = doc_with_edits(2);
+    // The second append refers to an unregistered document: the foreign key fails.
+    let batch = [
+        append("d1", chunks[0].clone(), true),
+        append("ghost", chunks[1].clone(), false),
+    ];
+    assert!(store.commit(&batch).is_err());
+    assert!(
+        store.load("d1").unwrap().is_none(),
+        "the whole batch rolled back"
+    );
+}
