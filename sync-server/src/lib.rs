@@ -13,5 +13,12 @@
 )]
 
 pub mod access;
+pub mod auth;
+pub mod config;
+pub mod connection;
 pub mod hub;
+pub mod routes;
+pub mod server;
+pub mod shell;
 pub mod storage;
+pub mod writer;

@@ -1,7 +1,11 @@
 //! # nachbar-tests
 //!
-//! The end-to-end suite: real server processes on 127.0.0.1, real clients with their own
-//! databases, and third-party peers (automerge-repo JS, samod) for interoperability.
-//!
-//! The suites arrive with the server and client issues; the domain scenarios merged directly
-//! on documents live in `shared-core/tests`.
+//! The end-to-end suite: the real `nachbar-server` binary on 127.0.0.1 with a temporary
+//! database, clients over real WebSockets, and third-party peers (automerge-repo JS, samod)
+//! for interoperability. Everything is one test binary.
+#![cfg(test)]
+#![allow(unused_must_use)]
+
+mod bad_input;
+mod e2e_sync;
+mod support;

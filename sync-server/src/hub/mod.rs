@@ -580,12 +580,11 @@ impl Hub {
             );
         }
         let after = entry.doc.get_heads();
-        if after != before {
-            if let Err((code, kind, reason)) =
+        if after != before
+            && let Err((code, kind, reason)) =
                 self.accept_changes(conn, doc, &principal, &before, fx)
-            {
-                return self.fail(conn, code, kind, reason, fx);
-            }
+        {
+            return self.fail(conn, code, kind, reason, fx);
         }
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;

@@ -217,7 +217,7 @@ fn handshake_replies_peer_and_refuses_out_of_order_messages() {
     net.input(HubInput::Receive {
         conn: 1,
         message: Message::Join {
-            sender_id: c.peer.clone(),
+            sender_id: c.peer,
             supported_protocol_versions: None,
             peer_metadata: None,
         },

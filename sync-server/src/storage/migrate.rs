@@ -27,6 +27,7 @@ pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The newest schema version.
+#[cfg(test)]
 pub(crate) fn latest() -> u32 {
     MIGRATIONS.len() as u32
 }

@@ -1,0 +1,199 @@
+//! Device tokens: 256 random bits given to the device once, stored only as SHA-256.
+
+use rusqlite::{OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::access::Principal;
+use crate::storage::{Store, StoreError};
+
+/// A new token: 256 random bits as 64 hex characters.
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Why a token does not authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    /// Not a token of this server (unknown, malformed).
+    Unknown,
+    /// Past its expiry.
+    Expired,
+    /// Revoked.
+    Revoked,
+    /// Its user was deleted.
+    UserDeleted,
+}
+
+/// A token row: user, expiry, revocation, user deletion.
+type TokenRow = (String, Option<i64>, Option<i64>, Option<i64>);
+
+impl Store {
+    /// The user a token authenticates at `now_ms`, with the user's roles.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn principal_for_token(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Result<Principal, TokenRejection>, StoreError> {
+        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Err(TokenRejection::Unknown));
+        }
+        let row: Option<TokenRow> = self
+            .conn()
+            .query_row(
+                "SELECT t.user_id, t.expires_at, t.revoked_at, u.deleted_at
+                 FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?1",
+                params![token_hash(token)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((user_id, expires, revoked, deleted)) = row else {
+            return Ok(Err(TokenRejection::Unknown));
+        };
+        if deleted.is_some() {
+            return Ok(Err(TokenRejection::UserDeleted));
+        }
+        if revoked.is_some() {
+            return Ok(Err(TokenRejection::Revoked));
+        }
+        if expires.is_some_and(|e| e <= now_ms) {
+            return Ok(Err(TokenRejection::Expired));
+        }
+        let roles = self.roles_of(&user_id)?;
+        Ok(Ok(Principal { user_id, roles }))
+    }
+
+    /// The (role, scope) assignments of a user.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn roles_of(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT role, scope FROM roles WHERE user_id = ?1 ORDER BY role, scope",
+        )?;
+        let rows = stmt.query_map(params![user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Adds a user; returns the new id.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.conn().execute(
+            "INSERT INTO users(id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id, name, now_ms],
+        )?;
+        Ok(id)
+    }
+
+    /// Grants a role in a scope ('' for global roles).
+    ///
+    /// # Errors
+    /// On a database error (e.g. unknown user).
+    pub fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO roles(user_id, role, scope) VALUES (?1, ?2, ?3)",
+            params![user_id, role, scope],
+        )?;
+        Ok(())
+    }
+
+    /// Issues a token for a user; returns the secret (shown once, stored only as a hash).
+    ///
+    /// # Errors
+    /// On a database error (e.g. unknown user).
+    pub fn issue_token(
+        &self,
+        user_id: &str,
+        label: &str,
+        expires_at: Option<i64>,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let token = new_token();
+        self.conn().execute(
+            "INSERT INTO tokens(hash, user_id, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash(&token), user_id, label, now_ms, expires_at],
+        )?;
+        Ok(token)
+    }
+
+    /// Revokes a token; returns whether it existed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn revoke_token(&self, token: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+            params![token_hash(token), now_ms],
+        )?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_authenticate_until_expired_revoked_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let user = store.add_user("Sandra", 0).unwrap();
+        store.grant_role(&user, "sandbox", "").unwrap();
+        let token = store.issue_token(&user, "laptop", Some(10_000), 0).unwrap();
+        assert_eq!(token.len(), 64);
+        let p = store.principal_for_token(&token, 5_000).unwrap().unwrap();
+        assert_eq!(p.user_id, user);
+        assert!(p.has_role("sandbox"));
+        assert_eq!(
+            store.principal_for_token(&token, 10_000).unwrap(),
+            Err(TokenRejection::Expired)
+        );
+        assert_eq!(
+            store.principal_for_token(&new_token(), 0).unwrap(),
+            Err(TokenRejection::Unknown)
+        );
+        assert_eq!(
+            store.principal_for_token("short", 0).unwrap(),
+            Err(TokenRejection::Unknown)
+        );
+        let forever = store.issue_token(&user, "phone", None, 0).unwrap();
+        assert!(store.revoke_token(&forever, 1).unwrap());
+        assert_eq!(
+            store.principal_for_token(&forever, 2).unwrap(),
+            Err(TokenRejection::Revoked)
+        );
+        let other = store.issue_token(&user, "tablet", None, 0).unwrap();
+        store
+            .conn()
+            .execute(
+                "UPDATE users SET deleted_at = 1 WHERE id = ?1",
+                params![user],
+            )
+            .unwrap();
+        assert_eq!(
+            store.principal_for_token(&other, 2).unwrap(),
+            Err(TokenRejection::UserDeleted)
+        );
+        // The database holds hashes only.
+        let stored: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM tokens WHERE hash = ?1",
+                params![token],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, 0);
+    }
+}

@@ -1,0 +1,50 @@
+//! Server configuration: flags with `NACHBAR_*` environment variables and defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable.
+    #[default]
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings of a running server.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Where the database lives.
+    #[arg(long, env = "NACHBAR_DATA_DIR", default_value = "nachbar-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "NACHBAR_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Largest WebSocket message in bytes.
+    #[arg(long, env = "NACHBAR_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Deepest CBOR nesting accepted.
+    #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
+    pub max_cbor_depth: usize,
+    /// Seconds a document stays in memory after its last subscriber left.
+    #[arg(long, env = "NACHBAR_EVICT_AFTER_SECS", default_value_t = 60)]
+    pub evict_after_secs: u64,
+    /// Seconds a new connection has to send `join`.
+    #[arg(long, env = "NACHBAR_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]
+    pub handshake_timeout_secs: u64,
+    /// Seconds between WebSocket pings.
+    #[arg(long, env = "NACHBAR_PING_SECS", default_value_t = 30)]
+    pub ping_secs: u64,
+    /// Log format.
+    #[arg(long, env = "NACHBAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl ServeConfig {
+    /// The database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("nachbar.sqlite3")
+    }
+}

@@ -1,0 +1,234 @@
+//! HTTP routes: the WebSocket upgrade with token authentication, health and metrics.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::oneshot;
+
+use crate::auth::TokenRejection;
+use crate::connection::{self, ConnectionConfig};
+use crate::shell::{Command, HubSender};
+use crate::storage::Store;
+use crate::writer::WriterStats;
+
+/// Shared state of the routes.
+#[derive(Debug)]
+pub struct AppState {
+    /// The hub task.
+    pub hub: HubSender,
+    /// A read connection to the database.
+    pub reader: Arc<Mutex<Store>>,
+    /// Connection settings.
+    pub connection: ConnectionConfig,
+    /// Writer counters.
+    pub writer_stats: Arc<WriterStats>,
+    /// Connection numbering.
+    pub next_conn: AtomicU64,
+    /// Upgrades refused for want of a valid token.
+    pub auth_refusals: AtomicU64,
+    /// Cancelled when the server shuts down.
+    pub shutdown: connection::Shutdown,
+}
+
+/// The router.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/sync", get(sync))
+        // automerge-repo clients (and the bench harness) connect to the root path.
+        .route("/", get(sync))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// The token of a request: `Authorization: Bearer …` or `?token=…`.
+fn token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    bearer.or_else(|| query.get("token").cloned())
+}
+
+fn unauthorized(state: &AppState, why: &str) -> Response {
+    state.auth_refusals.fetch_add(1, Ordering::Relaxed);
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        why.to_owned(),
+    )
+        .into_response()
+}
+
+async fn sync(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Some(token) = token(&headers, &query) else {
+        return unauthorized(&state, "a token is required");
+    };
+    let reader = Arc::clone(&state.reader);
+    let now = nachbar_core::time::Timestamp::now().millis();
+    let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
+        Ok(store) => store
+            .principal_for_token(&token, now)
+            .map_err(|e| format!("{e:#}")),
+        Err(_) => Err("reader lock poisoned".to_owned()),
+    })
+    .await;
+    let principal = match lookup {
+        Ok(Ok(Ok(p))) => p,
+        Ok(Ok(Err(rejection))) => {
+            let why = match rejection {
+                TokenRejection::Expired => "token expired",
+                TokenRejection::Revoked => "token revoked",
+                TokenRejection::Unknown | TokenRejection::UserDeleted => "invalid token",
+            };
+            return unauthorized(&state, why);
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "token lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "token lookup panicked");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
+    let limits = state.connection.limits;
+    let hub = state.hub.clone();
+    let config = state.connection;
+    let shutdown = state.shutdown.clone();
+    tracing::info!(conn_id = conn, user = %principal.user_id, "connection opened");
+    // The transport's hard cap lies above ours, so a message a little over the limit still
+    // reaches the decoder and gets a proper `error` reply; beyond it the read stops at the cap.
+    let hard_cap = limits.max_message_bytes.saturating_mul(2);
+    upgrade
+        .max_message_size(hard_cap)
+        .max_frame_size(hard_cap)
+        // Small buffers: most connections are idle phones.
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| connection::serve(socket, conn, principal, hub, config, shutdown))
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let (tx, rx) = oneshot::channel();
+    if state.hub.send(Command::Stats(tx)).is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "hub stopped").into_response();
+    }
+    match rx.await {
+        Ok(_) => "ready".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "hub stopped").into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let (tx, rx) = oneshot::channel();
+    if state.hub.send(Command::Stats(tx)).is_err() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Ok(hub) = rx.await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let w = &state.writer_stats;
+    let mut out = String::new();
+    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+        );
+    };
+    metric(
+        "nachbar_connections",
+        "gauge",
+        "Connections past the handshake.",
+        hub.peers,
+    );
+    metric(
+        "nachbar_documents_loaded",
+        "gauge",
+        "Documents in memory.",
+        hub.docs_loaded,
+    );
+    metric(
+        "nachbar_messages_received_total",
+        "counter",
+        "Protocol messages received.",
+        hub.messages_in,
+    );
+    metric(
+        "nachbar_messages_sent_total",
+        "counter",
+        "Protocol messages sent.",
+        hub.messages_out,
+    );
+    metric(
+        "nachbar_evictions_total",
+        "counter",
+        "Documents evicted from memory.",
+        hub.evictions,
+    );
+    metric(
+        "nachbar_commits_total",
+        "counter",
+        "Group commits.",
+        w.commits.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_appends_total",
+        "counter",
+        "Appends committed.",
+        w.appends.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_commit_seconds_sum_micros",
+        "counter",
+        "Sum of commit latencies in microseconds.",
+        w.commit_micros.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_commit_micros_max",
+        "gauge",
+        "Slowest commit in microseconds.",
+        w.commit_micros_max.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_compactions_total",
+        "counter",
+        "Documents compacted.",
+        w.compactions.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_commit_failures_total",
+        "counter",
+        "Failed commits.",
+        w.failures.load(Ordering::Relaxed),
+    );
+    metric(
+        "nachbar_auth_refusals_total",
+        "counter",
+        "Upgrades refused for want of a valid token.",
+        state.auth_refusals.load(Ordering::Relaxed),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP nachbar_refusals_total Refused inputs by kind.\n# TYPE nachbar_refusals_total counter"
+    );
+    for (kind, n) in &hub.refusals {
+        let _ = writeln!(out, "nachbar_refusals_total{{kind=\"{kind}\"}} {n}");
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}

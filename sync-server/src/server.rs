@@ -1,0 +1,113 @@
+//! Wiring: database, writer thread, hub task, HTTP server, graceful shutdown.
+
+use std::future::Future;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use nachbar_core::protocol::{Limits, PeerId, StorageId};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::access::{Policy, SandboxPolicy};
+use crate::config::ServeConfig;
+use crate::connection::ConnectionConfig;
+use crate::hub::{Hub, HubConfig};
+use crate::routes::{AppState, router};
+use crate::shell::{Command, run_hub};
+use crate::storage::Store;
+use crate::writer::{self, WriterStats};
+
+/// Runs the server on `listener` until `shutdown` resolves; then stops accepting, lets the
+/// writer commit everything queued, and returns.
+///
+/// # Errors
+/// When the database cannot be opened or the server fails.
+pub async fn run(
+    config: ServeConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let db = config.database_path();
+    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let storage_id = store.storage_id()?;
+    let reader = Arc::new(Mutex::new(
+        Store::open(&db).context("opening the read connection")?,
+    ));
+
+    let (hub_tx, hub_rx) = mpsc::unbounded_channel::<Command>();
+    let writer_stats = Arc::new(WriterStats::default());
+    let report = {
+        let hub_tx = hub_tx.clone();
+        move |input| {
+            let _ = hub_tx.send(Command::Input(input));
+        }
+    };
+    let (writer_tx, writer_thread) = writer::spawn(store, report, Arc::clone(&writer_stats))
+        .context("starting the writer thread")?;
+
+    let policy: Arc<dyn Policy> = Arc::new(SandboxPolicy);
+    let hub = Hub::new(
+        HubConfig {
+            peer_id: PeerId(format!(
+                "nachbar-server-{}",
+                &storage_id[..8.min(storage_id.len())]
+            )),
+            storage_id: StorageId(storage_id.clone()),
+            evict_after_ms: config.evict_after_secs * 1000,
+            max_ephemeral_bytes: 64 * 1024,
+        },
+        policy,
+    );
+    let hub_task = tokio::spawn(run_hub(
+        hub,
+        hub_rx,
+        hub_tx.clone(),
+        writer_tx,
+        Arc::clone(&reader),
+    ));
+
+    let state = Arc::new(AppState {
+        hub: hub_tx,
+        reader,
+        connection: ConnectionConfig {
+            limits: Limits {
+                max_message_bytes: config.max_message_bytes,
+                max_depth: config.max_cbor_depth,
+            },
+            handshake_timeout: Duration::from_secs(config.handshake_timeout_secs),
+            ping: Duration::from_secs(config.ping_secs.max(1)),
+        },
+        writer_stats,
+        next_conn: AtomicU64::new(1),
+        auth_refusals: AtomicU64::new(0),
+        shutdown: tokio_util::sync::CancellationToken::new(),
+    });
+    let connections = state.shutdown.clone();
+    let shutdown = async move {
+        shutdown.await;
+        connections.cancel();
+    };
+    tracing::info!(addr = %listener.local_addr()?, storage_id = %storage_id, "listening");
+    axum::serve(listener, router(Arc::clone(&state)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving")?;
+    tracing::info!("shutting down: draining the writer");
+    // Dropping the last hub sender stops the hub, which drops the writer's sender; the writer
+    // commits what is queued and ends.
+    state.shutdown.cancel();
+    drop(state);
+    // Let connection tasks send their close frames.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    hub_task.abort();
+    let _ = hub_task.await;
+    tokio::task::spawn_blocking(move || writer_thread.join())
+        .await
+        .ok();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The writer thread: one SQLite connection, group commit. It takes every persist request that
+//! is waiting, commits them in one transaction (one fsync), and only then reports them as
+//! persisted to the hub, which only then generates the replies that reveal the new heads.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crate::hub::{HubInput, PersistRequest};
+use crate::storage::Store;
+
+/// The largest batch committed at once.
+const MAX_BATCH: usize = 512;
+
+/// Counters of the writer, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Transactions committed.
+    pub commits: AtomicU64,
+    /// Appends committed.
+    pub appends: AtomicU64,
+    /// Sum of commit latencies in microseconds.
+    pub commit_micros: AtomicU64,
+    /// Slowest commit in microseconds.
+    pub commit_micros_max: AtomicU64,
+    /// Compactions done.
+    pub compactions: AtomicU64,
+    /// Failed commits.
+    pub failures: AtomicU64,
+}
+
+/// Starts the writer thread. It ends when every sender is dropped, after committing what was
+/// queued.
+pub fn spawn(
+    mut store: Store,
+    report: impl Fn(HubInput) + Send + 'static,
+    stats: Arc<WriterStats>,
+) -> std::io::Result<(mpsc::Sender<PersistRequest>, JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel::<PersistRequest>();
+    let handle = std::thread::Builder::new()
+        .name("nachbar-writer".to_owned())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(more) => batch.push(more),
+                        Err(_) => break,
+                    }
+                }
+                let appends: Vec<_> = batch.iter().map(|p| p.append.clone()).collect();
+                let start = Instant::now();
+                let result = store.commit(&appends).map_err(|e| format!("{e:#}"));
+                let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                match &result {
+                    Ok(()) => {
+                        stats.commits.fetch_add(1, Ordering::Relaxed);
+                        stats
+                            .appends
+                            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                        stats.commit_micros.fetch_add(micros, Ordering::Relaxed);
+                        stats.commit_micros_max.fetch_max(micros, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        stats.failures.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, appends = batch.len(), "commit failed");
+                    }
+                }
+                for p in &batch {
+                    report(HubInput::Persisted {
+                        id: p.id,
+                        result: result.clone(),
+                    });
+                }
+                if result.is_ok() {
+                    compact_touched(&mut store, &batch, &stats);
+                }
+            }
+            tracing::info!("writer drained and stopped");
+        })?;
+    Ok((tx, handle))
+}
+
+fn compact_touched(store: &mut Store, batch: &[PersistRequest], stats: &WriterStats) {
+    let mut docs: Vec<&str> = batch.iter().map(|p| p.append.doc_id.as_str()).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    for doc in docs {
+        match store.chunk_stats(doc) {
+            Ok(s) if s.wants_compaction() => match store.compact(doc) {
+                Ok(()) => {
+                    stats.compactions.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => tracing::error!(doc_id = doc, error = %e, "compaction failed"),
+            },
+            Ok(_) => {}
+            Err(e) => tracing::error!(doc_id = doc, error = %e, "reading chunk stats failed"),
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Every row of bad input gets an `error` message and a close code for that connection
+//! alone; a sentinel client on the same server keeps syncing throughout.
+
+use std::time::Duration;
+
+use automerge::sync::State;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ROOT};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::{Message, PeerId};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::support::client::{self, Client, Received};
+use crate::support::server::TestServer;
+
+/// How a row's connection starts.
+#[derive(Clone, Copy)]
+enum Start {
+    /// Upgraded, no join sent.
+    Raw,
+    /// Joined as `peer-bad`.
+    Joined,
+}
+
+struct Row {
+    name: &'static str,
+    start: Start,
+    frames: Vec<WsMessage>,
+    code: u16,
+}
+
+/// Beyond the transport's hard cap (twice the message limit) the server stops reading at the
+/// cap; its close frame can be lost when the peer is still writing (TCP reset), so that row
+/// accepts the end of the connection as well.
+const BEYOND_CAP: &str = "message beyond the transport cap";
+
+fn msg(m: &Message) -> WsMessage {
+    WsMessage::Binary(m.encode().into())
+}
+
+fn rows(server: &PeerId) -> Vec<Row> {
+    let me = PeerId("peer-bad".to_owned());
+    let doc = DocumentId::random();
+    let join = Message::Join {
+        sender_id: me.clone(),
+        supported_protocol_versions: Some(vec!["1".into()]),
+        peer_metadata: None,
+    };
+    let sync = |data: Vec<u8>| Message::Sync {
+        sender_id: me.clone(),
+        target_id: server.clone(),
+        document_id: doc,
+        data,
+    };
+    let mut bad_doc_id = Message::DocUnavailable {
+        sender_id: me.clone(),
+        target_id: server.clone(),
+        document_id: doc,
+    }
+    .encode();
+    // Corrupt the checksum of the bs58check document id in place.
+    let text = doc.to_string();
+    let at = bad_doc_id
+        .windows(text.len())
+        .position(|w| w == text.as_bytes())
+        .expect("id in frame")
+        + text.len()
+        - 1;
+    bad_doc_id[at] = if bad_doc_id[at] == b'2' { b'3' } else { b'2' };
+    let mut deep = vec![0x81u8; 100];
+    deep.push(0);
+    vec![
+        Row {
+            name: "text frame",
+            start: Start::Joined,
+            frames: vec![WsMessage::Text("hello".into())],
+            code: 1003,
+        },
+        Row {
+            name: "truncated cbor",
+            start: Start::Joined,
+            frames: vec![WsMessage::Binary(vec![0xa2, 0x64, b't'].into())],
+            code: 1007,
+        },
+        Row {
+            name: "deep nesting",
+            start: Start::Joined,
+            frames: vec![WsMessage::Binary(deep.into())],
+            code: 1007,
+        },
+        Row {
+            name: "array of 2^62 in 9 bytes",
+            start: Start::Joined,
+            frames: vec![WsMessage::Binary(
+                vec![0x9b, 0x40, 0, 0, 0, 0, 0, 0, 0].into(),
+            )],
+            code: 1007,
+        },
+        Row {
+            name: "not a map",
+            start: Start::Joined,
+            frames: vec![WsMessage::Binary(vec![0x83, 1, 2, 3].into())],
+            code: 1007,
+        },
+        Row {
+            name: "message before join",
+            start: Start::Raw,
+            frames: vec![msg(&sync(vec![0x42]))],
+            code: 1002,
+        },
+        Row {
+            name: "second join",
+            start: Start::Joined,
+            frames: vec![msg(&join)],
+            code: 1002,
+        },
+        Row {
+            name: "wrong version",
+            start: Start::Raw,
+            frames: vec![msg(&Message::Join {
+                sender_id: me.clone(),
+                supported_protocol_versions: Some(vec!["2".into()]),
+                peer_metadata: None,
+            })],
+            code: 1002,
+        },
+        Row {
+            name: "senderId mismatch",
+            start: Start::Joined,
+            frames: vec![msg(&Message::Sync {
+                sender_id: PeerId("mallory".into()),
+                target_id: server.clone(),
+                document_id: doc,
+                data: vec![0x42],
+            })],
+            code: 1008,
+        },
+        Row {
+            name: "targetId not the server",
+            start: Start::Joined,
+            frames: vec![msg(&Message::Sync {
+                sender_id: me.clone(),
+                target_id: PeerId("elsewhere".into()),
+                document_id: doc,
+                data: vec![0x42],
+            })],
+            code: 1008,
+        },
+        Row {
+            name: "bad document id",
+            start: Start::Joined,
+            frames: vec![WsMessage::Binary(bad_doc_id.into())],
+            code: 1007,
+        },
+        Row {
+            name: "data that is not a sync message",
+            start: Start::Joined,
+            frames: vec![msg(&sync(vec![0x42, 0xff, 0xff]))],
+            code: 1007,
+        },
+        Row {
+            name: "oversized message",
+            start: Start::Joined,
+            frames: vec![msg(&sync(vec![0x42; 3 * 1024 * 1024 / 2]))],
+            code: 1009,
+        },
+        Row {
+            name: BEYOND_CAP,
+            start: Start::Joined,
+            frames: vec![msg(&sync(vec![0x42; 3 * 1024 * 1024]))],
+            code: 1009,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_bad_input_closes_only_its_own_connection() {
+    let server = TestServer::start_with(&[
+        "--max-message-bytes",
+        "1048576",
+        "--handshake-timeout-secs",
+        "2",
+    ])
+    .await;
+    let token = server.user_token("Tester", "sandbox");
+    // The sentinel keeps a document in sync between rows.
+    let id = DocumentId::random();
+    let mut sentinel = Client::join(&server.url(), &token, "peer-sentinel").await;
+    let mut s_doc = Automerge::new();
+    let mut s_state = State::new();
+    let server_id = sentinel.server.clone();
+
+    for (i, row) in rows(&server_id).into_iter().enumerate() {
+        let mut bad = match row.start {
+            Start::Joined => Client::join(&server.url(), &token, "peer-bad").await,
+            Start::Raw => Client::raw(
+                client::open(&server.url(), Some(&token))
+                    .await
+                    .expect("upgrade"),
+            ),
+        };
+        for frame in row.frames {
+            bad.send_frame(frame).await;
+        }
+        let mut saw_error = false;
+        let closed = loop {
+            match bad.recv(crate::support::TIMEOUT).await {
+                Some(Received::Message(Message::Error { .. })) => saw_error = true,
+                Some(Received::Message(_)) => continue,
+                Some(Received::Closed(code, reason)) => break Some((code, reason)),
+                None if row.name == BEYOND_CAP => break None,
+                None => panic!("{}: no close frame", row.name),
+            }
+        };
+        if let Some((code, reason)) = closed {
+            assert!(
+                saw_error,
+                "{}: an error message precedes the close",
+                row.name
+            );
+            assert_eq!(code, row.code, "{}: close code ({reason})", row.name);
+        }
+
+        s_doc
+            .transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.put(ROOT, "row", i as i64).map(drop)
+            })
+            .unwrap();
+        sentinel.sync(id, &mut s_doc, &mut s_state).await;
+        assert!(
+            s_doc.has_our_changes(&s_state),
+            "{}: the sentinel keeps syncing",
+            row.name
+        );
+    }
+
+    // No join within the handshake timeout.
+    let mut silent = Client::raw(
+        client::open(&server.url(), Some(&token))
+            .await
+            .expect("upgrade"),
+    );
+    match silent.recv(Duration::from_secs(10)).await {
+        Some(Received::Message(Message::Error { message, .. })) => {
+            assert!(message.contains("handshake"))
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert!(matches!(
+        silent.recv(Duration::from_secs(10)).await,
+        Some(Received::Closed(1008, _))
+    ));
+}

@@ -1,0 +1,154 @@
+//! The real server binary on a free loopback port with a temporary data directory.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+/// The `nachbar-server` binary next to this test binary, built once per test run so a test of
+/// this crate alone never runs a stale server.
+pub(crate) fn binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "nachbar-server",
+                "--bin",
+                "nachbar-server",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building nachbar-server failed");
+    });
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target/<profile>");
+    dir.join(format!("nachbar-server{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A running server process; killed on drop.
+pub(crate) struct TestServer {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
+    pub(crate) data: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl TestServer {
+    /// Starts a server on a fresh data directory.
+    pub(crate) async fn start() -> TestServer {
+        let data = tempfile::tempdir().expect("tempdir");
+        Self::start_in(data).await
+    }
+
+    /// Starts a server on a fresh data directory with extra flags.
+    pub(crate) async fn start_with(flags: &[&str]) -> TestServer {
+        let data = tempfile::tempdir().expect("tempdir");
+        Self::spawn(data, flags).await
+    }
+
+    /// Starts a server on an existing data directory.
+    pub(crate) async fn start_in(data: tempfile::TempDir) -> TestServer {
+        Self::spawn(data, &[]).await
+    }
+
+    async fn spawn(data: tempfile::TempDir, flags: &[&str]) -> TestServer {
+        let port = free_port();
+        let child = Command::new(binary())
+            .args(flags)
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .env(
+                "RUST_LOG",
+                std::env::var("NACHBAR_TEST_LOG")
+                    .unwrap_or_else(|_| "nachbar_server=warn".to_owned()),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server starts");
+        let server = TestServer { child, port, data };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let start = Instant::now();
+        while start.elapsed() < super::TIMEOUT {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server did not listen within {:?}", super::TIMEOUT);
+    }
+
+    /// Runs an admin command against this server's data directory; returns stdout trimmed.
+    pub(crate) fn admin(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(binary())
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .arg("admin")
+            .args(args)
+            .output()
+            .expect("admin runs");
+        assert!(
+            out.status.success(),
+            "admin {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    }
+
+    /// Adds a user with one role and returns a fresh token for it.
+    pub(crate) fn user_token(&self, name: &str, role: &str) -> String {
+        let user = self.admin(&["add-user", "--name", name, "--role", role]);
+        self.admin(&["issue-token", "--user", &user])
+    }
+
+    /// The WebSocket URL.
+    pub(crate) fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+
+    /// Kills the process at once (SIGKILL) and hands back the data directory.
+    pub(crate) async fn kill(mut self) -> tempfile::TempDir {
+        self.child.kill().await.expect("kill");
+        self.data
+    }
+
+    /// Stops the process with SIGTERM and waits for it.
+    pub(crate) async fn terminate(mut self) -> tempfile::TempDir {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        let _ = tokio::time::timeout(super::TIMEOUT, self.child.wait()).await;
+        self.data
+    }
+}
