@@ -8,4 +8,6 @@
 
 mod bad_input;
 mod e2e_sync;
+mod interop_js;
+mod interop_samod;
 mod support;

@@ -1,0 +1,82 @@
+// The automerge-repo JS client (npm, pinned) against a nachbar server, driven by the Rust
+// interop tests. Every command prints one JSON line on stdout and exits 0 on success.
+//
+//   node interop.mjs create <ws-url> <json>          create a document, wait until the server has it
+//   node interop.mjs read   <ws-url> <automerge-url> print the document (or {"unavailable":true})
+//   node interop.mjs edit   <ws-url> <automerge-url> <key> <value>
+//                                                     change one key, wait until the server has it
+//
+// "The server has it" is checked with a second, fresh repo that finds the document through the
+// server alone and sees the same content.
+import { Repo } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+
+const [command, url, ...args] = process.argv.slice(2)
+const DEADLINE_MS = 30_000
+
+function repo(label) {
+  return new Repo({
+    network: [new WebSocketClientAdapter(url)],
+    peerId: `interop-${label}-${Math.random().toString(36).slice(2)}`,
+    sharePolicy: async () => true,
+  })
+}
+
+function withTimeout(promise, what) {
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), DEADLINE_MS)),
+  ])
+}
+
+async function read(docUrl) {
+  const r = repo("reader")
+  try {
+    const handle = await withTimeout(r.find(docUrl), "find")
+    return handle.doc()
+  } catch (e) {
+    if (String(e?.message ?? e).includes("unavailable")) return { unavailable: true }
+    throw e
+  } finally {
+    r.shutdown()
+  }
+}
+
+/** Polls a fresh repo until it sees `check(doc)` true. */
+async function waitForServer(docUrl, check) {
+  const start = Date.now()
+  while (Date.now() - start < DEADLINE_MS) {
+    const doc = await read(docUrl).catch(() => null)
+    if (doc && !doc.unavailable && check(doc)) return doc
+    await new Promise(r => setTimeout(r, 200))
+  }
+  throw new Error("the server never had the document")
+}
+
+async function main() {
+  if (command === "create") {
+    const content = JSON.parse(args[0])
+    const r = repo("writer")
+    const handle = r.create(content)
+    await waitForServer(handle.url, doc => JSON.stringify(doc) === JSON.stringify(content))
+    console.log(JSON.stringify({ url: handle.url }))
+    r.shutdown()
+  } else if (command === "read") {
+    console.log(JSON.stringify(await read(args[0])))
+  } else if (command === "edit") {
+    const [docUrl, key, value] = args
+    const r = repo("editor")
+    const handle = await withTimeout(r.find(docUrl), "find")
+    handle.change(d => { d[key] = value })
+    const doc = await waitForServer(docUrl, d => d[key] === value)
+    console.log(JSON.stringify(doc))
+    r.shutdown()
+  } else {
+    throw new Error(`unknown command ${command}`)
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  e => { console.error(String(e?.stack ?? e)); process.exit(1) },
+)

@@ -1,0 +1,127 @@
+//! Interop with the real automerge-repo JS client (npm, pinned in tests/js): it creates,
+//! edits and fetches documents through our server, both directions, and is refused a
+//! document it may not read exactly as if it did not exist.
+
+use std::path::PathBuf;
+
+use automerge::sync::State;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ObjType, ROOT, ReadDoc};
+use nachbar_core::ids::{AutomergeUrl, DocumentId};
+
+use crate::support::client::Client;
+use crate::support::server::TestServer;
+
+fn js_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
+}
+
+/// Runs `node interop.mjs …` and parses its JSON line.
+async fn node(args: &[&str]) -> serde_json::Value {
+    assert!(
+        js_dir()
+            .join("node_modules/@automerge/automerge-repo")
+            .exists(),
+        "tests/js/node_modules is missing: run scripts/install-test-deps"
+    );
+    let out = tokio::process::Command::new("node")
+        .arg("interop.mjs")
+        .args(args)
+        .current_dir(js_dir())
+        .output()
+        .await
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "node {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .expect("a JSON line");
+    serde_json::from_str(line).expect("JSON")
+}
+
+/// A string at `key`, whether stored as a scalar or as text (JS Automerge 3 writes text).
+fn string(doc: &Automerge, key: &str) -> Option<String> {
+    match doc.get(ROOT, key).ok()?? {
+        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
+        (automerge::Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn js_client_creates_and_edits_what_rust_reads_and_vice_versa() {
+    let server = TestServer::start().await;
+    let js_url = format!(
+        "{}?token={}",
+        server.url(),
+        server.user_token("JS", "sandbox")
+    );
+    let rust_token = server.user_token("Rust", "sandbox");
+
+    // JS → server → Rust.
+    let created = node(&["create", &js_url, r#"{"title":"von JS"}"#]).await;
+    let url: AutomergeUrl = created["url"]
+        .as_str()
+        .expect("url")
+        .parse()
+        .expect("automerge URL");
+    let mut rust = Client::join(&server.url(), &rust_token, "peer-rust").await;
+    let mut doc = Automerge::new();
+    let mut state = State::new();
+    rust.sync(url.document_id, &mut doc, &mut state).await;
+    assert_eq!(string(&doc, "title").as_deref(), Some("von JS"));
+
+    // Rust → server → JS, then a JS edit back to Rust.
+    let id = DocumentId::random();
+    let mut mine = Automerge::new();
+    mine.transact::<_, _, automerge::AutomergeError>(|tx| {
+        let text = tx.put_object(ROOT, "title", ObjType::Text)?;
+        tx.splice_text(&text, 0, 0, "von Rust")
+    })
+    .unwrap();
+    let mut mine_state = State::new();
+    rust.sync(id, &mut mine, &mut mine_state).await;
+    let doc_url = AutomergeUrl::new(id).to_string();
+    let read = node(&["read", &js_url, &doc_url]).await;
+    assert_eq!(read["title"], "von Rust");
+    let edited = node(&["edit", &js_url, &doc_url, "status", "gelesen"]).await;
+    assert_eq!(edited["status"], "gelesen");
+    rust.sync(id, &mut mine, &mut mine_state).await;
+    assert_eq!(string(&mine, "status").as_deref(), Some("gelesen"));
+    assert_eq!(string(&mine, "title").as_deref(), Some("von Rust"));
+}
+
+#[tokio::test]
+async fn js_client_is_refused_a_document_like_a_missing_one() {
+    let server = TestServer::start().await;
+    let owner = format!(
+        "{}?token={}",
+        server.url(),
+        server.user_token("Sandbox", "sandbox")
+    );
+    let outsider = format!(
+        "{}?token={}",
+        server.url(),
+        server.user_token("Coach", "coach")
+    );
+    let created = node(&["create", &owner, r#"{"secret":"nur für die Sandbox"}"#]).await;
+    let url = created["url"].as_str().expect("url");
+    let denied = node(&["read", &outsider, url]).await;
+    assert_eq!(denied, serde_json::json!({ "unavailable": true }));
+    let missing = node(&[
+        "read",
+        &outsider,
+        &AutomergeUrl::new(DocumentId::random()).to_string(),
+    ])
+    .await;
+    assert_eq!(
+        denied, missing,
+        "a denied document looks exactly like a missing one"
+    );
+}
