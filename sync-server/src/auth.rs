@@ -67,8 +67,10 @@ impl Store {
         if expires.is_some_and(|e| e <= now_ms) {
             return Ok(Err(TokenRejection::Expired));
         }
-        let roles = self.roles_of(&user_id)?;
-        Ok(Ok(Principal { user_id, roles }))
+        Ok(Ok(Principal {
+            user_id,
+            token_hash: token_hash(token),
+        }))
     }
 
     /// The (role, scope) assignments of a user.
@@ -105,7 +107,7 @@ impl Store {
             "INSERT OR IGNORE INTO roles(user_id, role, scope) VALUES (?1, ?2, ?3)",
             params![user_id, role, scope],
         )?;
-        Ok(())
+        self.bump_directory()
     }
 
     /// Issues a token for a user; returns the secret (shown once, stored only as a hash).
@@ -136,6 +138,7 @@ impl Store {
             "UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
             params![token_hash(token), now_ms],
         )?;
+        self.bump_directory()?;
         Ok(n > 0)
     }
 }
@@ -154,7 +157,11 @@ mod tests {
         assert_eq!(token.len(), 64);
         let p = store.principal_for_token(&token, 5_000).unwrap().unwrap();
         assert_eq!(p.user_id, user);
-        assert!(p.has_role("sandbox"));
+        assert_eq!(p.token_hash, token_hash(&token));
+        assert_eq!(
+            store.roles_of(&user).unwrap(),
+            [("sandbox".to_owned(), String::new())]
+        );
         assert_eq!(
             store.principal_for_token(&token, 10_000).unwrap(),
             Err(TokenRejection::Expired)

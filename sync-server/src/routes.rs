@@ -83,13 +83,26 @@ async fn sync(
     let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
         Ok(store) => store
             .principal_for_token(&token, now)
+            .and_then(|p| Ok((p, store.directory_version()?)))
             .map_err(|e| format!("{e:#}")),
         Err(_) => Err("reader lock poisoned".to_owned()),
     })
     .await;
     let principal = match lookup {
-        Ok(Ok(Ok(p))) => p,
-        Ok(Ok(Err(rejection))) => {
+        Ok(Ok((Ok(p), version))) => {
+            // The access rules must know this user before the first message arrives.
+            let (done, ready) = oneshot::channel();
+            if state
+                .hub
+                .send(Command::EnsureDirectory { version, done })
+                .is_err()
+                || ready.await.is_err()
+            {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            p
+        }
+        Ok(Ok((Err(rejection), _))) => {
             let why = match rejection {
                 TokenRejection::Expired => "token expired",
                 TokenRejection::Revoked => "token revoked",

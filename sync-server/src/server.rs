@@ -10,7 +10,7 @@ use nachbar_core::protocol::{Limits, PeerId, StorageId};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::access::{Policy, SandboxPolicy};
+use crate::access::{DirectoryPolicy, Policy};
 use crate::config::ServeConfig;
 use crate::connection::ConnectionConfig;
 use crate::hub::{Hub, HubConfig};
@@ -49,7 +49,13 @@ pub async fn run(
     let (writer_tx, writer_thread) = writer::spawn(store, report, Arc::clone(&writer_stats))
         .context("starting the writer thread")?;
 
-    let policy: Arc<dyn Policy> = Arc::new(SandboxPolicy);
+    let directory = reader
+        .lock()
+        .map_err(|_| anyhow::anyhow!("reader lock poisoned"))?
+        .directory(nachbar_core::time::Timestamp::now().millis())
+        .context("reading the directory")?;
+    let directory_version = directory.version;
+    let policy: Arc<dyn Policy> = Arc::new(DirectoryPolicy::new(directory));
     let hub = Hub::new(
         HubConfig {
             peer_id: PeerId(format!(
@@ -64,10 +70,18 @@ pub async fn run(
     );
     let hub_task = tokio::spawn(run_hub(
         hub,
+        directory_version,
         hub_rx,
         hub_tx.clone(),
         writer_tx,
         Arc::clone(&reader),
+    ));
+    let watcher = tokio::spawn(crate::shell::watch_directory(
+        Arc::clone(&reader),
+        hub_tx.clone(),
+        directory_version,
+        Duration::from_secs(1),
+        Duration::from_secs(30),
     ));
 
     let state = Arc::new(AppState {
@@ -103,6 +117,7 @@ pub async fn run(
     drop(state);
     // Let connection tasks send their close frames.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    watcher.abort();
     hub_task.abort();
     let _ = hub_task.await;
     tokio::task::spawn_blocking(move || writer_thread.join())

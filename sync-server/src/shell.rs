@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use nachbar_core::protocol::Message;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::hub::{Close, ConnId, Hub, HubInput, HubStats, PersistRequest};
+use crate::access::{DirectoryPolicy, Policy};
+use crate::hub::{Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest};
 use crate::storage::Store;
 
 /// What a connection task receives from the hub.
@@ -35,6 +36,16 @@ pub enum Command {
     Input(HubInput),
     /// Current counters.
     Stats(oneshot::Sender<HubStats>),
+    /// The directory changed: new access rules, read at this directory version.
+    SetPolicy(Arc<dyn Policy>, i64),
+    /// Make sure the rules are at least at this directory version before answering (a new
+    /// connection's user may have been added a moment ago by an admin command).
+    EnsureDirectory {
+        /// The version the caller saw.
+        version: i64,
+        /// Answered when the rules are current.
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// A handle to send commands to the hub task.
@@ -43,6 +54,7 @@ pub type HubSender = mpsc::UnboundedSender<Command>;
 /// Runs the hub until every sender is dropped.
 pub async fn run_hub(
     mut hub: Hub,
+    mut policy_version: i64,
     mut commands: mpsc::UnboundedReceiver<Command>,
     self_sender: HubSender,
     writer: std::sync::mpsc::Sender<PersistRequest>,
@@ -66,6 +78,28 @@ pub async fn run_hub(
                 let _ = reply.send(hub.stats());
                 continue;
             }
+            Command::SetPolicy(policy, version) => {
+                if version >= policy_version {
+                    policy_version = version;
+                    let fx = hub.set_policy(policy);
+                    perform(fx, &mut conns, &self_sender, &writer, &reader);
+                }
+                continue;
+            }
+            Command::EnsureDirectory { version, done } => {
+                if version > policy_version {
+                    match read_directory(&reader).await {
+                        Ok(dir) => {
+                            policy_version = dir.version;
+                            let fx = hub.set_policy(Arc::new(DirectoryPolicy::new(dir)));
+                            perform(fx, &mut conns, &self_sender, &writer, &reader);
+                        }
+                        Err(e) => tracing::error!(error = %e, "reading the directory failed"),
+                    }
+                }
+                let _ = done.send(());
+                continue;
+            }
             Command::Input(input) => input,
         };
         if let HubInput::Disconnect { conn } = &input {
@@ -73,35 +107,111 @@ pub async fn run_hub(
         }
         let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let fx = hub.handle(now, input);
-        for request in fx.persist {
-            if writer.send(request).is_err() {
-                tracing::error!("writer thread is gone");
-            }
-        }
-        for doc in fx.load {
-            let reader = Arc::clone(&reader);
-            let back = self_sender.clone();
-            tokio::task::spawn_blocking(move || {
-                let result = match reader.lock() {
-                    Ok(store) => store
-                        .load(&doc.to_string())
-                        .map(|found| found.map(|d| (d.bytes, d.record)))
-                        .map_err(|e| format!("{e:#}")),
-                    Err(_) => Err("reader lock poisoned".to_owned()),
-                };
-                let _ = back.send(Command::Input(HubInput::Loaded { doc, result }));
-            });
-        }
-        for (conn, message) in fx.send {
-            deliver(&mut conns, &self_sender, conn, Outbound::Message(message));
-        }
-        for close in fx.close {
-            let conn = close.conn;
-            deliver(&mut conns, &self_sender, conn, Outbound::Close(close));
-            conns.remove(&conn);
-        }
+        perform(fx, &mut conns, &self_sender, &writer, &reader);
     }
     tracing::info!("hub stopped");
+}
+
+/// Performs the hub's effects in order: persist, load, send, close.
+fn perform(
+    fx: Effects,
+    conns: &mut HashMap<ConnId, mpsc::Sender<Outbound>>,
+    hub: &HubSender,
+    writer: &std::sync::mpsc::Sender<PersistRequest>,
+    reader: &Arc<Mutex<Store>>,
+) {
+    for request in fx.persist {
+        if writer.send(request).is_err() {
+            tracing::error!("writer thread is gone");
+        }
+    }
+    for doc in fx.load {
+        let reader = Arc::clone(reader);
+        let back = hub.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = match reader.lock() {
+                Ok(store) => store
+                    .load(&doc.to_string())
+                    .map(|found| found.map(|d| (d.bytes, d.record)))
+                    .map_err(|e| format!("{e:#}")),
+                Err(_) => Err("reader lock poisoned".to_owned()),
+            };
+            let _ = back.send(Command::Input(HubInput::Loaded { doc, result }));
+        });
+    }
+    for (conn, message) in fx.send {
+        deliver(conns, hub, conn, Outbound::Message(message));
+    }
+    for close in fx.close {
+        let conn = close.conn;
+        deliver(conns, hub, conn, Outbound::Close(close));
+        conns.remove(&conn);
+    }
+}
+
+async fn read_directory(reader: &Arc<Mutex<Store>>) -> Result<crate::storage::Directory, String> {
+    let reader = Arc::clone(reader);
+    tokio::task::spawn_blocking(move || {
+        let store = reader
+            .lock()
+            .map_err(|_| "reader lock poisoned".to_owned())?;
+        store
+            .directory(nachbar_core::time::Timestamp::now().millis())
+            .map_err(|e| format!("{e:#}"))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Watches the directory: when its version changes (or every `refresh` to catch token
+/// expiry), reads it and hands the hub new access rules. Revocations reach open connections
+/// within one `poll`.
+pub async fn watch_directory(
+    reader: Arc<Mutex<Store>>,
+    hub: HubSender,
+    mut version: i64,
+    poll: Duration,
+    refresh: Duration,
+) {
+    let mut last_read = Instant::now();
+    loop {
+        tokio::time::sleep(poll).await;
+        let reader = Arc::clone(&reader);
+        let due = last_read.elapsed() >= refresh;
+        let known = version;
+        let read = tokio::task::spawn_blocking(
+            move || -> Result<Option<crate::storage::Directory>, String> {
+                let store = reader
+                    .lock()
+                    .map_err(|_| "reader lock poisoned".to_owned())?;
+                let current = store.directory_version().map_err(|e| format!("{e:#}"))?;
+                if current == known && !due {
+                    return Ok(None);
+                }
+                store
+                    .directory(nachbar_core::time::Timestamp::now().millis())
+                    .map(Some)
+                    .map_err(|e| format!("{e:#}"))
+            },
+        )
+        .await;
+        match read {
+            Ok(Ok(Some(dir))) => {
+                version = dir.version;
+                last_read = Instant::now();
+                let v = dir.version;
+                if hub
+                    .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir)), v))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "reading the directory failed"),
+            Err(e) => tracing::error!(error = %e, "directory task failed"),
+        }
+    }
 }
 
 /// Queues an outbound item; a connection that does not keep up is closed (its queue is full).

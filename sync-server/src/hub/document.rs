@@ -162,9 +162,9 @@ impl DocEntry {
     pub(super) fn evictable(&self, now: Millis, after: Millis) -> bool {
         match self {
             DocEntry::Ready(l) => {
-                l.sessions.is_empty()
-                    && l.persisting == 0
-                    && l.idle_since.is_some_and(|t| now.saturating_sub(t) >= after)
+                // A tentative document nobody pushes holds nothing: it goes at once.
+                let idle_long = l.idle_since.is_some_and(|t| now.saturating_sub(t) >= after);
+                l.sessions.is_empty() && l.persisting == 0 && (idle_long || !l.registered)
             }
             DocEntry::Loading { .. } => false,
         }

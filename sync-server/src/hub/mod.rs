@@ -545,9 +545,11 @@ impl Hub {
             {
                 // The requester has nothing and neither do we: unavailable, remembered for a
                 // late arrival.
+                // (The empty tentative document is dropped once nobody pushes it: at the end
+                // of `loaded`, or at the next tick; never here, where a queued push of the
+                // same document may still follow.)
                 self.wanted.entry(doc).or_default().insert(conn);
                 self.unavailable(conn, doc, fx);
-                self.drop_if_empty_tentative(doc);
                 return;
             }
             if access == Access::None {
@@ -831,6 +833,22 @@ impl Hub {
     /// or writable switches mode.
     fn recheck_access(&mut self, fx: &mut Effects) {
         let policy = Arc::clone(&self.policy);
+        // Revoked or expired tokens end their connections.
+        let dead: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| !policy.token_active(&c.principal))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in dead {
+            self.refuse("revoked");
+            fx.close.push(Close {
+                conn,
+                code: CloseCode::TokenExpired,
+                reason: "token expired or revoked".to_owned(),
+            });
+            self.disconnect(conn);
+        }
         let mut ended = Vec::new();
         for (doc, entry) in &mut self.docs {
             let DocEntry::Ready(entry) = entry else {

@@ -11,15 +11,30 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::protocol::{Message, PeerId, StorageId};
 
 use super::*;
-use crate::access::{Principal, SandboxPolicy};
+use crate::access::{DirectoryPolicy, Principal, roles};
+use crate::storage::Directory;
 
 const SERVER: &str = "server";
 
 fn sandbox(user: &str) -> Principal {
     Principal {
         user_id: user.to_owned(),
-        roles: vec![("sandbox".to_owned(), String::new())],
+        token_hash: format!("token-{user}"),
     }
+}
+
+/// Every test user is a sandbox user, except `eve`.
+fn policy() -> Arc<DirectoryPolicy> {
+    let mut dir = Directory::default();
+    for user in ["u1", "u2", "u3", "u4", "alice", "bob", "carol"] {
+        dir.roles.insert(
+            user.to_owned(),
+            vec![(roles::SANDBOX.to_owned(), String::new())],
+        );
+        dir.active_tokens.insert(format!("token-{user}"));
+    }
+    dir.active_tokens.insert("token-eve".to_owned());
+    Arc::new(DirectoryPolicy::new(dir))
 }
 
 fn hub() -> Hub {
@@ -29,7 +44,7 @@ fn hub() -> Hub {
         evict_after_ms: 60_000,
         max_ephemeral_bytes: 1024,
     };
-    Hub::new(config, Arc::new(SandboxPolicy))
+    Hub::new(config, policy())
 }
 
 /// The hub with an in-memory store; persists are held until `commit` unless `auto_commit`.
@@ -343,10 +358,7 @@ fn unavailable_documents_arrive_late_and_strangers_cannot_create() {
     assert!(!net.store.contains_key(&doc));
 
     // A user without the sandbox role may not create a generic document.
-    let stranger = Principal {
-        user_id: "eve".into(),
-        roles: vec![],
-    };
+    let stranger = sandbox("eve");
     let mut eve = Client::connect(&mut net, 3, stranger);
     eve.edit("x", 1);
     let other = eve.sync(&mut net, doc);
@@ -441,4 +453,67 @@ fn idle_documents_are_evicted_and_ephemera_relayed_once() {
     let mut carol = Client::connect(&mut net, 3, sandbox("carol"));
     carol.sync(&mut net, doc);
     assert_eq!(carol.doc.get_heads(), alice.doc.get_heads());
+}
+
+#[test]
+fn a_request_queued_before_a_push_of_a_new_document_does_not_lose_the_push() {
+    // Both arrive while the document is being looked up in storage: the request first.
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut reader = Client::connect(&mut net, 1, sandbox("u1"));
+    let mut writer = Client::connect(&mut net, 2, sandbox("u2"));
+    writer.edit("title", 1);
+    let request = {
+        let msg = reader.doc.generate_sync_message(&mut reader.state).unwrap();
+        Message::Request {
+            sender_id: reader.peer.clone(),
+            target_id: PeerId(SERVER.into()),
+            document_id: doc,
+            data: msg.encode(),
+        }
+    };
+    let push = {
+        let msg = writer.doc.generate_sync_message(&mut writer.state).unwrap();
+        Message::Sync {
+            sender_id: writer.peer.clone(),
+            target_id: PeerId(SERVER.into()),
+            document_id: doc,
+            data: msg.encode(),
+        }
+    };
+    // Hold the storage lookup: both messages wait for the same load.
+    let fx = net.hub.handle(
+        0,
+        HubInput::Receive {
+            conn: 1,
+            message: request,
+        },
+    );
+    assert_eq!(fx.load, [doc]);
+    let fx = net.hub.handle(
+        0,
+        HubInput::Receive {
+            conn: 2,
+            message: push,
+        },
+    );
+    assert!(
+        fx.load.is_empty(),
+        "the second message waits for the same load"
+    );
+    net.input(HubInput::Loaded {
+        doc,
+        result: Ok(None),
+    });
+    assert!(matches!(
+        reader.receive(&mut net)[..],
+        [Message::DocUnavailable { .. }]
+    ));
+    writer.receive(&mut net);
+    writer.sync(&mut net, doc);
+    assert!(net.store.contains_key(&doc), "the push was not lost");
+    // The earlier requester gets the document when it arrives.
+    reader.receive(&mut net);
+    reader.sync(&mut net, doc);
+    assert_eq!(reader.doc.get_heads(), writer.doc.get_heads());
 }

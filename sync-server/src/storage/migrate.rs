@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use super::StoreError;
 
 /// The migrations in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_directory.sql"),
+];
 
 /// Brings the database to the newest schema.
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {

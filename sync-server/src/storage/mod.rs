@@ -6,6 +6,7 @@
 //! change stored twice is harmless because a document loads from the concatenation of its
 //! chunks with one `load`.
 
+mod directory;
 mod error;
 mod migrate;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use directory::{BusinessEntry, Directory};
 pub use error::StoreError;
 
 /// What the server knows about a stored document for access decisions.
@@ -102,6 +104,8 @@ impl Store {
     }
 
     fn configure(&self) -> Result<(), StoreError> {
+        // Wait for other connections (the server's writer, an admin command) instead of failing.
+        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // WAL before any transaction; FULL so a committed transaction survives power loss.
         let mode: String = self
             .conn
@@ -111,9 +115,8 @@ impl Store {
                 "journal_mode is {mode}, not wal"
             )));
         }
-        self.conn.execute_batch(
-            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
-        )?;
+        self.conn
+            .execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
         let sync: i64 = self
             .conn
             .query_row("PRAGMA synchronous", [], |r| r.get(0))?;

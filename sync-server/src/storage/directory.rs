@@ -1,0 +1,181 @@
+//! The directory as stored: neighbourhoods, businesses, users, roles and tokens, read as one
+//! snapshot for access decisions.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::params;
+
+use super::{Store, StoreError};
+
+/// A business of the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessEntry {
+    /// Its neighbourhood.
+    pub neighbourhood: String,
+    /// Display name.
+    pub name: String,
+    /// Still a member (not left).
+    pub active: bool,
+}
+
+/// Everything access decisions need, read in one go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    /// The version this snapshot was read at.
+    pub version: i64,
+    /// Businesses by id.
+    pub businesses: HashMap<String, BusinessEntry>,
+    /// Neighbourhood ids.
+    pub neighbourhoods: HashSet<String>,
+    /// Role assignments of users that are not deleted: user → (role, scope).
+    pub roles: HashMap<String, Vec<(String, String)>>,
+    /// Hashes of tokens that authenticate at the time of reading.
+    pub active_tokens: HashSet<String>,
+}
+
+impl Store {
+    /// The directory version (bumped by every directory change).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn directory_version(&self) -> Result<i64, StoreError> {
+        let v: String = self.conn().query_row(
+            "SELECT value FROM meta WHERE key = 'directory_version'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(v.parse().unwrap_or(0))
+    }
+
+    pub(crate) fn bump_directory(&self) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'directory_version'",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// Reads the whole directory at `now_ms` (token expiry is judged at that time).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn directory(&self, now_ms: i64) -> Result<Directory, StoreError> {
+        let mut dir = Directory {
+            version: self.directory_version()?,
+            ..Directory::default()
+        };
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT id, neighbourhood, name, left_at IS NULL FROM businesses")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })? {
+            let (id, neighbourhood, name, active) = row?;
+            dir.businesses.insert(
+                id,
+                BusinessEntry {
+                    neighbourhood,
+                    name,
+                    active,
+                },
+            );
+        }
+        let mut stmt = conn.prepare_cached("SELECT id FROM neighbourhoods")?;
+        for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            dir.neighbourhoods.insert(id?);
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.user_id, r.role, r.scope FROM roles r JOIN users u ON u.id = r.user_id WHERE u.deleted_at IS NULL",
+        )?;
+        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
+            let (user, role, scope) = row?;
+            dir.roles.entry(user).or_default().push((role, scope));
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.hash FROM tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.revoked_at IS NULL AND u.deleted_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?1)",
+        )?;
+        for hash in stmt.query_map(params![now_ms], |r| r.get::<_, String>(0))? {
+            dir.active_tokens.insert(hash?);
+        }
+        Ok(dir)
+    }
+
+    /// Adds a neighbourhood; returns its id.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn add_neighbourhood(
+        &self,
+        name: &str,
+        location: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.conn().execute(
+            "INSERT INTO neighbourhoods(id, name, location, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, name, location, now_ms],
+        )?;
+        self.bump_directory()?;
+        Ok(id)
+    }
+
+    /// Adds a member business to a neighbourhood; returns its id.
+    ///
+    /// # Errors
+    /// On a database error (e.g. unknown neighbourhood).
+    pub fn add_business(
+        &self,
+        neighbourhood: &str,
+        name: &str,
+        trade: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        self.conn().execute(
+            "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, neighbourhood, name, trade, now_ms],
+        )?;
+        self.bump_directory()?;
+        Ok(id)
+    }
+
+    /// Records that a business left its neighbourhood; returns whether it was a member.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn business_left(&self, business: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "UPDATE businesses SET left_at = ?2 WHERE id = ?1 AND left_at IS NULL",
+            params![business, now_ms],
+        )?;
+        self.bump_directory()?;
+        Ok(n > 0)
+    }
+
+    /// Removes a role assignment; returns whether it existed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn revoke_role(&self, user_id: &str, role: &str, scope: &str) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "DELETE FROM roles WHERE user_id = ?1 AND role = ?2 AND scope = ?3",
+            params![user_id, role, scope],
+        )?;
+        self.bump_directory()?;
+        Ok(n > 0)
+    }
+
+    /// Marks a user deleted: tokens stop working, roles no longer count.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "UPDATE users SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+            params![user_id, now_ms],
+        )?;
+        self.bump_directory()?;
+        Ok(n > 0)
+    }
+}
