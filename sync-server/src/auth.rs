@@ -1,6 +1,7 @@
 //! Device tokens: 256 random bits given to the device once, stored only as SHA-256.
 
 use rusqlite::{OptionalExtension, params};
+
 use sha2::{Digest, Sha256};
 
 use crate::access::Principal;
@@ -202,5 +203,101 @@ mod tests {
             )
             .unwrap();
         assert_eq!(stored, 0);
+    }
+}
+
+/// A new invite code: 128 random bits, base58 (easy to type from a letter).
+pub fn new_invite_code() -> String {
+    let bytes: [u8; 16] = rand::random();
+    bs58::encode(bytes).into_string()
+}
+
+impl Store {
+    /// Creates an invite for a user, valid until `expires_at`; returns the code (shown once).
+    ///
+    /// # Errors
+    /// On a database error (e.g. unknown user).
+    pub fn create_invite(
+        &self,
+        user_id: &str,
+        expires_at: i64,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let code = new_invite_code();
+        self.conn().execute(
+            "INSERT INTO invites(code_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash(&code), user_id, now_ms, expires_at],
+        )?;
+        Ok(code)
+    }
+
+    /// Turns an unused, unexpired invite code into a device token (the code is used up).
+    /// Returns `None` for a code that does not enrol.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn enroll(
+        &mut self,
+        code: &str,
+        label: &str,
+        now_ms: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let user: Option<String> = tx
+            .query_row(
+                "SELECT i.user_id FROM invites i JOIN users u ON u.id = i.user_id
+                 WHERE i.code_hash = ?1 AND i.used_at IS NULL AND i.expires_at > ?2 AND u.deleted_at IS NULL",
+                params![token_hash(code.trim()), now_ms],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(user) = user else { return Ok(None) };
+        tx.execute(
+            "UPDATE invites SET used_at = ?2 WHERE code_hash = ?1",
+            params![token_hash(code.trim()), now_ms],
+        )?;
+        let token = new_token();
+        tx.execute(
+            "INSERT INTO tokens(hash, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash(&token), user, label, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(Some((user, token)))
+    }
+}
+
+#[cfg(test)]
+mod invite_tests {
+    use super::*;
+
+    #[test]
+    fn an_invite_enrols_once_and_not_after_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+        let user = store.add_user("Olaf", 0).unwrap();
+        let code = store.create_invite(&user, 1_000, 0).unwrap();
+        assert!(code.len() >= 16);
+        let (who, token) = store.enroll(&code, "tablet", 10).unwrap().expect("enrols");
+        assert_eq!(who, user);
+        assert_eq!(
+            store
+                .principal_for_token(&token, 20)
+                .unwrap()
+                .unwrap()
+                .user_id,
+            user
+        );
+        assert!(
+            store.enroll(&code, "again", 20).unwrap().is_none(),
+            "used up"
+        );
+        let late = store.create_invite(&user, 1_000, 0).unwrap();
+        assert!(
+            store.enroll(&late, "late", 1_000).unwrap().is_none(),
+            "expired"
+        );
+        assert!(store.enroll("nonsense", "x", 0).unwrap().is_none());
     }
 }

@@ -13,9 +13,12 @@
 )]
 
 pub mod access;
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod connection;
+pub mod demo;
+pub mod documents;
 pub mod hub;
 pub mod routes;
 pub mod server;

@@ -1,8 +1,15 @@
 //! The nachbar sync server binary: `serve` (the default) and `admin` commands.
 
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use nachbar_core::model::business_profile::SizeBand;
+use nachbar_core::time::Timestamp;
+use nachbar_server::access::roles;
 use nachbar_server::config::{LogFormat, ServeConfig};
 use nachbar_server::storage::Store;
+use nachbar_server::{admin, demo};
 
 #[derive(Debug, Parser)]
 #[command(name = "nachbar-server", version, about = "nachbar sync server")]
@@ -11,30 +18,96 @@ struct Cli {
     command: Option<Cmd>,
     #[command(flatten)]
     serve: ServeConfig,
+    /// Load the demo neighbourhood (kept when it exists) and print a token per person.
+    #[arg(long, env = "NACHBAR_DEMO")]
+    demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Run the server (the default).
     Serve,
-    /// Administration of the directory and tokens.
+    /// Administration of the directory, tokens and data.
     #[command(subcommand)]
     Admin(Admin),
 }
 
 #[derive(Debug, Subcommand)]
 enum Admin {
-    /// Add a user with a role; prints the user id alone on stdout.
+    /// Publish the catalogue (release 1.0) as a document; prints its id.
+    Init,
+    /// Add a neighbourhood with its document; prints the neighbourhood id.
+    AddNeighbourhood {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Location.
+        #[arg(long, default_value = "")]
+        location: String,
+    },
+    /// Add a member business with its profile document; prints the business id.
+    AddBusiness {
+        /// The neighbourhood id.
+        #[arg(long)]
+        neighbourhood: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Trade.
+        #[arg(long, default_value = "")]
+        trade: String,
+        /// Staff size band: 1-9, 10-49, 50-249, 250+.
+        #[arg(long)]
+        size: Option<String>,
+    },
+    /// A business leaves its neighbourhood: access ends, the neighbourhood document shows it.
+    BusinessLeft {
+        /// The business id.
+        #[arg(long)]
+        business: String,
+    },
+    /// Add a user, optionally with a role; prints the user id alone on stdout.
     AddUser {
         /// Display name.
         #[arg(long)]
         name: String,
         /// Role: admin, coordinator, coach, owner, staff, sandbox.
         #[arg(long)]
-        role: String,
-        /// Scope of the role (neighbourhood or business id); empty for global roles.
+        role: Option<String>,
+        /// Scope of the role: a neighbourhood id (coordinator), a business id (coach, owner,
+        /// staff), empty for admin and sandbox.
         #[arg(long, default_value = "")]
         scope: String,
+    },
+    /// Grant a role (coach assignment: `--role coach --scope <business>`).
+    Grant {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+        /// The scope.
+        #[arg(long, default_value = "")]
+        scope: String,
+    },
+    /// Revoke a role; open connections lose access within seconds.
+    RevokeRole {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The role.
+        #[arg(long)]
+        role: String,
+        /// The scope.
+        #[arg(long, default_value = "")]
+        scope: String,
+    },
+    /// Delete a user: tokens stop working at once.
+    DeleteUser {
+        /// The user id.
+        #[arg(long)]
+        user: String,
     },
     /// Issue a device token for a user; prints the token alone on stdout.
     IssueToken {
@@ -54,6 +127,39 @@ enum Admin {
         #[arg(long)]
         token: String,
     },
+    /// Create an invite code for a user (enrol with POST /api/enroll); prints the code.
+    Invite {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// Days the code stays valid.
+        #[arg(long, default_value_t = 7)]
+        valid_days: i64,
+    },
+    /// Write a consistent copy of the database (works while the server runs).
+    Backup {
+        /// Target file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the database by a backup (server stopped); it gets a new storage id, so clients
+    /// re-upload what the backup lacks.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Export a document as an `.automerge` file.
+    Export {
+        /// The document id.
+        #[arg(long)]
+        doc: String,
+        /// Target file.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check the database: SQLite integrity and that every document loads.
+    Check,
 }
 
 fn init_tracing(format: LogFormat) {
@@ -91,27 +197,151 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-fn admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
+fn check_role(store: &Store, role: &str, scope: &str) -> anyhow::Result<()> {
+    let dir = store.directory(Timestamp::now().millis())?;
+    match role {
+        roles::ADMIN | roles::SANDBOX if scope.is_empty() => Ok(()),
+        roles::COORDINATOR if dir.neighbourhoods.contains(scope) => Ok(()),
+        roles::COACH | roles::OWNER | roles::STAFF if dir.businesses.contains_key(scope) => Ok(()),
+        r if !roles::ALL.contains(&r) => {
+            bail!("unknown role {r}; roles: {}", roles::ALL.join(", "))
+        }
+        r => bail!(
+            "role {r} needs a matching scope (neighbourhood for coordinator, business for coach/owner/staff, none for admin/sandbox)"
+        ),
+    }
+}
+
+fn grant(
+    store: &mut Store,
+    user: &str,
+    role: &str,
+    scope: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    check_role(store, role, scope)?;
+    store.grant_role(user, role, scope)?;
+    // Coordinators and coaches are shown in their neighbourhood document.
+    let dir = store.directory(now.millis())?;
+    let hood = match role {
+        roles::COORDINATOR => Some(scope.to_owned()),
+        roles::COACH => dir.businesses.get(scope).map(|b| b.neighbourhood.clone()),
+        _ => None,
+    };
+    if let Some(hood) = hood {
+        admin::show_staff(store, &hood, user, role == roles::COACH, now)?;
+    }
+    Ok(())
+}
+
+fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = Store::open(&config.database_path())?;
-    let now = nachbar_core::time::Timestamp::now().millis();
+    let db = config.database_path();
+    if let Admin::Restore { from } = &command {
+        // Replace the files, then open the restored database to give it a new storage id.
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(db.with_file_name(format!("nachbar.sqlite3{suffix}")));
+        }
+        std::fs::copy(from, &db).with_context(|| format!("copying {}", from.display()))?;
+        let store = Store::open(&db)?;
+        println!("{}", store.renew_storage_id()?);
+        return Ok(());
+    }
+    let mut store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let now = Timestamp::now();
     match command {
+        Admin::Init => println!("{}", admin::init(&mut store, now)?),
+        Admin::AddNeighbourhood { name, location } => {
+            println!(
+                "{}",
+                admin::add_neighbourhood(&mut store, &name, &location, now)?.0
+            );
+        }
+        Admin::AddBusiness {
+            neighbourhood,
+            name,
+            trade,
+            size,
+        } => {
+            let size = size.as_deref().map(SizeBand::parse).transpose()?;
+            println!(
+                "{}",
+                admin::add_business(&mut store, &neighbourhood, &name, &trade, size, now)?.0
+            );
+        }
+        Admin::BusinessLeft { business } => admin::business_left(&mut store, &business, now)?,
         Admin::AddUser { name, role, scope } => {
-            let id = store.add_user(&name, now)?;
-            store.grant_role(&id, &role, &scope)?;
+            if let Some(role) = &role {
+                check_role(&store, role, &scope)?;
+            }
+            let id = store.add_user(&name, now.millis())?;
+            if let Some(role) = role {
+                grant(&mut store, &id, &role, &scope, now)?;
+            }
             println!("{id}");
+        }
+        Admin::Grant { user, role, scope } => grant(&mut store, &user, &role, &scope, now)?,
+        Admin::RevokeRole { user, role, scope } => {
+            if !store.revoke_role(&user, &role, &scope)? {
+                bail!("{user} does not hold {role} {scope}");
+            }
+        }
+        Admin::DeleteUser { user } => {
+            if !store.delete_user(&user, now.millis())? {
+                bail!("no such user");
+            }
         }
         Admin::IssueToken {
             user,
             label,
             expires_days,
         } => {
-            let expires = expires_days.map(|d| now + d * 86_400_000);
-            println!("{}", store.issue_token(&user, &label, expires, now)?);
+            let expires = expires_days.map(|d| now.millis() + d * 86_400_000);
+            println!(
+                "{}",
+                store.issue_token(&user, &label, expires, now.millis())?
+            );
         }
         Admin::RevokeToken { token } => {
-            if !store.revoke_token(&token, now)? {
-                anyhow::bail!("no such active token");
+            if !store.revoke_token(&token, now.millis())? {
+                bail!("no such active token");
+            }
+        }
+        Admin::Invite { user, valid_days } => {
+            println!(
+                "{}",
+                store.create_invite(&user, now.millis() + valid_days * 86_400_000, now.millis())?
+            );
+        }
+        Admin::Backup { to } => store.backup_to(&to)?,
+        Admin::Restore { .. } => unreachable!("handled above"),
+        Admin::Export { doc, to } => {
+            let stored = store
+                .load(&doc)?
+                .with_context(|| format!("no document {doc}"))?;
+            let am = automerge::Automerge::load(&stored.bytes)
+                .context("the stored document does not load")?;
+            std::fs::write(&to, am.save()).with_context(|| format!("writing {}", to.display()))?;
+        }
+        Admin::Check => {
+            let integrity = store.integrity_check()?;
+            let mut broken = 0;
+            let records = store.records()?;
+            for r in &records {
+                let ok = store
+                    .load(&r.doc_id)?
+                    .is_some_and(|d| automerge::Automerge::load(&d.bytes).is_ok());
+                if !ok {
+                    broken += 1;
+                    eprintln!("document {} does not load", r.doc_id);
+                }
+            }
+            println!(
+                "integrity: {integrity}; documents: {}, not loading: {broken}",
+                records.len()
+            );
+            if integrity != "ok" || broken > 0 {
+                bail!("check failed");
             }
         }
     }
@@ -123,11 +353,14 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.serve.log_format);
     match cli.command {
-        Some(Cmd::Admin(command)) => admin(&cli.serve, command),
+        Some(Cmd::Admin(command)) => run_admin(&cli.serve, command),
         None | Some(Cmd::Serve) => {
+            if cli.demo {
+                demo::prepare(&cli.serve)?;
+            }
             let listener = tokio::net::TcpListener::bind(cli.serve.listen)
                 .await
-                .map_err(|e| anyhow::anyhow!("binding {}: {e}", cli.serve.listen))?;
+                .with_context(|| format!("binding {}", cli.serve.listen))?;
             nachbar_server::server::run(cli.serve, listener, shutdown_signal()).await
         }
     }

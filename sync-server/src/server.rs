@@ -76,10 +76,20 @@ pub async fn run(
         writer_tx,
         Arc::clone(&reader),
     ));
-    let watcher = tokio::spawn(crate::shell::watch_directory(
+    let seen = {
+        let store = reader
+            .lock()
+            .map_err(|_| anyhow::anyhow!("reader lock poisoned"))?;
+        crate::shell::WatchState {
+            directory_version,
+            feed_version: store.feed_version()?,
+            cursor: store.max_seq()?,
+        }
+    };
+    let watcher = tokio::spawn(crate::shell::watch_storage(
         Arc::clone(&reader),
         hub_tx.clone(),
-        directory_version,
+        seen,
         Duration::from_secs(1),
         Duration::from_secs(30),
     ));

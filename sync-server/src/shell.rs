@@ -163,13 +163,25 @@ async fn read_directory(reader: &Arc<Mutex<Store>>) -> Result<crate::storage::Di
     .map_err(|e| e.to_string())?
 }
 
-/// Watches the directory: when its version changes (or every `refresh` to catch token
-/// expiry), reads it and hands the hub new access rules. Revocations reach open connections
-/// within one `poll`.
-pub async fn watch_directory(
+/// What the storage watcher last saw.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchState {
+    /// Directory version of the current rules.
+    pub directory_version: i64,
+    /// Feed version last read.
+    pub feed_version: i64,
+    /// Last chunk sequence number read.
+    pub cursor: i64,
+}
+
+/// Watches storage for what other processes write. When the directory version changes (or
+/// every `refresh`, to catch token expiry) it reads the directory and hands the hub new access
+/// rules; when the feed version changes it reads the new chunks of the change feed and hands
+/// them to the hub. Revocations and admin edits reach open connections within one `poll`.
+pub async fn watch_storage(
     reader: Arc<Mutex<Store>>,
     hub: HubSender,
-    mut version: i64,
+    mut seen: WatchState,
     poll: Duration,
     refresh: Duration,
 ) {
@@ -178,38 +190,64 @@ pub async fn watch_directory(
         tokio::time::sleep(poll).await;
         let reader = Arc::clone(&reader);
         let due = last_read.elapsed() >= refresh;
-        let known = version;
-        let read = tokio::task::spawn_blocking(
-            move || -> Result<Option<crate::storage::Directory>, String> {
-                let store = reader
-                    .lock()
-                    .map_err(|_| "reader lock poisoned".to_owned())?;
-                let current = store.directory_version().map_err(|e| format!("{e:#}"))?;
-                if current == known && !due {
-                    return Ok(None);
-                }
-                store
-                    .directory(nachbar_core::time::Timestamp::now().millis())
-                    .map(Some)
-                    .map_err(|e| format!("{e:#}"))
-            },
-        )
-        .await;
-        match read {
-            Ok(Ok(Some(dir))) => {
-                version = dir.version;
-                last_read = Instant::now();
-                let v = dir.version;
+        let known = seen;
+        type Found = (
+            Option<crate::storage::Directory>,
+            Option<(i64, Vec<(i64, String, Vec<u8>)>)>,
+        );
+        let read =
+            tokio::task::spawn_blocking(move || -> Result<Found, crate::storage::StoreError> {
+                let store = reader.lock().map_err(|_| {
+                    crate::storage::StoreError::Configure("reader lock poisoned".to_owned())
+                })?;
+                let dir = if store.directory_version()? != known.directory_version || due {
+                    Some(store.directory(nachbar_core::time::Timestamp::now().millis())?)
+                } else {
+                    None
+                };
+                let feed = store.feed_version()?;
+                let chunks = if feed != known.feed_version {
+                    Some((feed, store.chunks_after(known.cursor)?))
+                } else {
+                    None
+                };
+                Ok((dir, chunks))
+            })
+            .await;
+        let (dir, chunks) = match read {
+            Ok(Ok(found)) => found,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "reading storage changes failed");
+                continue;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storage watcher task failed");
+                continue;
+            }
+        };
+        if let Some(dir) = dir {
+            seen.directory_version = dir.version;
+            last_read = Instant::now();
+            let v = dir.version;
+            if hub
+                .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir)), v))
+                .is_err()
+            {
+                return;
+            }
+        }
+        if let Some((feed, chunks)) = chunks {
+            seen.feed_version = feed;
+            for (seq, doc, bytes) in chunks {
+                seen.cursor = seen.cursor.max(seq);
+                let Ok(doc) = doc.parse() else { continue };
                 if hub
-                    .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir)), v))
+                    .send(Command::Input(HubInput::External { doc, bytes }))
                     .is_err()
                 {
                     return;
                 }
             }
-            Ok(Ok(None)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "reading the directory failed"),
-            Err(e) => tracing::error!(error = %e, "directory task failed"),
         }
     }
 }

@@ -6,6 +6,7 @@
 #![cfg(test)]
 #![allow(unused_must_use)]
 
+mod authorization;
 mod bad_input;
 mod e2e_sync;
 mod interop_js;

@@ -73,6 +73,14 @@ pub enum HubInput {
         /// The outcome.
         result: Result<(), String>,
     },
+    /// Changes another process (an admin command, later another node) appended to storage:
+    /// already durable, merged into the document if it is loaded and passed on to its peers.
+    External {
+        /// The document.
+        doc: DocumentId,
+        /// The appended chunk.
+        bytes: Vec<u8>,
+    },
     /// Time passed (eviction of idle documents).
     Tick,
 }
@@ -189,6 +197,7 @@ impl Hub {
             HubInput::Disconnect { conn } => self.disconnect(conn),
             HubInput::Loaded { doc, result } => self.loaded(doc, result, &mut fx),
             HubInput::Persisted { id, result } => self.persisted(id, result, &mut fx),
+            HubInput::External { doc, bytes } => self.external(doc, &bytes, &mut fx),
             HubInput::Tick => self.evict_idle(),
         }
         self.stats.messages_out += fx.send.len() as u64;
@@ -656,7 +665,7 @@ impl Hub {
                     }
                     return Ok(());
                 }
-                register = Some(record_for(doc, &info, &principal.user_id));
+                register = Some(record_for(doc, &entry.doc, &info, &principal.user_id));
                 entry.info = Some(info);
             }
         }
@@ -740,6 +749,38 @@ impl Hub {
             entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
         }
         self.late_arrival(doc, fx);
+    }
+
+    fn external(&mut self, doc: DocumentId, bytes: &[u8], fx: &mut Effects) {
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        if !entry.registered {
+            return;
+        }
+        let before = entry.doc.get_heads();
+        if let Err(e) = entry.doc.load_incremental(bytes) {
+            tracing::error!(doc_id = %doc, error = %e, "a stored chunk does not apply");
+            self.reload(doc, fx);
+            return;
+        }
+        if entry.doc.get_heads() == before || entry.persisting > 0 {
+            // Nothing new, or the fan-out after the pending commit will carry it.
+            return;
+        }
+        let peers: Vec<(ConnId, PeerId)> = entry
+            .sessions
+            .keys()
+            .filter_map(|c| {
+                self.conns
+                    .get(c)
+                    .and_then(|conn| conn.peer.clone())
+                    .map(|p| (*c, p))
+            })
+            .collect();
+        for (conn, peer) in &peers {
+            entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
+        }
     }
 
     /// Peers that asked for `doc` while it was unavailable get it now, if they may read it.
@@ -889,20 +930,6 @@ fn doc_info(doc: &Automerge, record: &DocRecord) -> DocInfo {
     }
 }
 
-fn record_for(doc: DocumentId, info: &DocInfo, user: &str) -> DocRecord {
-    let (kind, neighbourhood, business) = match info {
-        DocInfo::Generic => (None, None, None),
-        DocInfo::Nachbar(h) => (
-            Some(h.kind.code().to_owned()),
-            Some(h.neighbourhood.clone()),
-            h.business.clone(),
-        ),
-    };
-    DocRecord {
-        doc_id: doc.to_string(),
-        kind,
-        neighbourhood,
-        business,
-        created_by: user.to_owned(),
-    }
+fn record_for(doc: DocumentId, am: &Automerge, info: &DocInfo, user: &str) -> DocRecord {
+    crate::documents::record(&doc.to_string(), am, info, user)
 }

@@ -30,6 +30,8 @@ pub struct DocRecord {
     pub business: Option<String>,
     /// The user who registered it.
     pub created_by: String,
+    /// A display title.
+    pub title: String,
 }
 
 /// One durable append: new changes of one document, and the document record when this is the
@@ -170,7 +172,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT doc_id, kind, neighbourhood, business, created_by FROM documents WHERE doc_id = ?1",
+                "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents WHERE doc_id = ?1",
                 params![doc_id],
                 |r| {
                     Ok(DocRecord {
@@ -179,6 +181,7 @@ impl Store {
                         neighbourhood: r.get(2)?,
                         business: r.get(3)?,
                         created_by: r.get(4)?,
+                        title: r.get(5)?,
                     })
                 },
             )
@@ -217,8 +220,8 @@ impl Store {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut register = tx.prepare_cached(
-                "INSERT OR IGNORE INTO documents(doc_id, kind, neighbourhood, business, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO documents(doc_id, kind, neighbourhood, business, created_by, created_at, title)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let mut chunk = tx.prepare_cached(
                 "INSERT INTO chunks(doc_id, is_snapshot, bytes, created_at) VALUES (?1, 0, ?2, ?3)",
@@ -234,7 +237,8 @@ impl Store {
                         r.neighbourhood,
                         r.business,
                         r.created_by,
-                        now
+                        now,
+                        r.title
                     ])?;
                 }
                 if !a.bytes.is_empty() {
@@ -328,9 +332,91 @@ impl Store {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
+    /// Every document record.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn records(&self) -> Result<Vec<DocRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents ORDER BY created_at, doc_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(DocRecord {
+                doc_id: r.get(0)?,
+                kind: r.get(1)?,
+                neighbourhood: r.get(2)?,
+                business: r.get(3)?,
+                created_by: r.get(4)?,
+                title: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The change feed: chunks appended after `seq`, in order (seq, document, bytes).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn chunks_after(&self, seq: i64) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, doc_id, bytes FROM chunks WHERE seq > ?1 ORDER BY seq")?;
+        let rows = stmt.query_map(params![seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The newest chunk sequence number (0 when empty).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn max_seq(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM chunks", [], |r| r.get(0))?)
+    }
+
+    /// The feed version, bumped by processes other than the server when they append changes.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn feed_version(&self) -> Result<i64, StoreError> {
+        let v: String = self.conn.query_row(
+            "SELECT value FROM meta WHERE key = 'feed_version'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(v.parse().unwrap_or(0))
+    }
+
+    pub(crate) fn bump_feed(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'feed_version'",
+            [],
+        )?;
+        Ok(())
+    }
+
     /// The underlying connection, for the directory queries.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Writes a consistent copy of the database to `path` while it is in use (SQLite's online
+    /// backup API).
+    ///
+    /// # Errors
+    /// On a database or file error.
+    pub fn backup_to(&self, path: &Path) -> Result<(), StoreError> {
+        self.conn.backup(
+            rusqlite::MAIN_DB,
+            path,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        Ok(())
     }
 }
 

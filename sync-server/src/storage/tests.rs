@@ -27,6 +27,7 @@ fn append(doc_id: &str, bytes: Vec<u8>, register: bool) -> Append {
             neighbourhood: None,
             business: None,
             created_by: "u".to_owned(),
+            title: String::new(),
         }),
     }
 }

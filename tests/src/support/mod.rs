@@ -1,6 +1,7 @@
 //! Shared helpers: the server process and a protocol client.
 
 pub(crate) mod client;
+pub(crate) mod http;
 pub(crate) mod server;
 
 use std::time::Duration;

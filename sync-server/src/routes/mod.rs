@@ -1,4 +1,7 @@
-//! HTTP routes: the WebSocket upgrade with token authentication, health and metrics.
+//! HTTP routes: the WebSocket upgrade with token authentication, the JSON API, health and
+//! metrics.
+
+mod api;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -46,17 +49,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/api/me", get(api::me))
+        .route("/api/documents", get(api::documents))
+        .route("/api/people", get(api::people))
+        .route("/api/enroll", axum::routing::post(api::enroll))
         .with_state(state)
-}
-
-/// The token of a request: `Authorization: Bearer …` or `?token=…`.
-fn token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
-    bearer.or_else(|| query.get("token").cloned())
 }
 
 fn unauthorized(state: &AppState, why: &str) -> Response {
@@ -69,14 +66,21 @@ fn unauthorized(state: &AppState, why: &str) -> Response {
         .into_response()
 }
 
-async fn sync(
-    State(state): State<Arc<AppState>>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let Some(token) = token(&headers, &query) else {
-        return unauthorized(&state, "a token is required");
+/// The user of a request, from `Authorization: Bearer …` or `?token=…`; a refusal is the
+/// finished 401 response. The access rules are brought up to the directory version the token
+/// was checked at, so a user added a moment ago is known to them.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    query_token: Option<String>,
+) -> Result<crate::access::Principal, Response> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let Some(token) = bearer.or(query_token) else {
+        return Err(unauthorized(state, "a token is required"));
     };
     let reader = Arc::clone(&state.reader);
     let now = nachbar_core::time::Timestamp::now().millis();
@@ -88,9 +92,8 @@ async fn sync(
         Err(_) => Err("reader lock poisoned".to_owned()),
     })
     .await;
-    let principal = match lookup {
+    match lookup {
         Ok(Ok((Ok(p), version))) => {
-            // The access rules must know this user before the first message arrives.
             let (done, ready) = oneshot::channel();
             if state
                 .hub
@@ -98,9 +101,9 @@ async fn sync(
                 .is_err()
                 || ready.await.is_err()
             {
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
             }
-            p
+            Ok(p)
         }
         Ok(Ok((Err(rejection), _))) => {
             let why = match rejection {
@@ -108,16 +111,28 @@ async fn sync(
                 TokenRejection::Revoked => "token revoked",
                 TokenRejection::Unknown | TokenRejection::UserDeleted => "invalid token",
             };
-            return unauthorized(&state, why);
+            Err(unauthorized(state, why))
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "token lookup failed");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
         }
         Err(e) => {
             tracing::error!(error = %e, "token lookup panicked");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
+    }
+}
+
+async fn sync(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
     let limits = state.connection.limits;

@@ -1,0 +1,430 @@
+//! The demo neighbourhood: a fictional industrial estate with twelve businesses of the trades
+//! of the mission, a coach, a coordinator, owners and staff, assessments, a workshop and action
+//! plans in several states. Loaded once; on an existing data directory the data is kept and
+//! fresh tokens are issued.
+// Documents are built in memory and stored whole (`create_document` saves them), so the single
+// changes of the edits need no persisting.
+#![allow(unused_must_use)]
+
+use std::path::Path;
+
+use anyhow::Context;
+use automerge::ActorId;
+use nachbar_core::catalogue;
+use nachbar_core::doc::EditContext;
+use nachbar_core::label::Lang;
+use nachbar_core::model::action_plan::{ActionPlanDoc, MeasurePatch, MeasureStatus, NewMeasure};
+use nachbar_core::model::assessment::{
+    AssessmentDoc, ComplianceValue, FindingKind, NewAssessment, NewFinding,
+};
+use nachbar_core::model::business_profile::{SizeBand, TopicState};
+use nachbar_core::model::workshop::{BlockKind, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind};
+use nachbar_core::time::Timestamp;
+use rusqlite::OptionalExtension;
+use serde::Serialize;
+
+use crate::access::roles;
+use crate::admin;
+use crate::config::ServeConfig;
+use crate::storage::Store;
+
+/// The demo neighbourhood's name (also how an existing demo is recognised).
+pub const NEIGHBOURHOOD: &str = "Gewerbepark Lindenfeld";
+
+const BUSINESSES: [(&str, &str, SizeBand); 12] = [
+    ("Glaserei Brandt", "Glaser", SizeBand::Small),
+    (
+        "Metall- und Rohrleitungsbau Vogt",
+        "Metallbau",
+        SizeBand::Medium,
+    ),
+    ("Druckerei Lange", "Druckerei", SizeBand::Small),
+    ("Steuerkanzlei Kaya", "Steuerberatung", SizeBand::Micro),
+    (
+        "Schilder & Etiketten Schmidt",
+        "Schilder- und Lichtreklame",
+        SizeBand::Small,
+    ),
+    ("Elektro Hansen", "Elektrotechnik", SizeBand::Small),
+    ("Tischlerei Weber", "Tischler", SizeBand::Micro),
+    (
+        "Malerbetrieb Yilmaz",
+        "Maler und Lackierer",
+        SizeBand::Small,
+    ),
+    ("Kfz-Technik Becker", "Kfz-Techniker", SizeBand::Small),
+    (
+        "Sanitär Novak",
+        "Installateur und Heizungsbauer",
+        SizeBand::Small,
+    ),
+    ("Bäckerei Krüger", "Bäcker", SizeBand::Medium),
+    ("Zimmerei Albers", "Zimmerer", SizeBand::Micro),
+];
+
+/// One person of the demo with a fresh token.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoPerson {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Business name, for business roles.
+    pub business: Option<String>,
+    /// The user id.
+    pub user: String,
+    /// A fresh device token.
+    pub token: String,
+}
+
+fn ctx(person: &str, now: Timestamp) -> EditContext {
+    EditContext::new(person, now)
+}
+
+/// Loads the demo unless present, issues a fresh token per person, prints them and writes
+/// `demo-tokens.json` into the data directory.
+///
+/// # Errors
+/// On a storage or file error.
+pub fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let mut store = Store::open(&config.database_path())?;
+    let now = Timestamp::now();
+    let existing: Option<String> = store
+        .conn()
+        .query_row(
+            "SELECT id FROM neighbourhoods WHERE name = ?1",
+            [NEIGHBOURHOOD],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if existing.is_none() {
+        load(&mut store, now).context("loading the demo neighbourhood")?;
+    }
+    let people = tokens(&store, now)?;
+    write_tokens(&config.data_dir, &people)?;
+    println!(
+        "demo neighbourhood \"{NEIGHBOURHOOD}\": one token per person (also in demo-tokens.json)"
+    );
+    for p in &people {
+        println!(
+            "{:<34} {:<12} {:<34} {}",
+            p.name,
+            p.role,
+            p.business.as_deref().unwrap_or("-"),
+            p.token
+        );
+    }
+    Ok(people)
+}
+
+fn write_tokens(dir: &Path, people: &[DemoPerson]) -> anyhow::Result<()> {
+    let path = dir.join("demo-tokens.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(people)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Issues a fresh token for every demo person.
+fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
+    // The demo users are marked in `meta` (key `demo_user:<id>`, value their order).
+    let mut people = Vec::new();
+    let mut users = store.conn().prepare(
+        "SELECT u.id, u.name, (SELECT role FROM roles WHERE user_id = u.id ORDER BY role LIMIT 1),
+                (SELECT b.name FROM roles r JOIN businesses b ON b.id = r.scope WHERE r.user_id = u.id LIMIT 1)
+         FROM users u JOIN meta m ON m.key = 'demo_user:' || u.id WHERE u.deleted_at IS NULL ORDER BY m.value",
+    )?;
+    let rows = users.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (user, name, role, business) = row?;
+        let token = store.issue_token(&user, "demo", None, now.millis())?;
+        people.push(DemoPerson {
+            name,
+            role: role.unwrap_or_default(),
+            business,
+            user,
+            token,
+        });
+    }
+    Ok(people)
+}
+
+struct Demo<'a> {
+    store: &'a mut Store,
+    now: Timestamp,
+    order: u32,
+}
+
+impl Demo<'_> {
+    fn person(&mut self, name: &str, role: &str, scope: &str) -> anyhow::Result<String> {
+        let id = self.store.add_user(name, self.now.millis())?;
+        self.store.grant_role(&id, role, scope)?;
+        self.order += 1;
+        self.store.conn().execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)",
+            rusqlite::params![format!("demo_user:{id}"), format!("{:04}", self.order)],
+        )?;
+        Ok(id)
+    }
+}
+
+fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
+    admin::init(store, now)?;
+    let (hood, _) =
+        admin::add_neighbourhood(store, NEIGHBOURHOOD, "Musterstadt, Lindenfelder Ring", now)?;
+    let mut ids = Vec::new();
+    for (name, trade, size) in BUSINESSES {
+        ids.push(admin::add_business(
+            store,
+            &hood,
+            name,
+            trade,
+            Some(size),
+            now,
+        )?);
+    }
+    let (glazier, printer, metal) = (ids[0].0.clone(), ids[2].0.clone(), ids[1].0.clone());
+    let mut demo = Demo {
+        store,
+        now,
+        order: 0,
+    };
+    let coordinator = demo.person("Nadine Koordinatorin", roles::COORDINATOR, &hood)?;
+    let coach = demo.person("Carsten Coach (HWK)", roles::COACH, &glazier)?;
+    for (business, _) in &ids[1..] {
+        demo.store.grant_role(&coach, roles::COACH, business)?;
+    }
+    let mut owners = Vec::new();
+    for ((business, _), (name, _, _)) in ids.iter().zip(BUSINESSES) {
+        let owner = format!(
+            "Inhaber/in {}",
+            name.split_whitespace().last().unwrap_or(name)
+        );
+        owners.push(demo.person(&owner, roles::OWNER, business)?);
+    }
+    demo.person("Olga Büro (Glaserei Brandt)", roles::STAFF, &glazier)?;
+    demo.person("Hanna Personal (Vogt)", roles::STAFF, &metal)?;
+    demo.person("Sandra Sandbox", roles::SANDBOX, "")?;
+    admin::show_staff(demo.store, &hood, &coordinator, false, now)?;
+    admin::show_staff(demo.store, &hood, &coach, true, now)?;
+
+    // The glazier: an assessment in review, an action plan with measures in several states.
+    let c = ctx(&coach, now);
+    let new = NewAssessment {
+        neighbourhood: &hood,
+        business: &glazier,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: Some(&coach),
+        language: Lang::De,
+    };
+    let (mut a, _) = AssessmentDoc::create(ActorId::random(), &c, &new)?;
+    for (q, level) in [
+        ("A1", 1),
+        ("A2", 2),
+        ("B1", 1),
+        ("B2", 1),
+        ("C1", 0),
+        ("C2", 1),
+        ("C3", 1),
+        ("G1", 2),
+        ("G2", 3),
+        ("G3", 1),
+        ("G5", 0),
+        ("H1", 1),
+        ("I1", 2),
+    ] {
+        a.set_level(&c, q, level)?;
+    }
+    for (q, v) in [
+        ("D1", ComplianceValue::Partly),
+        ("D2", ComplianceValue::No),
+        ("E1", ComplianceValue::Partly),
+        ("E4", ComplianceValue::No),
+        ("F1", ComplianceValue::Yes),
+        ("F2", ComplianceValue::Partly),
+        ("F4", ComplianceValue::Yes),
+        ("H4", ComplianceValue::Partly),
+    ] {
+        a.set_compliance(&c, q, v)?;
+    }
+    a.set_relevance(&c, "C2", 3)?;
+    a.set_answer_note(
+        &c,
+        "C2",
+        "Angebote werden in Word zusammengestellt; drei Rückfragen pro Auftrag.",
+    )?;
+    let finding = NewFinding {
+        area: "B".to_owned(),
+        questions: vec!["B1".to_owned()],
+        kind: FindingKind::PainPoint,
+        title: "Rechnungen landen in persönlichen Postfächern".to_owned(),
+        description: "Eingangsrechnungen kommen an drei verschiedene Adressen.".to_owned(),
+        severity: 3,
+        barriers: vec!["time".to_owned()],
+    };
+    let (finding_id, _) = a.add_finding(&c, &finding)?;
+    a.set_barrier(&c, "staff", true)?;
+    a.add_top_pain(&c, "Überquellende Postfächer")?;
+    a.add_top_pain(&c, "Angebote brauchen zu lange")?;
+    a.set_status(&c, nachbar_core::model::ReviewStatus::InReview, "")?;
+    demo.store.create_document(a.inner())?;
+
+    let (mut plan, _) = ActionPlanDoc::create(ActorId::random(), &c, &hood, &glazier)?;
+    let (goal, _) = plan.add_goal(
+        &c,
+        "E-Rechnungen sicher empfangen",
+        "Alle Eingangsrechnungen über rechnung@",
+        Some("2027-03-31"),
+    )?;
+    let measures = [
+        (
+            "Funktionspostfach rechnung@ einrichten",
+            MeasureStatus::Done,
+            4,
+            1,
+        ),
+        (
+            "E-Rechnungsempfang in der Branchensoftware einrichten",
+            MeasureStatus::InProgress,
+            5,
+            3,
+        ),
+        (
+            "Angebotsvorlagen mit Textbausteinen",
+            MeasureStatus::Planned,
+            4,
+            2,
+        ),
+        (
+            "Datensicherung mit Wiederherstellungstest",
+            MeasureStatus::Idea,
+            5,
+            2,
+        ),
+        (
+            "Zeiterfassung per App für Monteure",
+            MeasureStatus::Blocked,
+            3,
+            3,
+        ),
+    ];
+    for (title, status, impact, effort) in measures {
+        let m = NewMeasure {
+            title: title.to_owned(),
+            goal: Some(goal.clone()),
+            findings: if title.contains("rechnung@") {
+                vec![finding_id.clone()]
+            } else {
+                vec![]
+            },
+            owner: Some(owners[0].clone()),
+            impact: Some(impact),
+            effort_score: Some(effort),
+            ..NewMeasure::default()
+        };
+        let (id, _) = plan.add_measure(&c, &m)?;
+        if status != MeasureStatus::Idea {
+            let note = if status == MeasureStatus::Blocked {
+                "Software-Update fehlt"
+            } else {
+                ""
+            };
+            plan.set_measure_status(&c, &id, status, note)?;
+        }
+        if status == MeasureStatus::InProgress {
+            plan.update_measure(
+                &c,
+                &id,
+                &MeasurePatch {
+                    due: Some("2027-01-31".to_owned()),
+                    ..MeasurePatch::default()
+                },
+            )?;
+        }
+    }
+    demo.store.create_document(plan.inner())?;
+
+    // The printer: a fresh assessment.
+    let new = NewAssessment {
+        neighbourhood: &hood,
+        business: &printer,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: Some(&coach),
+        language: Lang::De,
+    };
+    let (mut p, _) = AssessmentDoc::create(ActorId::random(), &c, &new)?;
+    p.set_level(&c, "B1", 3)?;
+    p.set_compliance(&c, "D1", ComplianceValue::Yes)?;
+    demo.store.create_document(p.inner())?;
+    let (plan_p, _) = ActionPlanDoc::create(ActorId::random(), &c, &hood, &printer)?;
+    demo.store.create_document(plan_p.inner())?;
+
+    // A workshop planned by the coordinator.
+    let cc = ctx(&coordinator, now);
+    let ws = NewWorkshop {
+        title: "Werkstatt: E-Mail-Flut und E-Rechnung".to_owned(),
+        kind: WorkshopKind::TopicWorkshop,
+        date: "2027-01-20".to_owned(),
+        start: "16:00".to_owned(),
+        end: "18:30".to_owned(),
+        place: "Schilder & Etiketten Schmidt, Halle 2".to_owned(),
+        host: Some(ids[4].0.clone()),
+        goal: "Funktionspostfächer und E-Rechnungsempfang in jedem Betrieb".to_owned(),
+    };
+    let (mut w, _) = WorkshopDoc::create(ActorId::random(), &cc, &hood, &ws)?;
+    for (title, kind, min) in [
+        ("Begrüßung und Check-in", BlockKind::Welcome, 15),
+        ("Impuls: Funktionspostfächer", BlockKind::Input, 20),
+        (
+            "Kollegiale Beratung: Angebotsprozess Glaserei",
+            BlockKind::Method,
+            50,
+        ),
+        ("Pause", BlockKind::Break, 15),
+        (
+            "Impuls E-Rechnung: ZUGFeRD bei der Druckerei",
+            BlockKind::Input,
+            20,
+        ),
+        ("Vereinbarungen und Check-out", BlockKind::CheckOut, 20),
+    ] {
+        let b = NewBlock {
+            title: title.to_owned(),
+            kind,
+            duration_min: min,
+            method: None,
+            goal: String::new(),
+            materials: String::new(),
+            expected_output: String::new(),
+        };
+        w.add_block(&cc, &b, None)?;
+    }
+    for owner in &owners[..5] {
+        w.invite(&cc, owner, None, None)?;
+    }
+    demo.store.create_document(w.inner())?;
+
+    // What businesses share with the neighbourhood.
+    for ((_, profile), state) in ids.iter().zip([
+        TopicState::NeedHelp,
+        TopicState::WorkingOnIt,
+        TopicState::Solved,
+        TopicState::Solved,
+    ]) {
+        let owner_ctx = ctx(&coach, now);
+        demo.store.edit_document(&profile.to_string(), |doc| {
+            let mut p = nachbar_core::model::business_profile::BusinessProfileDoc::open(doc)?;
+            let applied = p.set_topic_state(&owner_ctx, "D", Some(state))?;
+            Ok(((), applied))
+        })?;
+    }
+    Ok(())
+}

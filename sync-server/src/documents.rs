@@ -1,0 +1,140 @@
+//! Documents the server writes itself (catalogue, neighbourhood documents, business
+//! profiles), and the record every stored document gets.
+//!
+//! The server and admin commands write through the same typed API as the apps, with a fresh
+//! actor per writing session, and append the changes to storage. Another process's appends
+//! bump the feed version so a running server reads them from the change feed and passes them
+//! to its connected peers.
+
+use automerge::{ActorId, Automerge, ROOT, ReadDoc};
+use nachbar_core::DomainError;
+use nachbar_core::doc::{Applied, DocKind, NachbarDoc};
+use nachbar_core::ids::DocumentId;
+
+use crate::access::DocInfo;
+use crate::storage::{Append, DocRecord, Store, StoreError};
+
+/// A server-side document write that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The storage step.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The document edit.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The document does not exist.
+    #[error("document {0} not found")]
+    NotFound(String),
+}
+
+/// The person id the server writes as.
+pub const SERVER_PERSON: &str = "server";
+
+fn text_at(doc: &Automerge, key: &str) -> Option<String> {
+    match doc.get(ROOT, key).ok()?? {
+        (automerge::Value::Scalar(s), _) => s.as_str().map(str::to_owned),
+        (automerge::Value::Object(automerge::ObjType::Text), id) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+/// A display title for document lists.
+pub fn title_of(doc: &Automerge, info: &DocInfo) -> String {
+    match info {
+        DocInfo::Generic => String::new(),
+        DocInfo::Nachbar(h) => {
+            let detail = match h.kind {
+                DocKind::Neighbourhood => text_at(doc, "name"),
+                DocKind::BusinessProfile => text_at(doc, "display_name"),
+                DocKind::Workshop => text_at(doc, "title"),
+                DocKind::Assessment => text_at(doc, "stage"),
+                DocKind::Catalogue => None,
+                DocKind::ActionPlan => None,
+            };
+            let label = nachbar_core::label::Labelled::label(&h.kind).de;
+            match detail {
+                Some(d) if !d.is_empty() => format!("{label}: {d}"),
+                _ => label.to_owned(),
+            }
+        }
+    }
+}
+
+/// The stored record of a document.
+pub fn record(doc_id: &str, doc: &Automerge, info: &DocInfo, user: &str) -> DocRecord {
+    let (kind, neighbourhood, business) = match info {
+        DocInfo::Generic => (None, None, None),
+        DocInfo::Nachbar(h) => (
+            Some(h.kind.code().to_owned()),
+            Some(h.neighbourhood.clone()),
+            h.business.clone(),
+        ),
+    };
+    DocRecord {
+        doc_id: doc_id.to_owned(),
+        kind,
+        neighbourhood,
+        business,
+        created_by: user.to_owned(),
+        title: title_of(doc, info),
+    }
+}
+
+impl Store {
+    /// Stores a new document written by the server; returns its id.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn create_document(&mut self, doc: &NachbarDoc) -> Result<DocumentId, StoreError> {
+        let id = DocumentId::random();
+        let info = DocInfo::Nachbar(doc.header().clone());
+        let change_hashes = doc
+            .automerge()
+            .get_changes_meta(&[])
+            .iter()
+            .map(|m| m.hash.to_string())
+            .collect();
+        self.commit(&[Append {
+            doc_id: id.to_string(),
+            bytes: doc.save(),
+            change_hashes,
+            user_id: SERVER_PERSON.to_owned(),
+            register: Some(record(
+                &id.to_string(),
+                doc.automerge(),
+                &info,
+                SERVER_PERSON,
+            )),
+        }])?;
+        self.bump_feed()?;
+        Ok(id)
+    }
+
+    /// Edits a stored document with the typed API and appends the change.
+    ///
+    /// # Errors
+    /// When the document is missing, does not load, or the edit is refused.
+    pub fn edit_document<T>(
+        &mut self,
+        id: &str,
+        edit: impl FnOnce(NachbarDoc) -> Result<(T, Applied), DomainError>,
+    ) -> Result<T, WriteError> {
+        let stored = self
+            .load(id)?
+            .ok_or_else(|| WriteError::NotFound(id.to_owned()))?;
+        let doc = NachbarDoc::load(&stored.bytes, ActorId::random())?;
+        let (out, applied) = edit(doc)?;
+        if let Some(change) = applied.change {
+            self.commit(&[Append {
+                doc_id: id.to_owned(),
+                bytes: change.bytes,
+                change_hashes: vec![change.hash.to_string()],
+                user_id: SERVER_PERSON.to_owned(),
+                register: None,
+            }])?;
+            self.bump_feed()?;
+        }
+        Ok(out)
+    }
+}

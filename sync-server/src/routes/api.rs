@@ -1,0 +1,308 @@
+//! The JSON API the apps use besides the sync protocol: who am I, which documents may I read,
+//! who are the people of my neighbourhood (so apps show names offline), and enrolment of a
+//! device with an invite code.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use nachbar_core::ids::{AutomergeUrl, DocumentId};
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Access, DirectoryPolicy, DocInfo, Policy};
+use crate::storage::Store;
+
+use super::{AppState, authenticate};
+
+/// A role assignment.
+#[derive(Debug, Serialize)]
+pub(super) struct RoleView {
+    role: String,
+    scope: String,
+}
+
+/// A business the user works for or coaches.
+#[derive(Debug, Serialize)]
+pub(super) struct BusinessView {
+    id: String,
+    name: String,
+    neighbourhood: String,
+    active: bool,
+}
+
+/// `GET /api/me`.
+#[derive(Debug, Serialize)]
+pub(super) struct Me {
+    id: String,
+    name: String,
+    roles: Vec<RoleView>,
+    businesses: Vec<BusinessView>,
+    storage_id: String,
+}
+
+/// One readable document.
+#[derive(Debug, Serialize)]
+pub(super) struct DocumentView {
+    id: String,
+    url: String,
+    kind: Option<String>,
+    title: String,
+    neighbourhood: Option<String>,
+    business: Option<String>,
+    writable: bool,
+}
+
+/// One person of the neighbourhood.
+#[derive(Debug, Serialize)]
+pub(super) struct Person {
+    id: String,
+    name: String,
+    roles: Vec<RoleView>,
+}
+
+/// `POST /api/enroll` body.
+#[derive(Debug, Deserialize)]
+pub(super) struct Enroll {
+    code: String,
+    #[serde(default)]
+    label: String,
+}
+
+/// Runs a blocking read against the database.
+async fn read<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, crate::storage::StoreError> + Send + 'static,
+) -> Result<T, Response> {
+    let reader = Arc::clone(&state.reader);
+    tokio::task::spawn_blocking(move || {
+        let store = reader
+            .lock()
+            .map_err(|_| "reader lock poisoned".to_owned())?;
+        f(&store).map_err(|e| format!("{e:#}"))
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map_err(|e| {
+        tracing::error!(error = %e, "api read failed");
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })
+}
+
+fn header_info(record: &crate::storage::DocRecord, doc: Option<&automerge::Automerge>) -> DocInfo {
+    match (&record.kind, doc.map(nachbar_core::doc::Header::read)) {
+        (Some(_), Some(Ok(h))) => DocInfo::Nachbar(h),
+        _ => DocInfo::Generic,
+    }
+}
+
+/// `GET /api/me`
+pub(super) async fn me(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let result = read(&state, move |store| {
+        let now = nachbar_core::time::Timestamp::now().millis();
+        let dir = store.directory(now)?;
+        let name: String = store.conn().query_row(
+            "SELECT name FROM users WHERE id = ?1",
+            params![principal.user_id],
+            |r| r.get(0),
+        )?;
+        let roles = dir
+            .roles
+            .get(&principal.user_id)
+            .cloned()
+            .unwrap_or_default();
+        let businesses = roles
+            .iter()
+            .filter_map(|(_, scope)| {
+                dir.businesses
+                    .get(scope)
+                    .map(|b| (scope.clone(), b.clone()))
+            })
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .map(|(id, b)| BusinessView {
+                id,
+                name: b.name,
+                neighbourhood: b.neighbourhood,
+                active: b.active,
+            })
+            .collect();
+        Ok(Me {
+            id: principal.user_id,
+            name,
+            roles: roles
+                .into_iter()
+                .map(|(role, scope)| RoleView { role, scope })
+                .collect(),
+            businesses,
+            storage_id: store.storage_id()?,
+        })
+    })
+    .await;
+    match result {
+        Ok(me) => Json(me).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/documents`: every document the caller may read, with its current access.
+pub(super) async fn documents(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let result = read(&state, move |store| {
+        let now = nachbar_core::time::Timestamp::now().millis();
+        let policy = DirectoryPolicy::new(store.directory(now)?);
+        let mut out = Vec::new();
+        for record in store.records()? {
+            let info = match &record.kind {
+                None => DocInfo::Generic,
+                Some(_) => {
+                    let loaded = store.load(&record.doc_id)?;
+                    let am = loaded.and_then(|d| automerge::Automerge::load(&d.bytes).ok());
+                    header_info(&record, am.as_ref())
+                }
+            };
+            let access = policy.access(&principal, &info);
+            if access == Access::None {
+                continue;
+            }
+            let Ok(id) = record.doc_id.parse::<DocumentId>() else {
+                continue;
+            };
+            out.push(DocumentView {
+                id: record.doc_id.clone(),
+                url: AutomergeUrl::new(id).to_string(),
+                kind: record.kind.clone(),
+                title: record.title.clone(),
+                neighbourhood: record.neighbourhood.clone(),
+                business: record.business.clone(),
+                writable: access == Access::Write,
+            });
+        }
+        Ok(out)
+    })
+    .await;
+    match result {
+        Ok(docs) => Json(docs).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /api/people`: the people of the caller's neighbourhoods.
+pub(super) async fn people(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let result = read(&state, move |store| {
+        let now = nachbar_core::time::Timestamp::now().millis();
+        let dir = store.directory(now)?;
+        let hood_of = |scope: &str| -> Option<String> {
+            if dir.neighbourhoods.contains(scope) {
+                Some(scope.to_owned())
+            } else {
+                dir.businesses.get(scope).map(|b| b.neighbourhood.clone())
+            }
+        };
+        let mine: BTreeSet<String> = dir
+            .roles
+            .get(&principal.user_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, s)| hood_of(s))
+            .collect();
+        let mut people = Vec::new();
+        let mut stmt = store
+            .conn()
+            .prepare_cached("SELECT id, name FROM users WHERE deleted_at IS NULL ORDER BY name")?;
+        let users: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, name) in users {
+            let roles = dir.roles.get(&id).cloned().unwrap_or_default();
+            if roles
+                .iter()
+                .any(|(_, s)| hood_of(s).is_some_and(|h| mine.contains(&h)))
+            {
+                people.push(Person {
+                    id,
+                    name,
+                    roles: roles
+                        .into_iter()
+                        .map(|(role, scope)| RoleView { role, scope })
+                        .collect(),
+                });
+            }
+        }
+        Ok(people)
+    })
+    .await;
+    match result {
+        Ok(p) => Json(p).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `POST /api/enroll`: an invite code becomes a device token.
+pub(super) async fn enroll(
+    State(state): State<Arc<AppState>>,
+    Json(body): Json<Enroll>,
+) -> Response {
+    let reader = Arc::clone(&state.reader);
+    let label = if body.label.is_empty() {
+        "enrolled device".to_owned()
+    } else {
+        body.label.chars().take(100).collect()
+    };
+    let result = tokio::task::spawn_blocking(move || {
+        let mut store = reader
+            .lock()
+            .map_err(|_| "reader lock poisoned".to_owned())?;
+        store
+            .enroll(
+                &body.code,
+                &label,
+                nachbar_core::time::Timestamp::now().millis(),
+            )
+            .map_err(|e| format!("{e:#}"))
+    })
+    .await;
+    match result {
+        Ok(Ok(Some((user, token)))) => {
+            Json(serde_json::json!({ "user": user, "token": token })).into_response()
+        }
+        Ok(Ok(None)) => {
+            state
+                .auth_refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            (
+                StatusCode::UNAUTHORIZED,
+                "invalid, used or expired invite code",
+            )
+                .into_response()
+        }
+        _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}

@@ -1,0 +1,358 @@
+//! Authorization end to end: the directory built with admin commands, real clients per role,
+//! nachbar documents created offline and pushed, read-only sessions, refused creations and
+//! header changes, revocation reaching open connections, and the JSON API.
+
+use std::time::Duration;
+
+use automerge::sync::State;
+use automerge::{ActorId, Automerge};
+use nachbar_core::catalogue;
+use nachbar_core::doc::{EditContext, NachbarDoc};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::label::Lang;
+use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
+use nachbar_core::model::business_profile::{BusinessProfileDoc, TopicState};
+use nachbar_core::protocol::Message;
+use nachbar_core::time::Timestamp;
+
+use crate::support::client::{Client, Received};
+use crate::support::http;
+use crate::support::server::TestServer;
+
+/// The directory of a small neighbourhood.
+struct World {
+    server: TestServer,
+    hood: String,
+    b1: String,
+    b2: String,
+    users: std::collections::HashMap<&'static str, (String, String)>,
+}
+
+impl World {
+    async fn new() -> World {
+        let server = TestServer::start().await;
+        server.admin(&["init"]);
+        let hood = server.admin(&["add-neighbourhood", "--name", "Testpark"]);
+        let b1 = server.admin(&[
+            "add-business",
+            "--neighbourhood",
+            &hood,
+            "--name",
+            "Glaserei",
+            "--trade",
+            "Glaser",
+        ]);
+        let b2 = server.admin(&[
+            "add-business",
+            "--neighbourhood",
+            &hood,
+            "--name",
+            "Druckerei",
+        ]);
+        let mut users = std::collections::HashMap::new();
+        for (name, role, scope) in [
+            ("coordinator", "coordinator", hood.as_str()),
+            ("coach", "coach", b1.as_str()),
+            ("owner1", "owner", b1.as_str()),
+            ("staff1", "staff", b1.as_str()),
+            ("owner2", "owner", b2.as_str()),
+            ("admin", "admin", ""),
+        ] {
+            let id = server.admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
+            let token = server.admin(&["issue-token", "--user", &id]);
+            users.insert(name, (id, token));
+        }
+        World {
+            server,
+            hood,
+            b1,
+            b2,
+            users,
+        }
+    }
+
+    fn id(&self, who: &str) -> &str {
+        &self.users[who].0
+    }
+
+    fn token(&self, who: &str) -> &str {
+        &self.users[who].1
+    }
+
+    async fn client(&self, who: &str) -> Client {
+        Client::join(&self.server.url(), self.token(who), &format!("peer-{who}")).await
+    }
+
+    /// A new assessment of `business`, written offline by `who`.
+    fn assessment(&self, who: &str, business: &str) -> AssessmentDoc {
+        let ctx = EditContext::new(self.id(who), Timestamp::now());
+        let new = NewAssessment {
+            neighbourhood: &self.hood,
+            business,
+            release: catalogue::release_1_0(),
+            stage: "T0",
+            coach: None,
+            language: Lang::De,
+        };
+        AssessmentDoc::create(ActorId::random(), &ctx, &new)
+            .unwrap()
+            .0
+    }
+
+    async fn documents(&self, who: &str) -> Vec<serde_json::Value> {
+        http::get_json(self.server.port, "/api/documents", self.token(who))
+            .await
+            .as_array()
+            .cloned()
+            .unwrap()
+    }
+}
+
+fn unavailable(received: &[Received]) -> bool {
+    received
+        .iter()
+        .any(|r| matches!(r, Received::Message(Message::DocUnavailable { .. })))
+}
+
+/// Fetches `id` as `who`; returns the document (empty when unavailable) and whether it was.
+async fn fetch(world: &World, who: &str, id: DocumentId) -> (Automerge, bool) {
+    let mut c = world.client(who).await;
+    let mut doc = Automerge::new();
+    let other = c.sync(id, &mut doc, &mut State::new()).await;
+    (doc, unavailable(&other))
+}
+
+#[tokio::test]
+async fn confidential_documents_reach_the_business_and_its_coach_only() {
+    let w = World::new().await;
+    let id = DocumentId::random();
+    let mut a = w.assessment("owner1", &w.b1);
+    a.set_level(&EditContext::new(w.id("owner1"), Timestamp::now()), "C2", 2)
+        .unwrap();
+    let mut owner = w.client("owner1").await;
+    let mut doc = a.inner().automerge().clone();
+    let mut state = State::new();
+    let other = owner.sync(id, &mut doc, &mut state).await;
+    assert!(!unavailable(&other), "the owner may create it: {other:?}");
+    assert!(doc.has_our_changes(&state), "stored and acknowledged");
+
+    for (who, visible) in [
+        ("coach", true),
+        ("staff1", true),
+        ("owner2", false),
+        ("coordinator", false),
+        ("admin", false),
+    ] {
+        let (copy, refused) = fetch(&w, who, id).await;
+        assert_eq!(!refused, visible, "{who}");
+        assert_eq!(copy.get_heads() == doc.get_heads(), visible, "{who}");
+    }
+    // A missing document looks the same as a denied one.
+    let (_, missing) = fetch(&w, "owner2", DocumentId::random()).await;
+    assert!(missing);
+
+    // The document list holds what each may read.
+    let kinds = |docs: Vec<serde_json::Value>| {
+        let mut k: Vec<String> = docs
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap_or("generic").to_owned())
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(
+        kinds(w.documents("owner1").await),
+        [
+            "assessment",
+            "business-profile",
+            "business-profile",
+            "catalogue",
+            "neighbourhood"
+        ]
+    );
+    assert_eq!(
+        kinds(w.documents("owner2").await),
+        [
+            "business-profile",
+            "business-profile",
+            "catalogue",
+            "neighbourhood"
+        ]
+    );
+    assert_eq!(
+        kinds(w.documents("coordinator").await),
+        [
+            "business-profile",
+            "business-profile",
+            "catalogue",
+            "neighbourhood"
+        ]
+    );
+    let me = http::get_json(w.server.port, "/api/me", w.token("staff1")).await;
+    assert_eq!(me["businesses"][0]["id"], w.b1.as_str());
+    let people = http::get_json(w.server.port, "/api/people", w.token("owner2")).await;
+    assert_eq!(
+        people.as_array().unwrap().len(),
+        5,
+        "everyone of the neighbourhood, not the admin: {people}"
+    );
+}
+
+#[tokio::test]
+async fn creations_for_other_businesses_and_header_changes_are_refused() {
+    let w = World::new().await;
+    // owner1 creates an assessment for the printer: refused, stored nowhere.
+    let foreign = w.assessment("owner1", &w.b2);
+    let id = DocumentId::random();
+    let mut owner1 = w.client("owner1").await;
+    let mut doc = foreign.inner().automerge().clone();
+    let other = owner1.sync(id, &mut doc, &mut State::new()).await;
+    assert!(unavailable(&other), "{other:?}");
+    let (_, refused) = fetch(&w, "owner2", id).await;
+    assert!(refused, "nothing was stored");
+
+    // A header claiming another creator is refused as well.
+    let mut staff = w.client("staff1").await;
+    let mut forged_doc = w.assessment("coach", &w.b1).inner().automerge().clone();
+    let other = staff
+        .sync(DocumentId::random(), &mut forged_doc, &mut State::new())
+        .await;
+    assert!(unavailable(&other), "created_by must be the uploading user");
+
+    // A change to the header of a stored document closes the connection with 1008.
+    let mine = w.assessment("owner1", &w.b1);
+    let id = DocumentId::random();
+    let mut doc = mine.inner().automerge().clone();
+    let mut state = State::new();
+    owner1.sync(id, &mut doc, &mut state).await;
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
+        let header = tx.get(automerge::ROOT, "nachbar")?.expect("header").1;
+        tx.put(&header, "business", w.b2.as_str()).map(drop)
+    })
+    .unwrap();
+    let other = owner1.sync(id, &mut doc, &mut state).await;
+    assert!(
+        other.iter().any(|r| matches!(r, Received::Closed(1008, _))),
+        "{other:?}"
+    );
+    let (copy, _) = fetch(&w, "coach", id).await;
+    let stored = NachbarDoc::from_automerge(copy).expect("a nachbar document");
+    assert_eq!(
+        stored.header().business.as_deref(),
+        Some(w.b1.as_str()),
+        "the header is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn read_only_members_sync_without_their_changes_applied() {
+    let w = World::new().await;
+    let docs = w.documents("coordinator").await;
+    let profile = docs
+        .iter()
+        .find(|d| d["business"] == w.b1.as_str() && d["kind"] == "business-profile")
+        .expect("profile listed");
+    assert_eq!(profile["writable"], false);
+    let id: DocumentId = profile["id"].as_str().unwrap().parse().unwrap();
+    let mut coord = w.client("coordinator").await;
+    let mut doc = Automerge::new();
+    let mut state = State::new();
+    coord.sync(id, &mut doc, &mut state).await;
+    let before = doc.get_heads();
+    // The coordinator edits the profile locally: the server does not take it, the connection
+    // stays open, and the flags say read-only.
+    let mut p = BusinessProfileDoc::open(NachbarDoc::from_automerge(doc).unwrap()).unwrap();
+    p.set_topic_state(
+        &EditContext::new(w.id("coordinator"), Timestamp::now()),
+        "D",
+        Some(TopicState::Solved),
+    )
+    .unwrap();
+    let mut doc = p.inner().automerge().clone();
+    let other = coord.sync(id, &mut doc, &mut state).await;
+    assert!(other.is_empty(), "no error, no close: {other:?}");
+    assert!(
+        state.is_peer_read_only() || !doc.has_our_changes(&state),
+        "the change stays on the device"
+    );
+    let (server_copy, _) = fetch(&w, "owner1", id).await;
+    assert_eq!(server_copy.get_heads(), before, "not applied on the server");
+    // The same connection keeps syncing what it may write.
+    let hood_docs = w.documents("coordinator").await;
+    let hood = hood_docs
+        .iter()
+        .find(|d| d["kind"] == "neighbourhood")
+        .unwrap();
+    assert_eq!(hood["writable"], true);
+}
+
+#[tokio::test]
+async fn revocation_reaches_open_connections_within_seconds() {
+    let w = World::new().await;
+    let a = w.assessment("owner1", &w.b1);
+    let id = DocumentId::random();
+    let mut owner = w.client("owner1").await;
+    owner
+        .sync(id, &mut a.inner().automerge().clone(), &mut State::new())
+        .await;
+
+    let mut coach = w.client("coach").await;
+    let mut doc = Automerge::new();
+    let mut state = State::new();
+    coach.sync(id, &mut doc, &mut state).await;
+    assert!(!doc.get_heads().is_empty());
+    w.server.admin(&[
+        "revoke-role",
+        "--user",
+        w.id("coach"),
+        "--role",
+        "coach",
+        "--scope",
+        &w.b1,
+    ]);
+    let start = std::time::Instant::now();
+    let mut told = false;
+    while start.elapsed() < Duration::from_secs(5) {
+        if let Some(Received::Message(Message::DocUnavailable { document_id, .. })) =
+            coach.recv(Duration::from_millis(200)).await
+        {
+            told = document_id == id;
+            break;
+        }
+    }
+    assert!(told, "the coach's session ended within 5 s");
+    let (_, refused) = fetch(&w, "coach", id).await;
+    assert!(refused, "new requests are refused");
+
+    // A revoked token closes its connection with 4401.
+    let mut staff = w.client("staff1").await;
+    w.server
+        .admin(&["revoke-token", "--token", w.token("staff1")]);
+    let closed = staff.recv(Duration::from_secs(5)).await;
+    assert!(
+        matches!(closed, Some(Received::Closed(4401, _))),
+        "{closed:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_invite_code_enrols_a_device() {
+    let w = World::new().await;
+    let code = w.server.admin(&["invite", "--user", w.id("owner2")]);
+    let body = format!(r#"{{"code":"{code}","label":"Tablet Büro"}}"#);
+    let (status, reply) =
+        http::request(w.server.port, "POST", "/api/enroll", None, Some(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    let token = serde_json::from_str::<serde_json::Value>(&reply).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = http::get_json(w.server.port, "/api/me", &token).await;
+    assert_eq!(me["id"], w.id("owner2"));
+    let (again, _) = http::request(w.server.port, "POST", "/api/enroll", None, Some(&body)).await;
+    assert_eq!(again, 401, "a code enrols once");
+    let (no_token, _) = http::request(w.server.port, "GET", "/api/me", None, None).await;
+    assert_eq!(no_token, 401);
+}
