@@ -108,7 +108,7 @@ async fn js_client_is_refused_a_document_like_a_missing_one() {
     let outsider = format!(
         "{}?token={}",
         server.url(),
-        server.user_token("Coach", "coach")
+        server.user_token("Outsider", "")
     );
     let created = node(&["create", &owner, r#"{"secret":"nur für die Sandbox"}"#]).await;
     let url = created["url"].as_str().expect("url");

@@ -152,7 +152,7 @@ async fn samod_is_refused_a_document_like_a_missing_one() {
     let (repo, _) = samod_client(format!(
         "{}?token={}",
         server.url(),
-        server.user_token("Coach", "coach")
+        server.user_token("Outsider", "")
     ))
     .await;
     let denied = repo

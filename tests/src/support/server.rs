@@ -123,9 +123,13 @@ impl TestServer {
             .to_owned()
     }
 
-    /// Adds a user with one role and returns a fresh token for it.
+    /// Adds a user with one unscoped role (`""`: none) and returns a fresh token for it.
     pub(crate) fn user_token(&self, name: &str, role: &str) -> String {
-        let user = self.admin(&["add-user", "--name", name, "--role", role]);
+        let user = if role.is_empty() {
+            self.admin(&["add-user", "--name", name])
+        } else {
+            self.admin(&["add-user", "--name", name, "--role", role])
+        };
         self.admin(&["issue-token", "--user", &user])
     }
 
