@@ -25,6 +25,9 @@ pub struct ServeConfig {
     /// Largest WebSocket message in bytes.
     #[arg(long, env = "NACHBAR_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024 * 1024)]
     pub max_message_bytes: usize,
+    /// Most bytes the compressed changes of one sync message may inflate to.
+    #[arg(long, env = "NACHBAR_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_decompressed_bytes: u64,
     /// Deepest CBOR nesting accepted.
     #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
     pub max_cbor_depth: usize,

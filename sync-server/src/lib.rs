@@ -24,4 +24,5 @@ pub mod routes;
 pub mod server;
 pub mod shell;
 pub mod storage;
+pub mod sync_limits;
 pub mod writer;

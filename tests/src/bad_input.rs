@@ -38,6 +38,47 @@ fn msg(m: &Message) -> WsMessage {
     WsMessage::Binary(m.encode().into())
 }
 
+/// A deflate "bomb": a compressed change chunk of ~8 KiB that inflates to 16 MiB.
+fn bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..16 {
+        enc.write_all(&zeros).unwrap();
+    }
+    let data = enc.finish().unwrap();
+    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+    let mut len = data.len() as u64;
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            chunk.push(b);
+            break;
+        }
+        chunk.push(b | 0x80);
+    }
+    chunk.extend(data);
+    chunk
+}
+
+/// A sync message carrying `changes` and `heads`.
+fn sync_message(changes: Vec<u8>, heads: usize) -> Vec<u8> {
+    let doc = automerge::Automerge::new();
+    let mut msg =
+        automerge::sync::SyncDoc::generate_sync_message(&doc, &mut automerge::sync::State::new())
+            .expect("a first message");
+    msg.changes = automerge::sync::ChunkList::from(changes);
+    msg.heads = (0..heads as u32)
+        .map(|i| {
+            let mut h = [0u8; 32];
+            h[..4].copy_from_slice(&i.to_be_bytes());
+            automerge::ChangeHash(h)
+        })
+        .collect();
+    msg.encode()
+}
+
 fn rows(server: &PeerId) -> Vec<Row> {
     let me = PeerId("peer-bad".to_owned());
     let doc = DocumentId::random();
@@ -159,6 +200,18 @@ fn rows(server: &PeerId) -> Vec<Row> {
             code: 1007,
         },
         Row {
+            name: "decompression bomb in changes",
+            start: Start::Joined,
+            frames: vec![msg(&sync(sync_message(bomb(), 0)))],
+            code: 1009,
+        },
+        Row {
+            name: "excessive heads",
+            start: Start::Joined,
+            frames: vec![msg(&sync(sync_message(Vec::new(), 2000)))],
+            code: 1009,
+        },
+        Row {
             name: "oversized message",
             start: Start::Joined,
             frames: vec![msg(&sync(vec![0x42; 3 * 1024 * 1024 / 2]))],
@@ -180,6 +233,8 @@ async fn every_bad_input_closes_only_its_own_connection() {
         "1048576",
         "--handshake-timeout-secs",
         "2",
+        "--max-decompressed-bytes",
+        "4194304",
     ])
     .await;
     let token = server.user_token("Tester", "sandbox");

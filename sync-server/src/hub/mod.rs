@@ -113,6 +113,8 @@ pub struct HubConfig {
     pub evict_after_ms: Millis,
     /// Largest ephemeral payload relayed.
     pub max_ephemeral_bytes: usize,
+    /// Bounds on sync messages, checked before Automerge applies them.
+    pub sync_limits: crate::sync_limits::SyncLimits,
 }
 
 #[derive(Debug)]
@@ -536,6 +538,14 @@ impl Hub {
                 );
             }
         };
+        if let Err(e) = crate::sync_limits::check(&message, &self.config.sync_limits) {
+            let code = if e == crate::sync_limits::LimitError::Malformed {
+                CloseCode::Invalid
+            } else {
+                CloseCode::TooBig
+            };
+            return self.fail(conn, code, "limits", e.to_string(), fx);
+        }
         let policy = Arc::clone(&self.policy);
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;

@@ -43,6 +43,7 @@ fn hub() -> Hub {
         storage_id: StorageId("storage-1".to_owned()),
         evict_after_ms: 60_000,
         max_ephemeral_bytes: 1024,
+        sync_limits: crate::sync_limits::SyncLimits::default(),
     };
     Hub::new(config, policy())
 }
