@@ -86,6 +86,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The id of the (not deleted) user with this exact name, if any.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn user_named(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM users WHERE name = ?1 AND deleted_at IS NULL ORDER BY created_at LIMIT 1", params![name], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Adds a user; returns the new id.
     ///
     /// # Errors

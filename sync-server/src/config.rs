@@ -40,6 +40,10 @@ pub struct ServeConfig {
     /// Seconds between WebSocket pings.
     #[arg(long, env = "NACHBAR_PING_SECS", default_value_t = 30)]
     pub ping_secs: u64,
+    /// Create (once) a `sandbox` user and write a fresh token for it to this file before
+    /// listening (how the benchmark harness connects).
+    #[arg(long, env = "NACHBAR_SANDBOX_TOKEN_FILE")]
+    pub sandbox_token_file: Option<PathBuf>,
     /// Log format.
     #[arg(long, env = "NACHBAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

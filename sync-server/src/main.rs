@@ -348,6 +348,26 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates the `sandbox` user once and writes a fresh token for it to `path`.
+fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = Store::open(&config.database_path())?;
+    let now = Timestamp::now().millis();
+    let name = "sandbox (token file)";
+    let existing = store.user_named(name)?;
+    let user = match existing {
+        Some(id) => id,
+        None => {
+            let id = store.add_user(name, now)?;
+            store.grant_role(&id, roles::SANDBOX, "")?;
+            id
+        }
+    };
+    let token = store.issue_token(&user, "token file", None, now)?;
+    std::fs::write(path, format!("{token}\n"))
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -357,6 +377,9 @@ async fn main() -> anyhow::Result<()> {
         None | Some(Cmd::Serve) => {
             if cli.demo {
                 demo::prepare(&cli.serve)?;
+            }
+            if let Some(path) = &cli.serve.sandbox_token_file {
+                write_sandbox_token(&cli.serve, path)?;
             }
             let listener = tokio::net::TcpListener::bind(cli.serve.listen)
                 .await

@@ -1,0 +1,177 @@
+//! The handshake and the dispatch of established connections' messages.
+
+use super::*;
+
+impl Hub {
+    pub(super) fn receive(&mut self, conn: ConnId, message: Message, fx: &mut Effects) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        let established = c.peer.clone();
+        match (&established, message) {
+            (
+                None,
+                Message::Join {
+                    sender_id,
+                    supported_protocol_versions,
+                    peer_metadata,
+                },
+            ) => {
+                self.join(
+                    conn,
+                    sender_id,
+                    supported_protocol_versions,
+                    peer_metadata,
+                    fx,
+                );
+            }
+            (None, other) => self.fail(
+                conn,
+                CloseCode::Protocol,
+                "protocol",
+                format!("expected join before {}", other.type_name()),
+                fx,
+            ),
+            (Some(_), Message::Join { .. }) => {
+                self.fail(
+                    conn,
+                    CloseCode::Protocol,
+                    "protocol",
+                    "second join".to_owned(),
+                    fx,
+                );
+            }
+            (Some(peer), message) => {
+                if message.sender_id().is_some_and(|s| s != peer)
+                    && !matches!(message, Message::Error { .. })
+                {
+                    let got = message
+                        .sender_id()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    let msg = format!("peer ID mismatch: expected {peer}, received {got}");
+                    return self.fail(conn, CloseCode::Policy, "protocol", msg, fx);
+                }
+                self.established(conn, message, fx);
+            }
+        }
+    }
+
+    pub(super) fn join(
+        &mut self,
+        conn: ConnId,
+        sender: PeerId,
+        versions: Option<Vec<String>>,
+        _metadata: Option<PeerMetadata>,
+        fx: &mut Effects,
+    ) {
+        if versions
+            .as_ref()
+            .is_some_and(|v| !v.iter().any(|v| v == PROTOCOL_VERSION))
+        {
+            return self.fail(
+                conn,
+                CloseCode::Protocol,
+                "protocol",
+                "unsupported protocol version".to_owned(),
+                fx,
+            );
+        }
+        // A newer connection of the same peer replaces the old one (reconnect without waiting
+        // for the old socket's timeout).
+        let stale: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| **id != conn && c.peer.as_ref() == Some(&sender))
+            .map(|(id, _)| *id)
+            .collect();
+        for old in stale {
+            fx.close.push(Close {
+                conn: old,
+                code: CloseCode::Normal,
+                reason: "replaced by a newer connection".to_owned(),
+            });
+            self.disconnect(old);
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.peer = Some(sender.clone());
+        }
+        fx.send.push((
+            conn,
+            Message::Peer {
+                sender_id: self.config.peer_id.clone(),
+                target_id: sender,
+                selected_protocol_version: PROTOCOL_VERSION.to_owned(),
+                peer_metadata: Some(PeerMetadata {
+                    storage_id: Some(self.config.storage_id.clone()),
+                    is_ephemeral: false,
+                }),
+            },
+        ));
+    }
+
+    pub(super) fn established(&mut self, conn: ConnId, message: Message, fx: &mut Effects) {
+        let target_ok = |t: &PeerId| *t == self.config.peer_id;
+        match message {
+            Message::Request {
+                target_id,
+                document_id,
+                data,
+                ..
+            }
+            | Message::Sync {
+                target_id,
+                document_id,
+                data,
+                ..
+            } if !target_ok(&target_id) => {
+                let _ = (document_id, data);
+                self.fail(
+                    conn,
+                    CloseCode::Policy,
+                    "protocol",
+                    format!("targetId {target_id} is not this server"),
+                    fx,
+                );
+            }
+            Message::Request {
+                document_id, data, ..
+            } => self.doc_message(conn, document_id, data, true, fx),
+            Message::Sync {
+                document_id, data, ..
+            } => self.doc_message(conn, document_id, data, false, fx),
+            Message::Ephemeral {
+                sender_id,
+                document_id,
+                session_id,
+                count,
+                data,
+                ..
+            } => {
+                self.ephemeral(conn, sender_id, document_id, session_id, count, data, fx);
+            }
+            Message::Leave { .. } | Message::Error { .. } => {
+                fx.close.push(Close {
+                    conn,
+                    code: CloseCode::Normal,
+                    reason: "bye".to_owned(),
+                });
+                self.disconnect(conn);
+            }
+            Message::Peer { .. } => {
+                self.fail(
+                    conn,
+                    CloseCode::Protocol,
+                    "protocol",
+                    "unexpected peer message".to_owned(),
+                    fx,
+                );
+            }
+            // Nothing to do: the client tells us it lacks a document, or gossips heads.
+            Message::DocUnavailable { .. }
+            | Message::RemoteSubscriptionChange { .. }
+            | Message::RemoteHeadsChanged { .. } => {}
+            Message::Join { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Re-checking every session and token after the access rules changed (revocation).
+
+use super::*;
+
+impl Hub {
+    /// Re-checks every session after a policy change: a session that lost access is ended
+    /// (the peer is told the document is unavailable); a read session that became read-only
+    /// or writable switches mode.
+    pub(super) fn recheck_access(&mut self, fx: &mut Effects) {
+        let policy = Arc::clone(&self.policy);
+        // Revoked or expired tokens end their connections.
+        let dead: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| !policy.token_active(&c.principal))
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in dead {
+            self.refuse("revoked");
+            fx.close.push(Close {
+                conn,
+                code: CloseCode::TokenExpired,
+                reason: "token expired or revoked".to_owned(),
+            });
+            self.disconnect(conn);
+        }
+        let mut ended = Vec::new();
+        for (doc, entry) in &mut self.docs {
+            let DocEntry::Ready(entry) = entry else {
+                continue;
+            };
+            let Some(info) = entry.info.clone() else {
+                continue;
+            };
+            for (conn, session) in &mut entry.sessions {
+                let Some(c) = self.conns.get(conn) else {
+                    continue;
+                };
+                let access = policy.access(&c.principal, &info);
+                if access == Access::None {
+                    ended.push((*conn, *doc));
+                } else {
+                    session.set_access(access);
+                }
+            }
+        }
+        for (conn, doc) in ended {
+            self.refuse("revoked");
+            if let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) {
+                entry.remove_session(conn, self.now);
+            }
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.docs.remove(&doc);
+            }
+            self.unavailable(conn, doc, fx);
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! Document sync: loading, sessions, accepting and persisting changes, fan-out, late arrival, changes from storage.
+
+use super::*;
+
+impl Hub {
+    /// A `request` or `sync` for a document.
+    pub(super) fn doc_message(
+        &mut self,
+        conn: ConnId,
+        doc: DocumentId,
+        data: Vec<u8>,
+        request: bool,
+        fx: &mut Effects,
+    ) {
+        match self.docs.get_mut(&doc) {
+            None => {
+                self.docs
+                    .insert(doc, DocEntry::loading(conn, data, request));
+                fx.load.push(doc);
+            }
+            Some(entry) if !entry.is_ready() => entry.queue(conn, data, request),
+            Some(_) => self.sync_ready(conn, doc, &data, request, fx),
+        }
+    }
+
+    pub(super) fn loaded(
+        &mut self,
+        doc: DocumentId,
+        result: Result<Option<(Vec<u8>, DocRecord)>, String>,
+        fx: &mut Effects,
+    ) {
+        let Some(entry) = self.docs.remove(&doc) else {
+            return;
+        };
+        let (queued, kept_sessions) = entry.into_queue();
+        let ready = match result {
+            Ok(Some((bytes, record))) => match Automerge::load(&bytes) {
+                Ok(am) => {
+                    let info = doc_info(&am, &record);
+                    Some(Loaded::stored(am, info, self.now))
+                }
+                Err(e) => {
+                    tracing::error!(doc_id = %doc, error = %e, "stored document does not load");
+                    self.refuse("storage");
+                    None
+                }
+            },
+            Ok(None) => Some(Loaded::tentative(self.now)),
+            Err(e) => {
+                tracing::error!(doc_id = %doc, error = %e, "loading a document failed");
+                self.refuse("storage");
+                None
+            }
+        };
+        let Some(mut loaded) = ready else {
+            for (conn, _, _) in queued {
+                self.unavailable(conn, doc, fx);
+            }
+            return;
+        };
+        loaded.restore_sessions(kept_sessions);
+        self.docs.insert(doc, DocEntry::Ready(Box::new(loaded)));
+        for (conn, data, request) in queued {
+            if self.conns.contains_key(&conn) {
+                self.sync_ready(conn, doc, &data, request, fx);
+            }
+        }
+        self.drop_if_empty_tentative(doc);
+    }
+
+    pub(super) fn unavailable(&mut self, conn: ConnId, doc: DocumentId, fx: &mut Effects) {
+        let Some(peer) = self.conns.get(&conn).and_then(|c| c.peer.clone()) else {
+            return;
+        };
+        fx.send.push((
+            conn,
+            Message::DocUnavailable {
+                sender_id: self.config.peer_id.clone(),
+                target_id: peer,
+                document_id: doc,
+            },
+        ));
+    }
+
+    /// A tentative document nobody is pushing is forgotten (nothing was stored).
+    pub(super) fn drop_if_empty_tentative(&mut self, doc: DocumentId) {
+        if let Some(DocEntry::Ready(l)) = self.docs.get(&doc)
+            && !l.registered
+            && l.sessions.is_empty()
+            && l.persisting == 0
+        {
+            self.docs.remove(&doc);
+        }
+    }
+
+    pub(super) fn sync_ready(
+        &mut self,
+        conn: ConnId,
+        doc: DocumentId,
+        data: &[u8],
+        request: bool,
+        fx: &mut Effects,
+    ) {
+        let Some(principal) = self.conns.get(&conn).map(|c| c.principal.clone()) else {
+            return;
+        };
+        let message = match automerge::sync::Message::decode(data) {
+            Ok(m) => m,
+            Err(e) => {
+                return self.fail(
+                    conn,
+                    CloseCode::Invalid,
+                    "protocol",
+                    format!("invalid sync message: {e}"),
+                    fx,
+                );
+            }
+        };
+        if let Err(e) = crate::sync_limits::check(&message, &self.config.sync_limits) {
+            let code = if e == crate::sync_limits::LimitError::Malformed {
+                CloseCode::Invalid
+            } else {
+                CloseCode::TooBig
+            };
+            return self.fail(conn, code, "limits", e.to_string(), fx);
+        }
+        let policy = Arc::clone(&self.policy);
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        // A new session: decide access once; denied looks exactly like missing.
+        if !entry.sessions.contains_key(&conn) {
+            let access = match &entry.info {
+                Some(info) => policy.access(&principal, info),
+                // Not stored yet: the first changes must show a document this user may create.
+                None => Access::Write,
+            };
+            if !entry.registered
+                && request
+                && message.heads.is_empty()
+                && entry.doc.get_heads().is_empty()
+            {
+                // The requester has nothing and neither do we: unavailable, remembered for a
+                // late arrival.
+                // (The empty tentative document is dropped once nobody pushes it: at the end
+                // of `loaded`, or at the next tick; never here, where a queued push of the
+                // same document may still follow.)
+                self.wanted.entry(doc).or_default().insert(conn);
+                self.unavailable(conn, doc, fx);
+                return;
+            }
+            if access == Access::None {
+                self.refuse("access");
+                if request {
+                    self.wanted.entry(doc).or_default().insert(conn);
+                }
+                self.unavailable(conn, doc, fx);
+                return;
+            }
+            entry.add_session(conn, Session::new(access));
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.docs.insert(doc);
+            }
+        }
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        let before = entry.doc.get_heads();
+        let Some(session) = entry.sessions.get_mut(&conn) else {
+            return;
+        };
+        if let Err(e) = entry.doc.receive_sync_message(&mut session.state, message) {
+            return self.fail(
+                conn,
+                CloseCode::Invalid,
+                "protocol",
+                format!("sync message refused: {e}"),
+                fx,
+            );
+        }
+        let after = entry.doc.get_heads();
+        if after != before
+            && let Err((code, kind, reason)) =
+                self.accept_changes(conn, doc, &principal, &before, fx)
+        {
+            return self.fail(conn, code, kind, reason, fx);
+        }
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        if entry.persisting == 0 {
+            let peer = self.conns.get(&conn).and_then(|c| c.peer.clone());
+            if let Some(peer) = peer {
+                entry.generate_for(conn, &peer, &self.config.peer_id, doc, fx);
+            }
+        }
+    }
+
+    /// New changes arrived on `doc` from `conn`: check them and ask for them to be persisted.
+    pub(super) fn accept_changes(
+        &mut self,
+        conn: ConnId,
+        doc: DocumentId,
+        principal: &Principal,
+        before: &[automerge::ChangeHash],
+        fx: &mut Effects,
+    ) -> Result<(), (CloseCode, &'static str, String)> {
+        let policy = Arc::clone(&self.policy);
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return Ok(());
+        };
+        let mut register = None;
+        match &entry.info {
+            Some(DocInfo::Nachbar(header)) => {
+                if Header::read(&entry.doc).ok().as_ref() != Some(header) {
+                    // Taint: drop the in-memory copy and reload the durable one; the other
+                    // peers' sessions survive the reload.
+                    self.reload(doc, fx);
+                    return Err((
+                        CloseCode::Policy,
+                        "header",
+                        "a change to the document header is refused".to_owned(),
+                    ));
+                }
+            }
+            Some(DocInfo::Generic) => {
+                if Header::read(&entry.doc).is_ok() {
+                    self.reload(doc, fx);
+                    return Err((
+                        CloseCode::Policy,
+                        "header",
+                        "a header cannot be added to a generic document".to_owned(),
+                    ));
+                }
+            }
+            None => {
+                let info = match Header::read(&entry.doc) {
+                    Ok(h) => DocInfo::Nachbar(h),
+                    Err(nachbar_core::DomainError::MissingHeader) => DocInfo::Generic,
+                    Err(_) => DocInfo::Generic,
+                };
+                if !policy.may_create(principal, &info) {
+                    self.refuse("create");
+                    tracing::info!(conn_id = conn, doc_id = %doc, "refused to register a new document");
+                    let peer = self.conns.get(&conn).and_then(|c| c.peer.clone());
+                    self.docs.remove(&doc);
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.docs.remove(&doc);
+                    }
+                    if peer.is_some() {
+                        // Stored nowhere; the client keeps its copy.
+                        self.unavailable(conn, doc, fx);
+                    }
+                    return Ok(());
+                }
+                register = Some(record_for(doc, &entry.doc, &info, &principal.user_id));
+                entry.info = Some(info);
+            }
+        }
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return Ok(());
+        };
+        let bytes = entry.doc.save_after(before);
+        let change_hashes = entry
+            .doc
+            .get_changes_meta(before)
+            .iter()
+            .map(|m| m.hash.to_string())
+            .collect();
+        let id = self.next_persist;
+        self.next_persist += 1;
+        entry.persisting += 1;
+        self.in_flight.insert(id, doc);
+        fx.persist.push(PersistRequest {
+            id,
+            append: Append {
+                doc_id: doc.to_string(),
+                bytes,
+                change_hashes,
+                user_id: principal.user_id.clone(),
+                register,
+            },
+        });
+        Ok(())
+    }
+
+    pub(super) fn reload(&mut self, doc: DocumentId, fx: &mut Effects) {
+        if let Some(entry) = self.docs.remove(&doc) {
+            self.docs.insert(doc, entry.into_reloading());
+            fx.load.push(doc);
+        }
+    }
+
+    pub(super) fn persisted(&mut self, id: u64, result: Result<(), String>, fx: &mut Effects) {
+        let Some(doc) = self.in_flight.remove(&id) else {
+            return;
+        };
+        if let Err(e) = result {
+            // Not durable: nothing of it may be advertised. Drop the document and its sessions;
+            // the peers reconnect and upload again.
+            tracing::error!(doc_id = %doc, error = %e, "persisting changes failed");
+            self.refuse("storage");
+            let conns: Vec<ConnId> = match self.docs.remove(&doc) {
+                Some(DocEntry::Ready(entry)) => entry.sessions.keys().copied().collect(),
+                _ => Vec::new(),
+            };
+            for conn in conns {
+                fx.close.push(Close {
+                    conn,
+                    code: CloseCode::Unavailable,
+                    reason: "storage unavailable, try again".to_owned(),
+                });
+                self.disconnect(conn);
+            }
+            return;
+        }
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        entry.persisting = entry.persisting.saturating_sub(1);
+        entry.registered = true;
+        if entry.persisting > 0 {
+            return;
+        }
+        // Everything in memory is durable now: one round of messages to every peer.
+        let peers: Vec<(ConnId, PeerId)> = entry
+            .sessions
+            .keys()
+            .filter_map(|c| {
+                self.conns
+                    .get(c)
+                    .and_then(|conn| conn.peer.clone())
+                    .map(|p| (*c, p))
+            })
+            .collect();
+        for (conn, peer) in &peers {
+            entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
+        }
+        self.late_arrival(doc, fx);
+    }
+
+    pub(super) fn external(&mut self, doc: DocumentId, bytes: &[u8], fx: &mut Effects) {
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        if !entry.registered {
+            return;
+        }
+        let before = entry.doc.get_heads();
+        if let Err(e) = entry.doc.load_incremental(bytes) {
+            tracing::error!(doc_id = %doc, error = %e, "a stored chunk does not apply");
+            self.reload(doc, fx);
+            return;
+        }
+        if entry.doc.get_heads() == before || entry.persisting > 0 {
+            // Nothing new, or the fan-out after the pending commit will carry it.
+            return;
+        }
+        let peers: Vec<(ConnId, PeerId)> = entry
+            .sessions
+            .keys()
+            .filter_map(|c| {
+                self.conns
+                    .get(c)
+                    .and_then(|conn| conn.peer.clone())
+                    .map(|p| (*c, p))
+            })
+            .collect();
+        for (conn, peer) in &peers {
+            entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
+        }
+    }
+
+    /// Peers that asked for `doc` while it was unavailable get it now, if they may read it.
+    pub(super) fn late_arrival(&mut self, doc: DocumentId, fx: &mut Effects) {
+        let Some(wanters) = self.wanted.remove(&doc) else {
+            return;
+        };
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        let Some(info) = entry.info.clone() else {
+            return;
+        };
+        for conn in wanters {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                continue;
+            };
+            let Some(peer) = c.peer.clone() else { continue };
+            let access = self.policy.access(&c.principal, &info);
+            if access == Access::None || entry.sessions.contains_key(&conn) {
+                continue;
+            }
+            entry.add_session(conn, Session::new(access));
+            c.docs.insert(doc);
+            entry.generate_for(conn, &peer, &self.config.peer_id, doc, fx);
+        }
+    }
+}
+
+fn doc_info(doc: &Automerge, record: &DocRecord) -> DocInfo {
+    match (&record.kind, Header::read(doc)) {
+        (Some(_), Ok(header)) => DocInfo::Nachbar(header),
+        _ => DocInfo::Generic,
+    }
+}
+
+fn record_for(doc: DocumentId, am: &Automerge, info: &DocInfo, user: &str) -> DocRecord {
+    crate::documents::record(&doc.to_string(), am, info, user)
+}
