@@ -28,6 +28,10 @@ pub struct ServeConfig {
     /// Most bytes the compressed changes of one sync message may inflate to.
     #[arg(long, env = "NACHBAR_MAX_DECOMPRESSED_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub max_decompressed_bytes: u64,
+    /// Commits within this many ms of the last round of messages to a document's peers go out
+    /// together at the end of the window (a single edit still goes out at once).
+    #[arg(long, env = "NACHBAR_FANOUT_WINDOW_MS", default_value_t = 15)]
+    pub fanout_window_ms: u64,
     /// Deepest CBOR nesting accepted.
     #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
     pub max_cbor_depth: usize,

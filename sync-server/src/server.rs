@@ -65,6 +65,7 @@ pub async fn run(
             storage_id: StorageId(storage_id.clone()),
             evict_after_ms: config.evict_after_secs * 1000,
             max_ephemeral_bytes: 64 * 1024,
+            fanout_window_ms: config.fanout_window_ms,
             sync_limits: crate::sync_limits::SyncLimits {
                 max_decompressed: config.max_decompressed_bytes,
                 ..crate::sync_limits::SyncLimits::default()

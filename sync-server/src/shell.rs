@@ -63,11 +63,22 @@ pub async fn run_hub(
     let start = Instant::now();
     let mut conns: HashMap<ConnId, mpsc::Sender<Outbound>> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // The earliest wake-up the hub asked for (owed fan-outs).
+    let mut next_wake: Option<tokio::time::Instant> = None;
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let command = tokio::select! {
             c = commands.recv() => match c { Some(c) => c, None => break },
             _ = tick.tick() => Command::Input(HubInput::Tick),
+            () = async {
+                match next_wake {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                next_wake = None;
+                Command::Input(HubInput::Wake)
+            }
         };
         let input = match command {
             Command::Register { conn, outbound } => {
@@ -107,6 +118,10 @@ pub async fn run_hub(
         }
         let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let fx = hub.handle(now, input);
+        if let Some(at) = fx.wake_at {
+            let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
+            next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
+        }
         perform(fx, &mut conns, &self_sender, &writer, &reader);
     }
     tracing::info!("hub stopped");

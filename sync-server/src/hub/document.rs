@@ -28,6 +28,10 @@ pub(super) struct Loaded {
     pub(super) persisting: u32,
     /// When the last session ended.
     pub(super) idle_since: Option<Millis>,
+    /// When the last round of messages to every peer went out.
+    pub(super) last_fanout: Option<Millis>,
+    /// A round is owed at the end of the fan-out window.
+    pub(super) fanout_pending: bool,
 }
 
 impl Loaded {
@@ -39,6 +43,8 @@ impl Loaded {
             sessions: BTreeMap::new(),
             persisting: 0,
             idle_since: Some(now),
+            last_fanout: None,
+            fanout_pending: false,
         }
     }
 
@@ -50,6 +56,8 @@ impl Loaded {
             sessions: BTreeMap::new(),
             persisting: 0,
             idle_since: Some(now),
+            last_fanout: None,
+            fanout_pending: false,
         }
     }
 

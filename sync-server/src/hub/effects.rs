@@ -82,4 +82,13 @@ pub struct Effects {
     pub send: Vec<(ConnId, Message)>,
     /// Connections to close (after their pending messages).
     pub close: Vec<Close>,
+    /// Hand the hub `HubInput::Wake` at this time (monotonic ms).
+    pub wake_at: Option<super::Millis>,
+}
+
+impl Effects {
+    /// Asks for a wake-up at `at` (the earliest request wins).
+    pub fn wake(&mut self, at: super::Millis) {
+        self.wake_at = Some(self.wake_at.map_or(at, |w| w.min(at)));
+    }
 }

@@ -85,8 +85,10 @@ pub enum HubInput {
         /// The appended chunk.
         bytes: Vec<u8>,
     },
-    /// Time passed (eviction of idle documents).
+    /// Time passed (eviction of idle documents, owed fan-outs).
     Tick,
+    /// A wake-up the hub asked for (`Effects::wake_at`): owed fan-outs.
+    Wake,
 }
 
 /// Counters for `/metrics`.
@@ -117,6 +119,9 @@ pub struct HubConfig {
     pub evict_after_ms: Millis,
     /// Largest ephemeral payload relayed.
     pub max_ephemeral_bytes: usize,
+    /// Commits within this many ms of the last round of messages to a document's peers are sent
+    /// together at the end of the window.
+    pub fanout_window_ms: Millis,
     /// Bounds on sync messages, checked before Automerge applies them.
     pub sync_limits: crate::sync_limits::SyncLimits,
 }
@@ -204,7 +209,11 @@ impl Hub {
             HubInput::Loaded { doc, result } => self.loaded(doc, result, &mut fx),
             HubInput::Persisted { id, result } => self.persisted(id, result, &mut fx),
             HubInput::External { doc, bytes } => self.external(doc, &bytes, &mut fx),
-            HubInput::Tick => self.evict_idle(),
+            HubInput::Tick => {
+                self.due_fan_outs(&mut fx);
+                self.evict_idle();
+            }
+            HubInput::Wake => self.due_fan_outs(&mut fx),
         }
         self.stats.messages_out += fx.send.len() as u64;
         fx

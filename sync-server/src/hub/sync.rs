@@ -323,19 +323,7 @@ impl Hub {
             return;
         }
         // Everything in memory is durable now: one round of messages to every peer.
-        let peers: Vec<(ConnId, PeerId)> = entry
-            .sessions
-            .keys()
-            .filter_map(|c| {
-                self.conns
-                    .get(c)
-                    .and_then(|conn| conn.peer.clone())
-                    .map(|p| (*c, p))
-            })
-            .collect();
-        for (conn, peer) in &peers {
-            entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
-        }
+        self.fan_out(doc, fx);
         self.late_arrival(doc, fx);
     }
 
@@ -356,6 +344,30 @@ impl Hub {
             // Nothing new, or the fan-out after the pending commit will carry it.
             return;
         }
+        self.fan_out(doc, fx);
+    }
+
+    /// One round of messages to every peer of `doc`: at once when the last round is at least
+    /// the fan-out window ago, otherwise at the end of the window, so a burst of commits goes
+    /// out in fewer, larger messages while a single edit still goes out immediately.
+    pub(super) fn fan_out(&mut self, doc: DocumentId, fx: &mut Effects) {
+        let (now, window) = (self.now, self.config.fanout_window_ms);
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        if entry.persisting > 0 {
+            // The round after the pending commit carries it.
+            return;
+        }
+        if let Some(last) = entry.last_fanout
+            && now < last + window
+        {
+            entry.fanout_pending = true;
+            fx.wake(last + window);
+            return;
+        }
+        entry.fanout_pending = false;
+        entry.last_fanout = Some(now);
         let peers: Vec<(ConnId, PeerId)> = entry
             .sessions
             .keys()
@@ -368,6 +380,21 @@ impl Hub {
             .collect();
         for (conn, peer) in &peers {
             entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
+        }
+    }
+
+    /// Sends the rounds whose window has passed.
+    pub(super) fn due_fan_outs(&mut self, fx: &mut Effects) {
+        let due: Vec<DocumentId> = self
+            .docs
+            .iter()
+            .filter_map(|(id, e)| match e {
+                DocEntry::Ready(l) if l.fanout_pending => Some(*id),
+                _ => None,
+            })
+            .collect();
+        for doc in due {
+            self.fan_out(doc, fx);
         }
     }
 

@@ -38,11 +38,16 @@ fn policy() -> Arc<DirectoryPolicy> {
 }
 
 fn hub() -> Hub {
+    hub_with_window(0)
+}
+
+fn hub_with_window(fanout_window_ms: Millis) -> Hub {
     let config = HubConfig {
         peer_id: PeerId(SERVER.to_owned()),
         storage_id: StorageId("storage-1".to_owned()),
         evict_after_ms: 60_000,
         max_ephemeral_bytes: 1024,
+        fanout_window_ms,
         sync_limits: crate::sync_limits::SyncLimits::default(),
     };
     Hub::new(config, policy())
@@ -517,4 +522,49 @@ fn a_request_queued_before_a_push_of_a_new_document_does_not_lose_the_push() {
     reader.receive(&mut net);
     reader.sync(&mut net, doc);
     assert_eq!(reader.doc.get_heads(), writer.doc.get_heads());
+}
+
+#[test]
+fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
+    let mut net = Net::new();
+    net.hub = hub_with_window(10);
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 0);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    bob.sync(&mut net, doc);
+
+    // A single edit long after the last round goes out at once.
+    net.now = 1_000;
+    alice.edit("a", 1);
+    alice.send(&mut net, doc);
+    assert_eq!(net.take(2).len(), 1, "immediately to bob");
+    alice.receive(&mut net);
+
+    // Two more commits inside the window: nothing until the wake-up, then one round.
+    net.now = 1_002;
+    alice.edit("a", 2);
+    alice.send(&mut net, doc);
+    net.now = 1_004;
+    alice.edit("a", 3);
+    alice.send(&mut net, doc);
+    assert!(
+        net.outbox.iter().all(|(c, _)| *c != 2),
+        "held back within the window"
+    );
+    let fx = net.hub.handle(1_004, HubInput::Tick);
+    assert!(fx.send.is_empty(), "not due yet");
+    net.now = 1_010;
+    net.input(HubInput::Wake);
+    let to_bob = net.take(2);
+    assert_eq!(to_bob.len(), 1, "one message for both commits");
+    for m in to_bob {
+        net.outbox.push((2, m));
+    }
+    bob.receive(&mut net);
+    alice.receive(&mut net);
+    bob.sync(&mut net, doc);
+    alice.sync(&mut net, doc);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
 }
