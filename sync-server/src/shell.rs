@@ -16,8 +16,9 @@ use crate::storage::Store;
 /// What a connection task receives from the hub.
 #[derive(Debug)]
 pub enum Outbound {
-    /// Send this message.
-    Message(Message),
+    /// Send this message (boxed: the queue's slots stay small, and every idle connection has
+    /// one).
+    Message(Box<Message>),
     /// Close with this code and reason.
     Close(Close),
 }
@@ -117,7 +118,7 @@ pub async fn run_hub(
             conns.remove(conn);
         }
         let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let fx = hub.handle(now, input);
+        let fx = hub.handle_contained(now, input);
         if let Some(at) = fx.wake_at {
             let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
             next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
@@ -155,7 +156,7 @@ fn perform(
         });
     }
     for (conn, message) in fx.send {
-        deliver(conns, hub, conn, Outbound::Message(message));
+        deliver(conns, hub, conn, Outbound::Message(Box::new(message)));
     }
     for close in fx.close {
         let conn = close.conn;

@@ -151,6 +151,19 @@ pub struct Hub {
     ephemeral_seen: HashMap<(PeerId, String), u64>,
     stats: HubStats,
     now: Millis,
+    /// Test hook: panic when a message for this document arrives.
+    #[cfg(test)]
+    panic_on: Option<DocumentId>,
+}
+
+/// The connection and document an input concerns, for panic containment.
+fn input_target(input: &HubInput) -> (Option<ConnId>, Option<DocumentId>) {
+    match input {
+        HubInput::Receive { conn, message } => (Some(*conn), message.document_id().copied()),
+        HubInput::Connect { conn, .. } | HubInput::Disconnect { conn } => (Some(*conn), None),
+        HubInput::Loaded { doc, .. } | HubInput::External { doc, .. } => (None, Some(*doc)),
+        HubInput::Persisted { .. } | HubInput::Tick | HubInput::Wake => (None, None),
+    }
 }
 
 impl Hub {
@@ -167,6 +180,8 @@ impl Hub {
             ephemeral_seen: HashMap::new(),
             stats: HubStats::default(),
             now: 0,
+            #[cfg(test)]
+            panic_on: None,
         }
     }
 
@@ -184,6 +199,42 @@ impl Hub {
         let mut fx = Effects::default();
         self.recheck_access(&mut fx);
         fx
+    }
+
+    /// Handles one input like [`Hub::handle`], but contains a panic (a bug, or an Automerge
+    /// failure on hostile input): the document the input concerned is dropped from memory and
+    /// its peers are closed with 1011 (they reconnect and load it again from storage), the
+    /// connection that sent it is closed, and everything else carries on (reliability.md E5).
+    pub fn handle_contained(&mut self, now: Millis, input: HubInput) -> Effects {
+        let (conn, doc) = input_target(&input);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(now, input))) {
+            Ok(fx) => fx,
+            Err(_) => {
+                tracing::error!(conn_id = ?conn, doc_id = ?doc, "the hub panicked on an input; contained");
+                self.refuse("panic");
+                let mut fx = Effects::default();
+                let mut closing: Vec<ConnId> = conn.into_iter().collect();
+                if let Some(doc) = doc
+                    && let Some(entry) = self.docs.remove(&doc)
+                {
+                    if let DocEntry::Ready(l) = &entry {
+                        closing.extend(l.sessions.keys().copied());
+                    }
+                    self.in_flight.retain(|_, d| *d != doc);
+                }
+                closing.sort_unstable();
+                closing.dedup();
+                for c in closing {
+                    fx.close.push(Close {
+                        conn: c,
+                        code: CloseCode::Internal,
+                        reason: "internal error, reconnect".to_owned(),
+                    });
+                    self.disconnect(c);
+                }
+                fx
+            }
+        }
     }
 
     /// Handles one input at monotonic time `now`.
@@ -217,6 +268,11 @@ impl Hub {
         }
         self.stats.messages_out += fx.send.len() as u64;
         fx
+    }
+
+    #[cfg(test)]
+    pub(crate) fn panic_on(&mut self, doc: DocumentId) {
+        self.panic_on = Some(doc);
     }
 
     fn refuse(&mut self, kind: &'static str) {

@@ -101,6 +101,10 @@ impl Hub {
         request: bool,
         fx: &mut Effects,
     ) {
+        #[cfg(test)]
+        if self.panic_on == Some(doc) {
+            panic!("test hook: panic on {doc}");
+        }
         let Some(principal) = self.conns.get(&conn).map(|c| c.principal.clone()) else {
             return;
         };

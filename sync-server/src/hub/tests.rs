@@ -568,3 +568,47 @@ fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
     alice.sync(&mut net, doc);
     assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
 }
+
+#[test]
+fn a_panic_on_one_document_closes_its_sessions_only() {
+    let mut net = Net::new();
+    let (bad, good) = (DocumentId::random(), DocumentId::random());
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 1);
+    alice.sync(&mut net, bad);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    let mut bob_good = Automerge::new();
+    let mut bob_state = State::new();
+    bob_good
+        .transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "b", 2).map(drop))
+        .unwrap();
+    std::mem::swap(&mut bob.doc, &mut bob_good);
+    std::mem::swap(&mut bob.state, &mut bob_state);
+    bob.sync(&mut net, good);
+    net.hub.panic_on(bad);
+    alice.edit("a", 2);
+    let msg = alice.doc.generate_sync_message(&mut alice.state).unwrap();
+    let message = Message::Sync {
+        sender_id: alice.peer.clone(),
+        target_id: PeerId(SERVER.into()),
+        document_id: bad,
+        data: msg.encode(),
+    };
+    let fx = net
+        .hub
+        .handle_contained(0, HubInput::Receive { conn: 1, message });
+    assert!(
+        fx.close
+            .iter()
+            .any(|c| c.conn == 1 && c.code == CloseCode::Internal),
+        "{fx:?}"
+    );
+    assert!(
+        fx.close.iter().all(|c| c.conn != 2),
+        "bob's other document is untouched"
+    );
+    assert_eq!(net.hub.stats().refusals.get("panic"), Some(&1));
+    bob.edit("b", 3);
+    bob.sync(&mut net, good);
+    assert!(bob.doc.has_our_changes(&bob.state), "the hub keeps serving");
+}
