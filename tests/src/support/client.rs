@@ -92,10 +92,15 @@ impl Client {
         let _ = self.ws.send(frame).await;
     }
 
-    /// The next message or close within `timeout`; `None` on timeout or end of stream.
+    /// The next message or close within `timeout`; `None` on timeout. A connection that ends
+    /// without a close frame reads as `Closed(1006, …)` (abnormal closure).
     pub(crate) async fn recv(&mut self, timeout: Duration) -> Option<Received> {
         loop {
-            let frame = tokio::time::timeout(timeout, self.ws.next()).await.ok()??;
+            let frame = match tokio::time::timeout(timeout, self.ws.next()).await {
+                Err(_) => return None,
+                Ok(None) => return Some(Received::Closed(1006, "connection ended".to_owned())),
+                Ok(Some(frame)) => frame,
+            };
             match frame {
                 Ok(WsMessage::Binary(bytes)) => {
                     return Some(Received::Message(
@@ -110,7 +115,7 @@ impl Client {
                     return Some(Received::Closed(code, reason));
                 }
                 Ok(_) => continue,
-                Err(_) => return None,
+                Err(e) => return Some(Received::Closed(1006, e.to_string())),
             }
         }
     }
