@@ -12,4 +12,5 @@ mod durability;
 mod e2e_sync;
 mod interop_js;
 mod interop_samod;
+mod metrics;
 mod support;

@@ -147,7 +147,7 @@ async fn sync(
         .max_message_size(hard_cap)
         .max_frame_size(hard_cap)
         // Small buffers: most connections are idle phones.
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| connection::serve(socket, conn, principal, hub, config, shutdown))
 }
