@@ -1,0 +1,319 @@
+//! Load client of the sync server (`cargo bench -p nachbar-tests --bench load`): real nachbar
+//! documents under access control, our codec and automerge over real WebSockets against the
+//! release server binary. Prints:
+//! - fan-out latency: 1 writer (the coach) and 30 readers (staff of the business), 500 answer
+//!   edits at 20 ms intervals; edit made → change present at a reader (p50/p99/max);
+//! - the fsync time of this disk (what every durable commit pays);
+//! - throughput: 100 writers on 10 documents, each with one sync message in flight, for 10 s:
+//!   changes made durable and acknowledged per second.
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use automerge::sync::{State, SyncDoc};
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use futures_util::{SinkExt, StreamExt};
+use nachbar_core::catalogue;
+use nachbar_core::doc::EditContext;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::label::Lang;
+use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
+use nachbar_core::protocol::{Limits, Message, PeerId};
+use nachbar_core::time::Timestamp;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn server_binary() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "--quiet", "-p", "nachbar-server"])
+        .current_dir(&root)
+        .status()
+        .expect("cargo");
+    assert!(status.success());
+    root.join("target/release/nachbar-server")
+}
+
+struct Server {
+    bin: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl Server {
+    fn start() -> Server {
+        let bin = server_binary();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&bin)
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(dir.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("server");
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Server { bin, dir, port, child }
+    }
+
+    fn admin(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.bin).arg("--data-dir").arg(self.dir.path()).arg("admin").args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn user(&self, name: &str, role: &str, scope: &str) -> (String, String) {
+        let id = self.admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
+        let token = self.admin(&["issue-token", "--user", &id]);
+        (id, token)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+struct Conn {
+    ws: Socket,
+    me: PeerId,
+    server: PeerId,
+}
+
+impl Conn {
+    async fn open(port: u16, token: &str, me: &str) -> Conn {
+        let mut req = format!("ws://127.0.0.1:{port}/sync").into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+        let me = PeerId(me.to_owned());
+        let join = Message::Join { sender_id: me.clone(), supported_protocol_versions: Some(vec!["1".into()]), peer_metadata: None };
+        ws.send(Ws::Binary(join.encode().into())).await.unwrap();
+        let server = match Conn::next_message(&mut ws).await {
+            Some(Message::Peer { sender_id, .. }) => sender_id,
+            other => panic!("{other:?}"),
+        };
+        Conn { ws, me, server }
+    }
+
+    async fn next_message(ws: &mut Socket) -> Option<Message> {
+        while let Some(frame) = ws.next().await {
+            if let Ok(Ws::Binary(b)) = frame {
+                return Message::decode(&b, &Limits::default()).ok();
+            }
+        }
+        None
+    }
+
+    async fn push(&mut self, id: DocumentId, doc: &Automerge, state: &mut State) -> bool {
+        let Some(m) = doc.generate_sync_message(state) else { return false };
+        let (sender_id, target_id, data) = (self.me.clone(), self.server.clone(), m.encode());
+        let msg = if doc.get_heads().is_empty() {
+            Message::Request { sender_id, target_id, document_id: id, data }
+        } else {
+            Message::Sync { sender_id, target_id, document_id: id, data }
+        };
+        self.ws.send(Ws::Binary(msg.encode().into())).await.is_ok()
+    }
+
+    /// Applies the next sync message for `id`; false when the connection ended.
+    async fn receive(&mut self, doc: &mut Automerge, state: &mut State) -> bool {
+        match Conn::next_message(&mut self.ws).await {
+            Some(Message::Sync { data, .. }) => {
+                let m = automerge::sync::Message::decode(&data).unwrap();
+                doc.receive_sync_message(state, m).unwrap();
+                true
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn fsync_times(dir: &std::path::Path) -> (f64, f64) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("fsync-probe")).unwrap();
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        f.write_all(&[7u8; 4096]).unwrap();
+        let t = Instant::now();
+        f.sync_all().unwrap();
+        samples.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    (percentile(&samples, 0.5), percentile(&samples, 0.99))
+}
+
+/// A new assessment of `business` written by `coach`, pushed to the server once.
+async fn new_assessment(port: u16, token: &str, coach: &str, hood: &str, business: &str) -> (DocumentId, AssessmentDoc) {
+    let ctx = EditContext::new(coach, Timestamp::now());
+    let new = NewAssessment { neighbourhood: hood, business, release: catalogue::release_1_0(), stage: "T0", coach: Some(coach), language: Lang::De };
+    let (a, _) = AssessmentDoc::create(ActorId::random(), &ctx, &new).unwrap();
+    let id = DocumentId::random();
+    let mut conn = Conn::open(port, token, &format!("creator-{id}")).await;
+    let mut state = State::new();
+    let doc = a.inner().automerge().clone();
+    conn.push(id, &doc, &mut state).await;
+    let mut copy = doc.clone();
+    while !copy.has_our_changes(&state) {
+        conn.receive(&mut copy, &mut state).await;
+        conn.push(id, &copy, &mut state).await;
+    }
+    (id, a)
+}
+
+async fn fan_out(server: &Server, hood: &str, business: &str) {
+    let (coach, coach_token) = server.user("Coach", "coach", business);
+    let (id, mut assessment) = new_assessment(server.port, &coach_token, &coach, hood, business).await;
+    let sent: Arc<Mutex<HashMap<ChangeHash, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let mut readers = Vec::new();
+    for r in 0..30 {
+        let (_, token) = server.user(&format!("Staff {r}"), "staff", business);
+        let (sent, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
+        let mut conn = Conn::open(server.port, &token, &format!("reader-{r}")).await;
+        readers.push(tokio::spawn(async move {
+            let mut doc = Automerge::new();
+            let mut state = State::new();
+            conn.push(id, &doc, &mut state).await;
+            let mut seen = 0usize;
+            while seen < 500 {
+                let before = doc.get_heads();
+                if !conn.receive(&mut doc, &mut state).await {
+                    break;
+                }
+                let now = Instant::now();
+                let new: Vec<ChangeHash> = doc.get_changes_meta(&before).iter().map(|c| c.hash).collect();
+                let sent = sent.lock().unwrap();
+                let mut lat = latencies.lock().unwrap();
+                for h in new {
+                    if let Some(t0) = sent.get(&h) {
+                        lat.push(now.duration_since(*t0).as_secs_f64() * 1000.0);
+                        seen += 1;
+                    }
+                }
+                drop((sent, lat));
+                conn.push(id, &doc, &mut state).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut writer = Conn::open(server.port, &coach_token, "writer").await;
+    let mut state = State::new();
+    let questions: Vec<&str> = catalogue::release_1_0().questions.iter().filter(|q| q.kind == catalogue::QuestionKind::Level).map(|q| q.id.as_str()).collect();
+    let mut interval = tokio::time::interval(Duration::from_millis(20));
+    for i in 0..500 {
+        interval.tick().await;
+        let ctx = EditContext::new(&coach, Timestamp::now());
+        let applied = assessment.set_level(&ctx, questions[i % questions.len()], ((i / questions.len()) % 5) as i64).unwrap();
+        if let Some(c) = applied.change {
+            sent.lock().unwrap().insert(c.hash, Instant::now());
+        }
+        let doc = assessment.inner().automerge().clone();
+        writer.push(id, &doc, &mut state).await;
+        // Acknowledgements arrive in between; read what is there without waiting.
+        while let Ok(Some(Ok(Ws::Binary(b)))) = tokio::time::timeout(Duration::from_millis(1), writer.ws.next()).await {
+            if let Ok(Message::Sync { data, .. }) = Message::decode(&b, &Limits::default()) {
+                let m = automerge::sync::Message::decode(&data).unwrap();
+                let mut copy = assessment.inner().automerge().clone();
+                copy.receive_sync_message(&mut state, m).unwrap();
+            }
+        }
+    }
+    for r in readers {
+        let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
+    }
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort_by(f64::total_cmp);
+    println!(
+        "| fan-out latency, 1 writer → 30 readers, 500 edits at 20 ms | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {} deliveries |",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN),
+        lat.len()
+    );
+}
+
+async fn throughput(server: &Server, hood: &str, business: &str) {
+    let (coach, token) = server.user("Coach T", "coach", business);
+    let mut docs = Vec::new();
+    for _ in 0..10 {
+        docs.push(new_assessment(server.port, &token, &coach, hood, business).await);
+    }
+    let seconds = 10;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut writers = Vec::new();
+    for w in 0..100 {
+        let (id, a) = &docs[w % 10];
+        let (id, mut doc) = (*id, a.inner().automerge().clone().with_actor(ActorId::random()));
+        let token = token.clone();
+        writers.push(tokio::spawn(async move {
+            let mut conn = Conn::open(server_port(), &token, &format!("tp-{w}")).await;
+            let mut state = State::new();
+            let mut made = Vec::new();
+            let mut n = 0i64;
+            while Instant::now() < deadline {
+                doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    use automerge::transaction::Transactable;
+                    tx.put(automerge::ROOT, format!("w{w}"), n).map(drop)
+                })
+                .unwrap();
+                n += 1;
+                made.extend(doc.get_last_local_change().map(|c| c.hash()));
+                conn.push(id, &doc, &mut state).await;
+                if !conn.receive(&mut doc, &mut state).await {
+                    break;
+                }
+            }
+            // Acknowledged: made here and reachable from the heads the server advertised.
+            let theirs = state.their_heads.clone().unwrap_or_default();
+            let unacked: std::collections::HashSet<ChangeHash> = doc.get_changes_meta(&theirs).iter().map(|c| c.hash).collect();
+            made.iter().filter(|h| !unacked.contains(h)).count() as u64
+        }));
+    }
+    let mut total = 0;
+    for w in writers {
+        total += w.await.unwrap_or(0);
+    }
+    println!(
+        "| throughput, 100 writers on 10 documents, {seconds} s | {:.0} changes/s durable and acknowledged | | | {total} changes |",
+        total as f64 / seconds as f64
+    );
+}
+
+static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
+fn server_port() -> u16 {
+    *PORT.get().expect("server started")
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let server = Server::start();
+    PORT.set(server.port).unwrap();
+    server.admin(&["init"]);
+    let hood = server.admin(&["add-neighbourhood", "--name", "Lastpark"]);
+    let business = server.admin(&["add-business", "--neighbourhood", &hood, "--name", "Lastbetrieb"]);
+    println!("| figure | | | | |\n|---|---|---|---|---|");
+    let (p50, p99) = fsync_times(server.dir.path());
+    println!("| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | | |");
+    runtime.block_on(fan_out(&server, &hood, &business));
+    runtime.block_on(throughput(&server, &hood, &business));
+}
