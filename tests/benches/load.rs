@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use automerge::sync::{State, SyncDoc};
-use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use automerge::{ActorId, Automerge, ChangeHash};
 use futures_util::{SinkExt, StreamExt};
 use nachbar_core::catalogue;
 use nachbar_core::doc::EditContext;
@@ -25,7 +25,8 @@ use nachbar_core::time::Timestamp;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn server_binary() -> std::path::PathBuf {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -49,7 +50,11 @@ impl Server {
     fn start() -> Server {
         let bin = server_binary();
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(&bin)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir.path())
@@ -63,12 +68,27 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        Server { bin, dir, port, child }
+        Server {
+            bin,
+            dir,
+            port,
+            child,
+        }
     }
 
     fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.bin).arg("--data-dir").arg(self.dir.path()).arg("admin").args(args).output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("admin")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
@@ -93,11 +113,20 @@ struct Conn {
 
 impl Conn {
     async fn open(port: u16, token: &str, me: &str) -> Conn {
-        let mut req = format!("ws://127.0.0.1:{port}/sync").into_client_request().unwrap();
-        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+        let mut req = format!("ws://127.0.0.1:{port}/sync")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("upgrade");
         let me = PeerId(me.to_owned());
-        let join = Message::Join { sender_id: me.clone(), supported_protocol_versions: Some(vec!["1".into()]), peer_metadata: None };
+        let join = Message::Join {
+            sender_id: me.clone(),
+            supported_protocol_versions: Some(vec!["1".into()]),
+            peer_metadata: None,
+        };
         ws.send(Ws::Binary(join.encode().into())).await.unwrap();
         let server = match Conn::next_message(&mut ws).await {
             Some(Message::Peer { sender_id, .. }) => sender_id,
@@ -116,12 +145,24 @@ impl Conn {
     }
 
     async fn push(&mut self, id: DocumentId, doc: &Automerge, state: &mut State) -> bool {
-        let Some(m) = doc.generate_sync_message(state) else { return false };
+        let Some(m) = doc.generate_sync_message(state) else {
+            return false;
+        };
         let (sender_id, target_id, data) = (self.me.clone(), self.server.clone(), m.encode());
         let msg = if doc.get_heads().is_empty() {
-            Message::Request { sender_id, target_id, document_id: id, data }
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id: id,
+                data,
+            }
         } else {
-            Message::Sync { sender_id, target_id, document_id: id, data }
+            Message::Sync {
+                sender_id,
+                target_id,
+                document_id: id,
+                data,
+            }
         };
         self.ws.send(Ws::Binary(msg.encode().into())).await.is_ok()
     }
@@ -162,9 +203,22 @@ fn fsync_times(dir: &std::path::Path) -> (f64, f64) {
 }
 
 /// A new assessment of `business` written by `coach`, pushed to the server once.
-async fn new_assessment(port: u16, token: &str, coach: &str, hood: &str, business: &str) -> (DocumentId, AssessmentDoc) {
+async fn new_assessment(
+    port: u16,
+    token: &str,
+    coach: &str,
+    hood: &str,
+    business: &str,
+) -> (DocumentId, AssessmentDoc) {
     let ctx = EditContext::new(coach, Timestamp::now());
-    let new = NewAssessment { neighbourhood: hood, business, release: catalogue::release_1_0(), stage: "T0", coach: Some(coach), language: Lang::De };
+    let new = NewAssessment {
+        neighbourhood: hood,
+        business,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: Some(coach),
+        language: Lang::De,
+    };
     let (a, _) = AssessmentDoc::create(ActorId::random(), &ctx, &new).unwrap();
     let id = DocumentId::random();
     let mut conn = Conn::open(port, token, &format!("creator-{id}")).await;
@@ -181,7 +235,8 @@ async fn new_assessment(port: u16, token: &str, coach: &str, hood: &str, busines
 
 async fn fan_out(server: &Server, hood: &str, business: &str) {
     let (coach, coach_token) = server.user("Coach", "coach", business);
-    let (id, mut assessment) = new_assessment(server.port, &coach_token, &coach, hood, business).await;
+    let (id, mut assessment) =
+        new_assessment(server.port, &coach_token, &coach, hood, business).await;
     let sent: Arc<Mutex<HashMap<ChangeHash, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let mut readers = Vec::new();
@@ -200,16 +255,21 @@ async fn fan_out(server: &Server, hood: &str, business: &str) {
                     break;
                 }
                 let now = Instant::now();
-                let new: Vec<ChangeHash> = doc.get_changes_meta(&before).iter().map(|c| c.hash).collect();
-                let sent = sent.lock().unwrap();
-                let mut lat = latencies.lock().unwrap();
-                for h in new {
-                    if let Some(t0) = sent.get(&h) {
-                        lat.push(now.duration_since(*t0).as_secs_f64() * 1000.0);
-                        seen += 1;
+                let new: Vec<ChangeHash> = doc
+                    .get_changes_meta(&before)
+                    .iter()
+                    .map(|c| c.hash)
+                    .collect();
+                {
+                    let sent = sent.lock().unwrap();
+                    let mut lat = latencies.lock().unwrap();
+                    for h in new {
+                        if let Some(t0) = sent.get(&h) {
+                            lat.push(now.duration_since(*t0).as_secs_f64() * 1000.0);
+                            seen += 1;
+                        }
                     }
                 }
-                drop((sent, lat));
                 conn.push(id, &doc, &mut state).await;
             }
         }));
@@ -217,23 +277,37 @@ async fn fan_out(server: &Server, hood: &str, business: &str) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut writer = Conn::open(server.port, &coach_token, "writer").await;
     let mut state = State::new();
-    let questions: Vec<&str> = catalogue::release_1_0().questions.iter().filter(|q| q.kind == catalogue::QuestionKind::Level).map(|q| q.id.as_str()).collect();
+    // The writer's connection works on a plain replica that receives each typed edit's change.
+    let mut mirror = assessment.inner().automerge().clone();
+    let questions: Vec<&str> = catalogue::release_1_0()
+        .questions
+        .iter()
+        .filter(|q| q.kind == catalogue::QuestionKind::Level)
+        .map(|q| q.id.as_str())
+        .collect();
     let mut interval = tokio::time::interval(Duration::from_millis(20));
     for i in 0..500 {
         interval.tick().await;
         let ctx = EditContext::new(&coach, Timestamp::now());
-        let applied = assessment.set_level(&ctx, questions[i % questions.len()], ((i / questions.len()) % 5) as i64).unwrap();
+        let applied = assessment
+            .set_level(
+                &ctx,
+                questions[i % questions.len()],
+                ((i / questions.len()) % 5) as i64,
+            )
+            .unwrap();
         if let Some(c) = applied.change {
+            mirror.load_incremental(&c.bytes).unwrap();
             sent.lock().unwrap().insert(c.hash, Instant::now());
         }
-        let doc = assessment.inner().automerge().clone();
-        writer.push(id, &doc, &mut state).await;
-        // Acknowledgements arrive in between; read what is there without waiting.
-        while let Ok(Some(Ok(Ws::Binary(b)))) = tokio::time::timeout(Duration::from_millis(1), writer.ws.next()).await {
+        writer.push(id, &mirror, &mut state).await;
+        // Take in the acknowledgements that arrived meanwhile, without waiting.
+        while let Ok(Some(Ok(Ws::Binary(b)))) =
+            tokio::time::timeout(Duration::ZERO, writer.ws.next()).await
+        {
             if let Ok(Message::Sync { data, .. }) = Message::decode(&b, &Limits::default()) {
                 let m = automerge::sync::Message::decode(&data).unwrap();
-                let mut copy = assessment.inner().automerge().clone();
-                copy.receive_sync_message(&mut state, m).unwrap();
+                mirror.receive_sync_message(&mut state, m).unwrap();
             }
         }
     }
@@ -262,7 +336,10 @@ async fn throughput(server: &Server, hood: &str, business: &str) {
     let mut writers = Vec::new();
     for w in 0..100 {
         let (id, a) = &docs[w % 10];
-        let (id, mut doc) = (*id, a.inner().automerge().clone().with_actor(ActorId::random()));
+        let (id, mut doc) = (
+            *id,
+            a.inner().automerge().clone().with_actor(ActorId::random()),
+        );
         let token = token.clone();
         writers.push(tokio::spawn(async move {
             let mut conn = Conn::open(server_port(), &token, &format!("tp-{w}")).await;
@@ -281,10 +358,24 @@ async fn throughput(server: &Server, hood: &str, business: &str) {
                 if !conn.receive(&mut doc, &mut state).await {
                     break;
                 }
+                // Take in what else arrived (the other writers' changes) before the next edit.
+                while let Ok(Some(Ok(Ws::Binary(b)))) =
+                    tokio::time::timeout(Duration::ZERO, conn.ws.next()).await
+                {
+                    if let Ok(Message::Sync { data, .. }) = Message::decode(&b, &Limits::default())
+                    {
+                        let m = automerge::sync::Message::decode(&data).unwrap();
+                        doc.receive_sync_message(&mut state, m).unwrap();
+                    }
+                }
             }
             // Acknowledged: made here and reachable from the heads the server advertised.
             let theirs = state.their_heads.clone().unwrap_or_default();
-            let unacked: std::collections::HashSet<ChangeHash> = doc.get_changes_meta(&theirs).iter().map(|c| c.hash).collect();
+            let unacked: std::collections::HashSet<ChangeHash> = doc
+                .get_changes_meta(&theirs)
+                .iter()
+                .map(|c| c.hash)
+                .collect();
             made.iter().filter(|h| !unacked.contains(h)).count() as u64
         }));
     }
@@ -305,15 +396,26 @@ fn server_port() -> u16 {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let server = Server::start();
     PORT.set(server.port).unwrap();
     server.admin(&["init"]);
     let hood = server.admin(&["add-neighbourhood", "--name", "Lastpark"]);
-    let business = server.admin(&["add-business", "--neighbourhood", &hood, "--name", "Lastbetrieb"]);
+    let business = server.admin(&[
+        "add-business",
+        "--neighbourhood",
+        &hood,
+        "--name",
+        "Lastbetrieb",
+    ]);
     println!("| figure | | | | |\n|---|---|---|---|---|");
     let (p50, p99) = fsync_times(server.dir.path());
-    println!("| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | | |");
+    println!(
+        "| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | | |"
+    );
     runtime.block_on(fan_out(&server, &hood, &business));
     runtime.block_on(throughput(&server, &hood, &business));
 }
