@@ -209,6 +209,23 @@ pub(crate) fn clock_minutes(field: &'static str, value: &str) -> Result<u32, Dom
     Ok(h * 60 + m)
 }
 
+/// Adds the new record `id` built as `node` to the root collection `collection`, as one edit.
+pub(crate) fn insert_record(
+    doc: &mut crate::doc::NachbarDoc,
+    ctx: &EditContext,
+    op: &str,
+    collection: &str,
+    id: &str,
+    node: Node,
+) -> Result<crate::doc::Applied, DomainError> {
+    let (_, applied) = doc.edit(ctx, op, |tx| {
+        let map = write::map_at(tx, &automerge::ROOT, collection)?;
+        write::create(tx, &map, id, node)?;
+        Ok(())
+    })?;
+    Ok(applied)
+}
+
 /// Runs `f` on the record `id` of the root collection `collection` as one edit, and counts
 /// the edit on the record (see [`Removal::edited_after_removal`]).
 pub(crate) fn edit_record(

@@ -34,6 +34,26 @@ pub(super) struct BusinessView {
     active: bool,
 }
 
+/// Authenticates the request, runs `f` against the database with the caller, and answers
+/// with its result as JSON.
+async fn authed_read<T: Serialize + Send + 'static>(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &BTreeMap<String, String>,
+    f: impl FnOnce(&Store, crate::access::Principal) -> Result<T, crate::storage::StoreError>
+    + Send
+    + 'static,
+) -> Response {
+    let principal = match authenticate(state, headers, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match read(state, move |store| f(store, principal)).await {
+        Ok(value) => Json(value).into_response(),
+        Err(r) => r,
+    }
+}
+
 /// `GET /api/me`.
 #[derive(Debug, Serialize)]
 pub(super) struct Me {
@@ -106,11 +126,7 @@ pub(super) async fn me(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let result = read(&state, move |store| {
+    authed_read(&state, &headers, &query, move |store, principal| {
         let now = nachbar_core::time::Timestamp::now().millis();
         let dir = store.directory(now)?;
         let name: String = store.conn().query_row(
@@ -150,11 +166,7 @@ pub(super) async fn me(
             storage_id: store.storage_id()?,
         })
     })
-    .await;
-    match result {
-        Ok(me) => Json(me).into_response(),
-        Err(r) => r,
-    }
+    .await
 }
 
 /// `GET /api/documents`: every document the caller may read, with its current access.
@@ -163,11 +175,7 @@ pub(super) async fn documents(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let result = read(&state, move |store| {
+    authed_read(&state, &headers, &query, move |store, principal| {
         let now = nachbar_core::time::Timestamp::now().millis();
         let policy = DirectoryPolicy::new(store.directory(now)?);
         let mut out = Vec::new();
@@ -199,11 +207,7 @@ pub(super) async fn documents(
         }
         Ok(out)
     })
-    .await;
-    match result {
-        Ok(docs) => Json(docs).into_response(),
-        Err(r) => r,
-    }
+    .await
 }
 
 /// `GET /api/people`: the people of the caller's neighbourhoods.
@@ -212,11 +216,7 @@ pub(super) async fn people(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    let result = read(&state, move |store| {
+    authed_read(&state, &headers, &query, move |store, principal| {
         let now = nachbar_core::time::Timestamp::now().millis();
         let dir = store.directory(now)?;
         let hood_of = |scope: &str| -> Option<String> {
@@ -258,11 +258,7 @@ pub(super) async fn people(
         }
         Ok(people)
     })
-    .await;
-    match result {
-        Ok(p) => Json(p).into_response(),
-        Err(r) => r,
-    }
+    .await
 }
 
 /// `POST /api/enroll`: an invite code becomes a device token.

@@ -107,7 +107,7 @@ impl Store {
 
     fn configure(&self) -> Result<(), StoreError> {
         // Wait for other connections (the server's writer, an admin command) instead of failing.
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // WAL before any transaction; FULL so a committed transaction survives power loss.
         let mode: String = self
             .conn

@@ -1,7 +1,7 @@
 //! Edit operations on the measures of an action plan.
 
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ObjId, ObjType, ROOT, ReadDoc};
+use automerge::{ObjId, ObjType, ReadDoc};
 
 use crate::DomainError;
 use crate::doc::write::{self, Node};
@@ -168,11 +168,8 @@ impl ActionPlanDoc {
             .with("created_at", ctx.now.millis())
             .with("deleted", false)
             .with("edits", Node::counter(0));
-        let (_, applied) = self.doc.edit(ctx, "measure.add", |tx| {
-            let measures = write::map_at(tx, &ROOT, "measures")?;
-            write::create(tx, &measures, &id, node)?;
-            Ok(())
-        })?;
+        let applied =
+            common::insert_record(&mut self.doc, ctx, "measure.add", "measures", &id, node)?;
         Ok((id, applied))
     }
 

@@ -203,11 +203,7 @@ impl ActionPlanDoc {
             .with_opt("target_date", target_date.as_deref())
             .with("position", position.as_str())
             .with("deleted", false);
-        let (_, applied) = self.doc.edit(ctx, "goal.add", |tx| {
-            let goals = write::map_at(tx, &ROOT, "goals")?;
-            write::create(tx, &goals, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(&mut self.doc, ctx, "goal.add", "goals", &id, node)?;
         Ok((id, applied))
     }
 

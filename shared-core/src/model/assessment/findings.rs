@@ -61,11 +61,8 @@ impl AssessmentDoc {
             .with("created_at", ctx.now.millis())
             .with("deleted", false)
             .with("edits", Node::counter(0));
-        let (_, applied) = self.doc.edit(ctx, "finding.add", |tx| {
-            let findings = write::map_at(tx, &ROOT, "findings")?;
-            write::create(tx, &findings, &id, node)?;
-            Ok(())
-        })?;
+        let applied =
+            common::insert_record(&mut self.doc, ctx, "finding.add", "findings", &id, node)?;
         Ok((id, applied))
     }
 

@@ -210,11 +210,7 @@ impl BusinessProfileDoc {
             .with("urgency", urgency)
             .with("state", NeedState::Open.code())
             .with("created_at", ctx.now.millis());
-        let (_, applied) = self.doc.edit(ctx, "need.add", |tx| {
-            let map = write::map_at(tx, &ROOT, "needs")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(&mut self.doc, ctx, "need.add", "needs", &id, node)?;
         Ok((id, applied))
     }
 
@@ -289,11 +285,7 @@ impl BusinessProfileDoc {
             .with_opt("for_need", for_need.map(RecordRef::encode))
             .with("contact", ctx.person.as_str())
             .with("deleted", false);
-        let (_, applied) = self.doc.edit(ctx, "offer.add", |tx| {
-            let map = write::map_at(tx, &ROOT, "offers")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(&mut self.doc, ctx, "offer.add", "offers", &id, node)?;
         Ok((id, applied))
     }
 

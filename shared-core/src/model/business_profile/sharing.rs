@@ -10,6 +10,7 @@ use crate::doc::{Applied, EditContext};
 use crate::ids::new_record_id;
 use crate::model::action_plan::ActionPlanView;
 use crate::model::assessment::{Finding, ShareLevel};
+use crate::model::common;
 
 use super::{BusinessProfileDoc, NewGoodPractice, check_areas};
 
@@ -35,11 +36,14 @@ impl BusinessProfileDoc {
             .with_opt("cost_band", story.cost_band.as_deref())
             .with("named", story.named)
             .with("areas", Node::set(story.areas.iter().map(String::as_str)));
-        let (_, applied) = self.doc.edit(ctx, "practice.publish", |tx| {
-            let map = write::map_at(tx, &ROOT, "good_practices")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(
+            &mut self.doc,
+            ctx,
+            "practice.publish",
+            "good_practices",
+            &id,
+            node,
+        )?;
         Ok((id, applied))
     }
 
@@ -91,11 +95,14 @@ impl BusinessProfileDoc {
             .with("kind", finding.kind.code())
             .with("severity", finding.severity)
             .with("share_level", level.code());
-        let (_, applied) = self.doc.edit(ctx, "finding.share", |tx| {
-            let map = write::map_at(tx, &ROOT, "shared_findings")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(
+            &mut self.doc,
+            ctx,
+            "finding.share",
+            "shared_findings",
+            &id,
+            node,
+        )?;
         Ok((id, applied))
     }
 

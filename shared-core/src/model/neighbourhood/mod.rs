@@ -252,11 +252,8 @@ impl NeighbourhoodDoc {
             .with("place", place)
             .with_opt("workshop", workshop)
             .with("deleted", false);
-        let (_, applied) = self.doc.edit(ctx, "meeting.add", |tx| {
-            let map = write::map_at(tx, &ROOT, "meetings")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied =
+            common::insert_record(&mut self.doc, ctx, "meeting.add", "meetings", &id, node)?;
         Ok((id, applied))
     }
 
@@ -300,11 +297,14 @@ impl NeighbourhoodDoc {
             .with("status", OfferingStatus::Idea.code())
             .with("status_history", Node::List(vec![]))
             .with("deleted", false);
-        let (_, applied) = self.doc.edit(ctx, "offering.add", |tx| {
-            let map = write::map_at(tx, &ROOT, "joint_offerings")?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(
+            &mut self.doc,
+            ctx,
+            "offering.add",
+            "joint_offerings",
+            &id,
+            node,
+        )?;
         Ok((id, applied))
     }
 

@@ -1,7 +1,7 @@
 //! Edit operations on the agenda blocks of a workshop.
 
+use automerge::ObjId;
 use automerge::transaction::{Transactable, Transaction};
-use automerge::{ObjId, ROOT};
 
 use crate::DomainError;
 use crate::doc::write::{self, Node};
@@ -128,11 +128,7 @@ impl WorkshopDoc {
             .with("position", position.as_str())
             .with("deleted", false)
             .with("edits", Node::counter(0));
-        let (_, applied) = self.doc.edit(ctx, "block.add", |tx| {
-            let blocks = write::map_at(tx, &ROOT, "blocks")?;
-            write::create(tx, &blocks, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(&mut self.doc, ctx, "block.add", "blocks", &id, node)?;
         Ok((id, applied))
     }
 

@@ -299,11 +299,7 @@ impl WorkshopDoc {
             .with("at", ctx.now.millis())
             .with_opt("business", business)
             .with("deleted", false);
-        let (_, applied) = self.doc.edit(ctx, "item.add", |tx| {
-            let map = write::map_at(tx, &ROOT, list.key())?;
-            write::create(tx, &map, &id, node)?;
-            Ok(())
-        })?;
+        let applied = common::insert_record(&mut self.doc, ctx, "item.add", list.key(), &id, node)?;
         Ok((id, applied))
     }
 
