@@ -43,7 +43,7 @@ fn text_at(doc: &Automerge, key: &str) -> Option<String> {
 pub fn title_of(doc: &Automerge, info: &DocInfo) -> String {
     match info {
         DocInfo::Generic => String::new(),
-        DocInfo::Nachbar(h) => {
+        DocInfo::Nachbar(h, _) => {
             let detail = match h.kind {
                 DocKind::Neighbourhood => text_at(doc, "name"),
                 DocKind::BusinessProfile => text_at(doc, "display_name"),
@@ -65,7 +65,7 @@ pub fn title_of(doc: &Automerge, info: &DocInfo) -> String {
 pub fn record(doc_id: &str, doc: &Automerge, info: &DocInfo, user: &str) -> DocRecord {
     let (kind, neighbourhood, business) = match info {
         DocInfo::Generic => (None, None, None),
-        DocInfo::Nachbar(h) => (
+        DocInfo::Nachbar(h, _) => (
             Some(h.kind.code().to_owned()),
             Some(h.neighbourhood.clone()),
             h.business.clone(),
@@ -88,7 +88,7 @@ impl Store {
     /// On a database error.
     pub fn create_document(&mut self, doc: &NachbarDoc) -> Result<DocumentId, StoreError> {
         let id = DocumentId::random();
-        let info = DocInfo::Nachbar(doc.header().clone());
+        let info = DocInfo::read(doc.automerge());
         let change_hashes = doc
             .automerge()
             .get_changes_meta(&[])

@@ -356,3 +356,47 @@ async fn an_invite_code_enrols_a_device() {
     let (no_token, _) = http::request(w.server.port, "GET", "/api/me", None, None).await;
     assert_eq!(no_token, 401);
 }
+
+#[tokio::test]
+async fn members_read_the_workshops_they_are_invited_to() {
+    use nachbar_core::model::workshop::{NewWorkshop, WorkshopDoc, WorkshopKind};
+    let w = World::new().await;
+    let ctx = EditContext::new(w.id("coach"), Timestamp::now());
+    let new = NewWorkshop {
+        title: "Werkstatt E-Rechnung".to_owned(),
+        kind: WorkshopKind::TopicWorkshop,
+        date: "2027-01-20".to_owned(),
+        start: "16:00".to_owned(),
+        end: "18:00".to_owned(),
+        place: String::new(),
+        host: None,
+        goal: String::new(),
+    };
+    let (mut ws, _) = WorkshopDoc::create(ActorId::random(), &ctx, &w.hood, &new).unwrap();
+    ws.invite(&ctx, w.id("owner1"), Some(&w.b1), None).unwrap();
+    let id = DocumentId::random();
+    let mut coach = w.client("coach").await;
+    let mut doc = ws.inner().automerge().clone();
+    let mut state = State::new();
+    let other = coach.sync(id, &mut doc, &mut state).await;
+    assert!(
+        !unavailable(&other),
+        "the coach may create workshops of the neighbourhood: {other:?}"
+    );
+
+    let (_, refused) = fetch(&w, "owner1", id).await;
+    assert!(!refused, "invited");
+    let (_, refused) = fetch(&w, "owner2", id).await;
+    assert!(refused, "not invited");
+    let (_, refused) = fetch(&w, "coordinator", id).await;
+    assert!(!refused, "coordinators plan workshops");
+
+    // Inviting owner2 later opens the workshop to them.
+    let mut ws = WorkshopDoc::open(NachbarDoc::from_automerge(doc).unwrap()).unwrap();
+    ws.invite(&ctx, w.id("owner2"), Some(&w.b2), None).unwrap();
+    let mut doc = ws.inner().automerge().clone();
+    coach.sync(id, &mut doc, &mut state).await;
+    let (copy, refused) = fetch(&w, "owner2", id).await;
+    assert!(!refused, "invited now");
+    assert_eq!(copy.get_heads(), doc.get_heads());
+}

@@ -3,6 +3,9 @@
 //!
 //! A denied document is answered exactly like a missing one (`doc-unavailable`).
 
+use std::collections::BTreeSet;
+
+use automerge::{Automerge, ROOT, ReadDoc};
 use nachbar_core::doc::{DocKind, Header};
 
 use crate::storage::Directory;
@@ -23,8 +26,37 @@ pub enum Access {
 pub enum DocInfo {
     /// A generic automerge document without a nachbar header (sandbox only).
     Generic,
-    /// A nachbar document with its header.
-    Nachbar(Header),
+    /// A nachbar document with its header and, for a workshop, the invited people.
+    Nachbar(Header, BTreeSet<String>),
+}
+
+impl DocInfo {
+    /// What `doc` is: its header (a document without one is generic) and, for a workshop, the
+    /// person ids of its `participants`.
+    pub fn read(doc: &Automerge) -> DocInfo {
+        match Header::read(doc) {
+            Ok(header) => {
+                let invited = if header.kind == DocKind::Workshop {
+                    match doc.get(ROOT, "participants") {
+                        Ok(Some((_, obj))) => doc.keys(&obj).collect(),
+                        _ => BTreeSet::new(),
+                    }
+                } else {
+                    BTreeSet::new()
+                };
+                DocInfo::Nachbar(header, invited)
+            }
+            Err(_) => DocInfo::Generic,
+        }
+    }
+
+    /// The header, for nachbar documents.
+    pub fn header(&self) -> Option<&Header> {
+        match self {
+            DocInfo::Generic => None,
+            DocInfo::Nachbar(h, _) => Some(h),
+        }
+    }
 }
 
 /// The authenticated user of a connection.
@@ -123,7 +155,7 @@ impl DirectoryPolicy {
             .any(|(role, scope)| role == roles::COACH && self.business_in(scope, n))
     }
 
-    fn nachbar_access(&self, who: &Principal, h: &Header) -> Access {
+    fn nachbar_access(&self, who: &Principal, h: &Header, invited: &BTreeSet<String>) -> Access {
         let n = h.neighbourhood.as_str();
         let write_if = |ok: bool| if ok { Access::Write } else { Access::None };
         match h.kind {
@@ -181,7 +213,8 @@ impl DirectoryPolicy {
             DocKind::Workshop => {
                 if self.has(who, roles::COORDINATOR, n) || self.coach_in(who, n) {
                     Access::Write
-                } else if self.in_neighbourhood(who, n) {
+                } else if self.in_neighbourhood(who, n) && invited.contains(&who.user_id) {
+                    // Members read the workshops they are invited to.
                     Access::Read
                 } else {
                     Access::None
@@ -196,7 +229,7 @@ impl Policy for DirectoryPolicy {
         match doc {
             DocInfo::Generic if self.has(who, roles::SANDBOX, "") => Access::Write,
             DocInfo::Generic => Access::None,
-            DocInfo::Nachbar(h) => self.nachbar_access(who, h),
+            DocInfo::Nachbar(h, invited) => self.nachbar_access(who, h, invited),
         }
     }
 
@@ -204,7 +237,7 @@ impl Policy for DirectoryPolicy {
         let ok = self.access(who, doc) == Access::Write;
         match doc {
             DocInfo::Generic => ok,
-            DocInfo::Nachbar(h) => {
+            DocInfo::Nachbar(h, _) => {
                 let place_exists = match (h.kind, h.business.as_deref()) {
                     (DocKind::Catalogue, _) => true,
                     (_, Some(b)) => self.business_in(b, &h.neighbourhood),

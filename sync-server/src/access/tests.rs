@@ -55,13 +55,16 @@ fn who(user: &str) -> Principal {
 }
 
 fn doc(kind: DocKind, n: &str, b: Option<&str>) -> DocInfo {
-    DocInfo::Nachbar(Header::new(
-        kind,
-        n,
-        b.map(str::to_owned),
-        "someone",
-        Timestamp(0),
-    ))
+    // Workshops invite owner1 only.
+    let invited = if kind == DocKind::Workshop {
+        ["owner1".to_owned()].into()
+    } else {
+        Default::default()
+    };
+    DocInfo::Nachbar(
+        Header::new(kind, n, b.map(str::to_owned), "someone", Timestamp(0)),
+        invited,
+    )
 }
 
 #[test]
@@ -98,8 +101,8 @@ fn every_role_against_every_document_kind() {
         ("coord",     [R,  W,  R, R, N, N,    N, N,  N, N,   W, N]),
         ("coach",     [R,  W,  W, R, N, N,    W, W,  N, N,   W, N]),
         ("owner1",    [R,  R,  W, R, N, N,    W, W,  N, N,   R, N]),
-        ("staff1",    [R,  R,  W, R, N, N,    W, W,  N, N,   R, N]),
-        ("owner2",    [R,  R,  R, W, N, N,    N, N,  W, N,   R, N]),
+        ("staff1",    [R,  R,  W, R, N, N,    W, W,  N, N,   N, N]),
+        ("owner2",    [R,  R,  R, W, N, N,    N, N,  W, N,   N, N]),
         ("owner3",    [R,  N,  N, N, W, N,    N, N,  N, N,   N, N]),
         ("ownergone", [R,  N,  N, N, N, W,    N, N,  N, N,   N, N]),
         ("sandbox",   [N,  N,  N, N, N, N,    N, N,  N, N,   N, W]),
@@ -116,13 +119,10 @@ fn every_role_against_every_document_kind() {
 fn creation_needs_write_an_existing_place_and_an_honest_creator() {
     let p = DirectoryPolicy::new(directory());
     let mine = |kind, n: &str, b: Option<&str>, creator: &str| {
-        DocInfo::Nachbar(Header::new(
-            kind,
-            n,
-            b.map(str::to_owned),
-            creator,
-            Timestamp(0),
-        ))
+        DocInfo::Nachbar(
+            Header::new(kind, n, b.map(str::to_owned), creator, Timestamp(0)),
+            Default::default(),
+        )
     };
     assert!(p.may_create(
         &who("owner1"),

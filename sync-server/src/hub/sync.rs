@@ -215,7 +215,7 @@ impl Hub {
         };
         let mut register = None;
         match &entry.info {
-            Some(DocInfo::Nachbar(header)) => {
+            Some(DocInfo::Nachbar(header, _)) => {
                 if Header::read(&entry.doc).ok().as_ref() != Some(header) {
                     // Taint: drop the in-memory copy and reload the durable one; the other
                     // peers' sessions survive the reload.
@@ -226,6 +226,8 @@ impl Hub {
                         "a change to the document header is refused".to_owned(),
                     ));
                 }
+                // A workshop's invitations may have changed: new sessions see them.
+                entry.info = Some(DocInfo::read(&entry.doc));
             }
             Some(DocInfo::Generic) => {
                 if Header::read(&entry.doc).is_ok() {
@@ -238,11 +240,7 @@ impl Hub {
                 }
             }
             None => {
-                let info = match Header::read(&entry.doc) {
-                    Ok(h) => DocInfo::Nachbar(h),
-                    Err(nachbar_core::DomainError::MissingHeader) => DocInfo::Generic,
-                    Err(_) => DocInfo::Generic,
-                };
+                let info = DocInfo::read(&entry.doc);
                 if !policy.may_create(principal, &info) {
                     self.refuse("create");
                     tracing::info!(conn_id = conn, doc_id = %doc, "refused to register a new document");
@@ -344,10 +342,14 @@ impl Hub {
             self.reload(doc, fx);
             return;
         }
-        if entry.doc.get_heads() == before || entry.persisting > 0 {
-            // Nothing new, or the fan-out after the pending commit will carry it.
+        if entry.doc.get_heads() == before {
             return;
         }
+        if entry.info.is_some() {
+            // Workshop invitations written elsewhere count for new sessions.
+            entry.info = Some(DocInfo::read(&entry.doc));
+        }
+        // While a commit is pending, the round after it carries these changes too.
         self.fan_out(doc, fx);
     }
 
@@ -430,9 +432,9 @@ impl Hub {
 }
 
 fn doc_info(doc: &Automerge, record: &DocRecord) -> DocInfo {
-    match (&record.kind, Header::read(doc)) {
-        (Some(_), Ok(header)) => DocInfo::Nachbar(header),
-        _ => DocInfo::Generic,
+    match &record.kind {
+        Some(_) => DocInfo::read(doc),
+        None => DocInfo::Generic,
     }
 }
 

@@ -114,8 +114,8 @@ async fn read<T: Send + 'static>(
 }
 
 fn header_info(record: &crate::storage::DocRecord, doc: Option<&automerge::Automerge>) -> DocInfo {
-    match (&record.kind, doc.map(nachbar_core::doc::Header::read)) {
-        (Some(_), Some(Ok(h))) => DocInfo::Nachbar(h),
+    match (&record.kind, doc) {
+        (Some(_), Some(am)) => DocInfo::read(am),
         _ => DocInfo::Generic,
     }
 }
