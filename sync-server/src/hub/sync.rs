@@ -216,7 +216,9 @@ impl Hub {
         let mut register = None;
         match &entry.info {
             Some(DocInfo::Nachbar(header, _)) => {
-                if Header::read(&entry.doc).ok().as_ref() != Some(header) {
+                // One read gives both the header to check and a workshop's invitations.
+                let current = DocInfo::read(&entry.doc);
+                if current.header() != Some(header) {
                     // Taint: drop the in-memory copy and reload the durable one; the other
                     // peers' sessions survive the reload.
                     self.reload(doc, fx);
@@ -227,7 +229,7 @@ impl Hub {
                     ));
                 }
                 // A workshop's invitations may have changed: new sessions see them.
-                entry.info = Some(DocInfo::read(&entry.doc));
+                entry.info = Some(current);
             }
             Some(DocInfo::Generic) => {
                 if Header::read(&entry.doc).is_ok() {

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use nachbar_core::doc::{DocKind, Header};
 use nachbar_core::ids::{AutomergeUrl, DocumentId};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
@@ -113,10 +114,32 @@ async fn read<T: Send + 'static>(
     })
 }
 
-fn header_info(record: &crate::storage::DocRecord, doc: Option<&automerge::Automerge>) -> DocInfo {
-    match (&record.kind, doc) {
-        (Some(_), Some(am)) => DocInfo::read(am),
-        _ => DocInfo::Generic,
+/// What a stored document is, for access decisions. The record holds the header fields the
+/// rules need; only a workshop is read, for its invitations.
+fn doc_info(
+    store: &Store,
+    record: &crate::storage::DocRecord,
+) -> Result<DocInfo, crate::storage::StoreError> {
+    let Some(kind) = record.kind.as_deref() else {
+        return Ok(DocInfo::Generic);
+    };
+    match DocKind::parse(kind) {
+        Ok(kind) if kind != DocKind::Workshop => Ok(DocInfo::Nachbar(
+            Header::new(
+                kind,
+                record.neighbourhood.clone().unwrap_or_default(),
+                record.business.clone(),
+                record.created_by.clone(),
+                nachbar_core::time::Timestamp(0),
+            ),
+            Default::default(),
+        )),
+        _ => {
+            let loaded = store.load(&record.doc_id)?;
+            Ok(loaded
+                .and_then(|d| automerge::Automerge::load(&d.bytes).ok())
+                .map_or(DocInfo::Generic, |am| DocInfo::read(&am)))
+        }
     }
 }
 
@@ -180,14 +203,7 @@ pub(super) async fn documents(
         let policy = DirectoryPolicy::new(store.directory(now)?);
         let mut out = Vec::new();
         for record in store.records()? {
-            let info = match &record.kind {
-                None => DocInfo::Generic,
-                Some(_) => {
-                    let loaded = store.load(&record.doc_id)?;
-                    let am = loaded.and_then(|d| automerge::Automerge::load(&d.bytes).ok());
-                    header_info(&record, am.as_ref())
-                }
-            };
+            let info = doc_info(store, &record)?;
             let access = policy.access(&principal, &info);
             if access == Access::None {
                 continue;
