@@ -1,6 +1,7 @@
 //! Bounds checked on a decoded sync message before Automerge applies it: the number of heads,
 //! needs and haves, and the decompressed size of compressed changes (a 1 MiB change that
-//! inflates to 1 GiB is refused after reading 64 MiB of it, not after allocating a gigabyte).
+//! inflates to 1 GiB is refused after reading 64 MiB of it, not after allocating a gigabyte;
+//! a whole document sent by a first sync is measured by its deflated columns).
 //! There is no cap on the number of changes: an offline phone must always be able to upload.
 
 use std::io::Read;
@@ -54,7 +55,11 @@ pub enum LimitError {
 }
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const DOCUMENT: u8 = 0;
 const COMPRESSED_CHANGE: u8 = 2;
+const BUNDLE: u8 = 3;
+/// The column specification bit that marks a deflated column.
+const DEFLATE_BIT: u64 = 0b1000;
 
 fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
@@ -83,17 +88,82 @@ fn inflated(mut bytes: &[u8], budget: u64) -> Result<u64, LimitError> {
             .and_then(|l| start.checked_add(l))
             .filter(|e| *e <= bytes.len())
             .ok_or(LimitError::Malformed)?;
-        if kind == COMPRESSED_CHANGE {
-            let left = budget.saturating_sub(total);
-            let mut decoder = flate2::read::DeflateDecoder::new(&bytes[start..end]).take(left + 1);
-            let n = std::io::copy(&mut decoder, &mut std::io::sink())
-                .map_err(|_| LimitError::Malformed)?;
-            total += n;
-            if total > budget {
-                return Err(LimitError::Inflates(budget));
-            }
+        let left = budget.saturating_sub(total);
+        total += match kind {
+            COMPRESSED_CHANGE => inflate(&bytes[start..end], left)?,
+            DOCUMENT => inflated_columns(&bytes[start..end], left)?,
+            // Sync sends change lists or a whole document, never a bundle.
+            BUNDLE => return Err(LimitError::Malformed),
+            _ => 0,
+        };
+        if total > budget {
+            return Err(LimitError::Inflates(budget));
         }
         bytes = &bytes[end..];
+    }
+    Ok(total)
+}
+
+/// Inflates one deflate stream, reading at most `budget + 1` bytes of output.
+fn inflate(data: &[u8], budget: u64) -> Result<u64, LimitError> {
+    let mut decoder = flate2::read::DeflateDecoder::new(data).take(budget + 1);
+    let n = std::io::copy(&mut decoder, &mut std::io::sink()).map_err(|_| LimitError::Malformed)?;
+    if n > budget {
+        return Err(LimitError::Inflates(budget));
+    }
+    Ok(n)
+}
+
+/// A reader over a chunk body that fails (instead of panicking) past its end.
+struct Cursor<'a>(&'a [u8]);
+
+impl Cursor<'_> {
+    fn uleb(&mut self) -> Result<u64, LimitError> {
+        let (value, n) = uleb(self.0).ok_or(LimitError::Malformed)?;
+        self.0 = &self.0[n..];
+        Ok(value)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), LimitError> {
+        let n = usize::try_from(n)
+            .ok()
+            .filter(|n| *n <= self.0.len())
+            .ok_or(LimitError::Malformed)?;
+        self.0 = &self.0[n..];
+        Ok(())
+    }
+
+    /// Column metadata: (specification, length) pairs.
+    fn columns(&mut self) -> Result<Vec<(u64, u64)>, LimitError> {
+        let count = self.uleb()?;
+        // Each pair takes at least two bytes: a count beyond that is a lie, not an allocation.
+        if count > self.0.len() as u64 / 2 {
+            return Err(LimitError::Malformed);
+        }
+        (0..count).map(|_| Ok((self.uleb()?, self.uleb()?))).collect()
+    }
+}
+
+/// Inflated size of the deflated columns of a document chunk body (the format Automerge's
+/// `save` writes: actors, heads, change and op column metadata, then the column data).
+fn inflated_columns(body: &[u8], budget: u64) -> Result<u64, LimitError> {
+    let mut cursor = Cursor(body);
+    for _ in 0..cursor.uleb()? {
+        let len = cursor.uleb()?;
+        cursor.skip(len)?;
+    }
+    let heads = cursor.uleb()?;
+    cursor.skip(heads.checked_mul(32).ok_or(LimitError::Malformed)?)?;
+    let mut columns = cursor.columns()?;
+    columns.extend(cursor.columns()?);
+    let mut total = 0u64;
+    for (spec, len) in columns {
+        let start = cursor.0;
+        cursor.skip(len)?;
+        if spec & DEFLATE_BIT != 0 {
+            let data = &start[..start.len() - cursor.0.len()];
+            total += inflate(data, budget.saturating_sub(total))?;
+        }
     }
     Ok(total)
 }
@@ -174,6 +244,51 @@ mod tests {
         assert_eq!(inflated(&bomb, budget), Err(LimitError::Inflates(budget)));
         assert_eq!(inflated(&compressed_chunk(1000), budget), Ok(1000));
         assert_eq!(inflated(b"garbage!!", 10), Err(LimitError::Malformed));
+    }
+
+    #[test]
+    fn a_whole_document_is_bounded_by_its_deflated_columns() {
+        // A V2 first-sync message carries the whole document: its deflated value column of
+        // 8 MiB of one letter is a few KiB on the wire.
+        let mut doc = Automerge::new();
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, "big", "a".repeat(8 * 1024 * 1024)).map(drop)
+        })
+        .unwrap();
+        let saved = doc.save();
+        assert!(saved.len() < 256 * 1024, "{} bytes", saved.len());
+        assert_eq!(saved[8], DOCUMENT);
+        let inflated_size = inflated(&saved, u64::MAX / 2).unwrap();
+        assert!(inflated_size >= 8 * 1024 * 1024, "{inflated_size}");
+        assert_eq!(
+            inflated(&saved, 1024 * 1024),
+            Err(LimitError::Inflates(1024 * 1024))
+        );
+        // A truncated body is malformed, never a panic.
+        let mut cut = saved.clone();
+        cut.truncate(saved.len() / 2);
+        assert_eq!(inflated(&cut, u64::MAX / 2), Err(LimitError::Malformed));
+    }
+
+    #[test]
+    fn a_first_sync_sends_a_document_chunk_that_passes() {
+        let mut doc = Automerge::new();
+        for i in 0..50 {
+            doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.put(ROOT, format!("k{i}"), "text ".repeat(100)).map(drop)
+            })
+            .unwrap();
+        }
+        // A peer that advertises V2 and has nothing gets the whole document.
+        let empty = Automerge::new();
+        let mut empty_state = State::new();
+        let hello = empty.generate_sync_message(&mut empty_state).unwrap();
+        let mut state = State::new();
+        doc.receive_sync_message(&mut state, hello).unwrap();
+        let msg = doc.generate_sync_message(&mut state).unwrap();
+        let kinds: Vec<u8> = msg.changes.iter().map(|c| c[8]).collect();
+        assert_eq!(kinds, vec![DOCUMENT]);
+        check(&msg, &SyncLimits::default()).unwrap();
     }
 
     #[test]
