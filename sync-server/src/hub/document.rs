@@ -32,6 +32,9 @@ pub(super) struct Loaded {
     pub(super) last_fanout: Option<Millis>,
     /// A round is owed at the end of the fan-out window.
     pub(super) fanout_pending: bool,
+    /// The current fan-out window: the configured one while commits are sparse, doubled (up
+    /// to 8×) for each round that a burst of commits kept owing.
+    pub(super) window_ms: Millis,
 }
 
 impl Loaded {
@@ -45,6 +48,7 @@ impl Loaded {
             idle_since: Some(now),
             last_fanout: None,
             fanout_pending: false,
+            window_ms: 0,
         }
     }
 
@@ -58,6 +62,7 @@ impl Loaded {
             idle_since: Some(now),
             last_fanout: None,
             fanout_pending: false,
+            window_ms: 0,
         }
     }
 

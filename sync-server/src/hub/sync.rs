@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// How far a burst may widen the fan-out window, as a multiple of the configured one.
+const MAX_WINDOW_FACTOR: Millis = 8;
+
 impl Hub {
     /// A `request` or `sync` for a document.
     pub(super) fn doc_message(
@@ -357,9 +360,11 @@ impl Hub {
 
     /// One round of messages to every peer of `doc`: at once when the last round is at least
     /// the fan-out window ago, otherwise at the end of the window, so a burst of commits goes
-    /// out in fewer, larger messages while a single edit still goes out immediately.
+    /// out in fewer, larger messages while a single edit still goes out immediately. The window
+    /// widens while a burst lasts (every round costs each peer a message with heads and a
+    /// Bloom filter) and returns to the configured width when commits are sparse again.
     pub(super) fn fan_out(&mut self, doc: DocumentId, fx: &mut Effects) {
-        let (now, window) = (self.now, self.config.fanout_window_ms);
+        let (now, base) = (self.now, self.config.fanout_window_ms);
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;
         };
@@ -367,6 +372,7 @@ impl Hub {
             // The round after the pending commit carries it.
             return;
         }
+        let window = entry.window_ms.max(base);
         if let Some(last) = entry.last_fanout
             && now < last + window
         {
@@ -374,6 +380,13 @@ impl Hub {
             fx.wake(last + window);
             return;
         }
+        // A round owed by a burst widens the next window; a commit after a quiet window
+        // narrows it again.
+        entry.window_ms = if entry.fanout_pending {
+            (window * 2).min(base * MAX_WINDOW_FACTOR)
+        } else {
+            base
+        };
         entry.fanout_pending = false;
         entry.last_fanout = Some(now);
         let peers: Vec<(ConnId, PeerId)> = entry

@@ -570,6 +570,45 @@ fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
 }
 
 #[test]
+fn a_lasting_burst_widens_the_window_and_a_quiet_edit_goes_out_at_once() {
+    let mut net = Net::new();
+    net.hub = hub_with_window(10);
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("a", 0);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    bob.sync(&mut net, doc);
+    let mut commit = |net: &mut Net, at: Millis, value: i64| {
+        net.now = at;
+        alice.edit("a", value);
+        alice.send(net, doc);
+        alice.receive(net);
+    };
+    let wake = |net: &mut Net, at: Millis| {
+        net.now = at;
+        net.input(HubInput::Wake);
+        net.take(2).len()
+    };
+    commit(&mut net, 1_000, 1);
+    assert_eq!(net.take(2).len(), 1, "a quiet edit goes out at once");
+    // Commits keep coming: each owed round doubles the window (10 → 20 → 40).
+    commit(&mut net, 1_005, 2);
+    assert_eq!(wake(&mut net, 1_010), 1, "owed round at the end of the first window");
+    commit(&mut net, 1_015, 3);
+    assert_eq!(wake(&mut net, 1_020), 0, "the window is 20 ms now");
+    assert_eq!(wake(&mut net, 1_030), 1);
+    commit(&mut net, 1_035, 4);
+    assert_eq!(wake(&mut net, 1_060), 0, "the window is 40 ms now");
+    assert_eq!(wake(&mut net, 1_070), 1);
+    // After a quiet spell a single edit goes out at once, and the window is narrow again.
+    commit(&mut net, 2_000, 5);
+    assert_eq!(net.take(2).len(), 1);
+    commit(&mut net, 2_004, 6);
+    assert_eq!(wake(&mut net, 2_010), 1, "back to 10 ms");
+}
+
+#[test]
 fn a_panic_on_one_document_closes_its_sessions_only() {
     let mut net = Net::new();
     let (bad, good) = (DocumentId::random(), DocumentId::random());
