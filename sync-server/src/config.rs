@@ -32,6 +32,13 @@ pub struct ServeConfig {
     /// together at the end of the window (a single edit still goes out at once).
     #[arg(long, env = "NACHBAR_FANOUT_WINDOW_MS", default_value_t = 15)]
     pub fanout_window_ms: u64,
+    /// Messages one connection may send per second on average (bursts of twice as many pass);
+    /// beyond that it is closed with 1008.
+    #[arg(long, env = "NACHBAR_MAX_MESSAGES_PER_SECOND", default_value_t = 5000)]
+    pub max_messages_per_second: u32,
+    /// Bytes that may wait for a peer that does not read before it is closed with 1008.
+    #[arg(long, env = "NACHBAR_MAX_OUTBOUND_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_outbound_bytes: usize,
     /// Deepest CBOR nesting accepted.
     #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
     pub max_cbor_depth: usize,

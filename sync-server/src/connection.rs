@@ -2,7 +2,9 @@
 //!
 //! Every bad input gets an `error` message and a close code for this connection alone.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
@@ -11,7 +13,8 @@ use tokio::sync::mpsc;
 
 use crate::access::Principal;
 use crate::hub::{Close, CloseCode, ConnId, HubInput};
-use crate::shell::{Command, HubSender, Outbound};
+use crate::rate::TokenBucket;
+use crate::shell::{Command, HubSender, Outbound, Outlet};
 
 /// Per-connection settings.
 #[derive(Debug, Clone, Copy)]
@@ -22,13 +25,17 @@ pub struct ConnectionConfig {
     pub handshake_timeout: Duration,
     /// Ping interval.
     pub ping: Duration,
+    /// Messages a peer may send per second on average (bursts of twice as many pass).
+    pub max_messages_per_second: u32,
+    /// Bytes that may wait for a peer that does not read before it is closed.
+    pub max_outbound_bytes: usize,
 }
 
 /// Tells connection tasks that the server is shutting down.
 pub type Shutdown = tokio_util::sync::CancellationToken;
 
-/// How many outbound items may wait for a slow client before it is dropped.
-const OUTBOUND_QUEUE: usize = 1024;
+/// How long a connection that is being closed gets to take its close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 fn close_frame(code: CloseCode, reason: &str) -> WsMessage {
     // Close reasons are limited to 123 bytes.
@@ -52,11 +59,25 @@ pub async fn serve(
     shutdown: Shutdown,
 ) {
     let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let overflowed = tokio_util::sync::CancellationToken::new();
+    let outlet = Outlet {
+        queue: out_tx,
+        queued_bytes: Arc::clone(&queued_bytes),
+        overflowed: overflowed.clone(),
+        max_bytes: config.max_outbound_bytes,
+    };
+    let started = Instant::now();
+    let mut rate = TokenBucket::new(
+        config.max_messages_per_second,
+        config.max_messages_per_second.saturating_mul(2),
+        0,
+    );
     if hub
         .send(Command::Register {
             conn,
-            outbound: out_tx,
+            outbound: outlet,
         })
         .is_err()
         || hub
@@ -68,6 +89,7 @@ pub async fn serve(
     let deadline = tokio::time::sleep(config.handshake_timeout);
     tokio::pin!(deadline);
     let mut joined = false;
+    let mut refused: Option<&'static str> = None;
     let mut ping = tokio::time::interval(config.ping);
     ping.tick().await;
     let fail = |code: CloseCode, message: String| -> Vec<WsMessage> {
@@ -82,8 +104,17 @@ pub async fn serve(
         ]
     };
     loop {
+        let mut sent_bytes = 0;
         let outgoing: Vec<WsMessage> = tokio::select! {
             frame = stream.next() => match frame {
+                Some(Ok(WsMessage::Binary(_))) if !rate.take(elapsed_ms(started)) => {
+                    let limit = config.max_messages_per_second;
+                    tracing::warn!(conn_id = conn, "message rate over the limit");
+                    let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
+                    refused = Some("rate");
+                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                    break;
+                }
                 Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
                     Ok(message) => {
                         joined |= matches!(message, Message::Join { .. });
@@ -96,11 +127,13 @@ pub async fn serve(
                         tracing::warn!(conn_id = conn, error = %e, "refused a message");
                         let code = if e.is_too_large() { CloseCode::TooBig } else { CloseCode::Invalid };
                         let frames = fail(code, e.to_string());
+                        refused = Some("protocol");
                         let _ = send_all(&mut sink, frames).await;
                         break;
                     }
                 },
                 Some(Ok(WsMessage::Text(_))) => {
+                    refused = Some("protocol");
                     let _ = send_all(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
                     break;
                 }
@@ -121,14 +154,25 @@ pub async fn serve(
                 }
             },
             out = out_rx.recv() => match out {
-                Some(Outbound::Message(m)) => vec![WsMessage::Binary(m.encode().into())],
+                Some(Outbound::Message(m)) => {
+                    sent_bytes = crate::shell::size_hint(&m);
+                    vec![WsMessage::Binary(m.encode().into())]
+                }
                 Some(Outbound::Close(Close { code, reason, .. })) => {
-                    let _ = send_all(&mut sink, vec![close_frame(code, &reason)]).await;
+                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, vec![close_frame(code, &reason)])).await;
                     break;
                 }
                 None => break,
             },
+            () = overflowed.cancelled() => {
+                let limit = config.max_outbound_bytes;
+                let frames = fail(CloseCode::Policy, format!("more than {limit} bytes wait for this peer"));
+                refused = Some("overflow");
+                let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                break;
+            }
             () = &mut deadline, if !joined => {
+                refused = Some("handshake");
                 let _ = send_all(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned())).await;
                 break;
             }
@@ -139,11 +183,43 @@ pub async fn serve(
                 break;
             }
         };
-        if send_all(&mut sink, outgoing).await.is_err() {
+        // A peer that stops reading blocks this write; the overflow signal ends the wait.
+        let written = tokio::select! {
+            r = send_all(&mut sink, outgoing) => r.is_ok(),
+            () = overflowed.cancelled() => false,
+        };
+        queued_bytes.fetch_sub(sent_bytes, Ordering::Relaxed);
+        if !written {
+            if overflowed.is_cancelled() {
+                let frames = fail(
+                    CloseCode::Policy,
+                    "outbound buffer over its limit".to_owned(),
+                );
+                refused = Some("overflow");
+                let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+            }
             break;
         }
     }
-    let _ = hub.send(Command::Input(HubInput::Disconnect { conn }));
+    let _ = hub.send(Command::Input(match refused {
+        Some(kind) => HubInput::Refused { conn, kind },
+        None => HubInput::Disconnect { conn },
+    }));
+    // The closing handshake: read (and drop) what the peer still sends until its close frame,
+    // so the socket is not reset with unread input (which can destroy our error and close
+    // frames before the peer reads them).
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, WsMessage::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn send_all(

@@ -20,6 +20,7 @@ pub mod connection;
 pub mod demo;
 pub mod documents;
 pub mod hub;
+pub mod rate;
 pub mod routes;
 pub mod server;
 pub mod shell;

@@ -58,18 +58,19 @@ pub async fn run(
     let policy: Arc<dyn Policy> = Arc::new(DirectoryPolicy::new(directory));
     let hub = Hub::new(
         HubConfig {
-            peer_id: PeerId(format!(
-                "nachbar-server-{}",
-                &storage_id[..8.min(storage_id.len())]
-            )),
-            storage_id: StorageId(storage_id.clone()),
             evict_after_ms: config.evict_after_secs * 1000,
-            max_ephemeral_bytes: 64 * 1024,
             fanout_window_ms: config.fanout_window_ms,
             sync_limits: crate::sync_limits::SyncLimits {
                 max_decompressed: config.max_decompressed_bytes,
                 ..crate::sync_limits::SyncLimits::default()
             },
+            ..HubConfig::new(
+                PeerId(format!(
+                    "nachbar-server-{}",
+                    &storage_id[..8.min(storage_id.len())]
+                )),
+                StorageId(storage_id.clone()),
+            )
         },
         policy,
     );
@@ -109,6 +110,8 @@ pub async fn run(
             },
             handshake_timeout: Duration::from_secs(config.handshake_timeout_secs),
             ping: Duration::from_secs(config.ping_secs.max(1)),
+            max_messages_per_second: config.max_messages_per_second,
+            max_outbound_bytes: config.max_outbound_bytes,
         },
         writer_stats,
         next_conn: AtomicU64::new(1),

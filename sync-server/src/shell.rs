@@ -3,6 +3,7 @@
 //! close.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,45 @@ pub enum Outbound {
     Close(Close),
 }
 
+/// What a message's ids, type and keys take on the wire, about.
+const ENVELOPE: usize = 160;
+
+/// About how many bytes `message` takes on the wire: what counts against a connection's
+/// outbound buffer.
+pub fn size_hint(message: &Message) -> usize {
+    match message {
+        Message::Sync { data, .. }
+        | Message::Request { data, .. }
+        | Message::Ephemeral { data, .. } => data.len() + ENVELOPE,
+        Message::Error { message, .. } => message.len() + ENVELOPE,
+        _ => ENVELOPE,
+    }
+}
+
+impl Outbound {
+    /// About how many bytes this item takes on the wire.
+    pub fn size_hint(&self) -> usize {
+        match self {
+            Outbound::Message(m) => size_hint(m),
+            Outbound::Close(_) => ENVELOPE,
+        }
+    }
+}
+
+/// Where the hub's output for one connection goes: its queue, the bytes waiting in it, and a
+/// signal that closes the connection at once (without waiting for the queue to drain).
+#[derive(Debug, Clone)]
+pub struct Outlet {
+    /// The queue.
+    pub queue: mpsc::UnboundedSender<Outbound>,
+    /// Bytes queued and not yet written to the socket (the connection task subtracts).
+    pub queued_bytes: Arc<AtomicUsize>,
+    /// Cancelled when the connection must close because it does not keep up.
+    pub overflowed: tokio_util::sync::CancellationToken,
+    /// Most bytes that may wait.
+    pub max_bytes: usize,
+}
+
 /// Commands to the hub task.
 #[derive(Debug)]
 pub enum Command {
@@ -31,7 +71,7 @@ pub enum Command {
         /// The connection.
         conn: ConnId,
         /// Its queue.
-        outbound: mpsc::Sender<Outbound>,
+        outbound: Outlet,
     },
     /// An input for the hub.
     Input(HubInput),
@@ -62,7 +102,7 @@ pub async fn run_hub(
     reader: Arc<Mutex<Store>>,
 ) {
     let start = Instant::now();
-    let mut conns: HashMap<ConnId, mpsc::Sender<Outbound>> = HashMap::new();
+    let mut conns: HashMap<ConnId, Outlet> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     // The earliest wake-up the hub asked for (owed fan-outs).
     let mut next_wake: Option<tokio::time::Instant> = None;
@@ -114,7 +154,7 @@ pub async fn run_hub(
             }
             Command::Input(input) => input,
         };
-        if let HubInput::Disconnect { conn } = &input {
+        if let HubInput::Disconnect { conn } | HubInput::Refused { conn, .. } = &input {
             conns.remove(conn);
         }
         let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -131,7 +171,7 @@ pub async fn run_hub(
 /// Performs the hub's effects in order: persist, load, send, close.
 fn perform(
     fx: Effects,
-    conns: &mut HashMap<ConnId, mpsc::Sender<Outbound>>,
+    conns: &mut HashMap<ConnId, Outlet>,
     hub: &HubSender,
     writer: &std::sync::mpsc::Sender<PersistRequest>,
     reader: &Arc<Mutex<Store>>,
@@ -268,20 +308,33 @@ pub async fn watch_storage(
     }
 }
 
-/// Queues an outbound item; a connection that does not keep up is closed (its queue is full).
-fn deliver(
-    conns: &mut HashMap<ConnId, mpsc::Sender<Outbound>>,
-    hub: &HubSender,
-    conn: ConnId,
-    item: Outbound,
-) {
-    let Some(tx) = conns.get(&conn) else { return };
-    if tx.try_send(item).is_err() {
-        tracing::warn!(
-            conn_id = conn,
-            "outbound queue full or closed: dropping the connection"
-        );
+/// Queues an outbound item; a connection whose queue holds more than its byte limit (a peer
+/// that does not read) is closed at once (reliability.md F4 18).
+fn deliver(conns: &mut HashMap<ConnId, Outlet>, hub: &HubSender, conn: ConnId, item: Outbound) {
+    let Some(outlet) = conns.get(&conn) else {
+        return;
+    };
+    let size = item.size_hint();
+    let queued = outlet.queued_bytes.fetch_add(size, Ordering::Relaxed) + size;
+    let overflow = queued > outlet.max_bytes && matches!(item, Outbound::Message(_));
+    if overflow || outlet.queue.send(item).is_err() {
+        if overflow {
+            tracing::warn!(
+                conn_id = conn,
+                queued,
+                "outbound buffer over its limit: closing the connection"
+            );
+            outlet.overflowed.cancel();
+        }
         conns.remove(&conn);
-        let _ = hub.send(Command::Input(HubInput::Disconnect { conn }));
+        let input = if overflow {
+            HubInput::Refused {
+                conn,
+                kind: "overflow",
+            }
+        } else {
+            HubInput::Disconnect { conn }
+        };
+        let _ = hub.send(Command::Input(input));
     }
 }

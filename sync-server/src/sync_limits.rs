@@ -72,10 +72,11 @@ fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
-/// Inflated size of the compressed change chunks in `bytes` (concatenated chunks), stopping
-/// once `budget` is exceeded.
-fn inflated(mut bytes: &[u8], budget: u64) -> Result<u64, LimitError> {
-    let mut total = 0u64;
+/// Calls `f` with the type and body of every chunk in `bytes` (concatenated chunks).
+fn for_each_chunk(
+    mut bytes: &[u8],
+    mut f: impl FnMut(u8, &[u8]) -> Result<(), LimitError>,
+) -> Result<(), LimitError> {
     while !bytes.is_empty() {
         if bytes.len() < 9 || bytes[..4] != MAGIC {
             return Err(LimitError::Malformed);
@@ -88,10 +89,21 @@ fn inflated(mut bytes: &[u8], budget: u64) -> Result<u64, LimitError> {
             .and_then(|l| start.checked_add(l))
             .filter(|e| *e <= bytes.len())
             .ok_or(LimitError::Malformed)?;
+        f(kind, &bytes[start..end])?;
+        bytes = &bytes[end..];
+    }
+    Ok(())
+}
+
+/// Inflated size of the compressed change chunks and deflated document columns in `bytes`
+/// (concatenated chunks), stopping once `budget` is exceeded.
+fn inflated(bytes: &[u8], budget: u64) -> Result<u64, LimitError> {
+    let mut total = 0u64;
+    for_each_chunk(bytes, |kind, body| {
         let left = budget.saturating_sub(total);
         total += match kind {
-            COMPRESSED_CHANGE => inflate(&bytes[start..end], left)?,
-            DOCUMENT => inflated_columns(&bytes[start..end], left)?,
+            COMPRESSED_CHANGE => inflate(body, left)?,
+            DOCUMENT => inflated_columns(body, left)?,
             // Sync sends change lists or a whole document, never a bundle.
             BUNDLE => return Err(LimitError::Malformed),
             _ => 0,
@@ -99,8 +111,8 @@ fn inflated(mut bytes: &[u8], budget: u64) -> Result<u64, LimitError> {
         if total > budget {
             return Err(LimitError::Inflates(budget));
         }
-        bytes = &bytes[end..];
-    }
+        Ok(())
+    })?;
     Ok(total)
 }
 
@@ -140,7 +152,9 @@ impl Cursor<'_> {
         if count > self.0.len() as u64 / 2 {
             return Err(LimitError::Malformed);
         }
-        (0..count).map(|_| Ok((self.uleb()?, self.uleb()?))).collect()
+        (0..count)
+            .map(|_| Ok((self.uleb()?, self.uleb()?)))
+            .collect()
     }
 }
 
@@ -168,11 +182,12 @@ fn inflated_columns(body: &[u8], budget: u64) -> Result<u64, LimitError> {
     Ok(total)
 }
 
-/// Checks a decoded sync message against `limits`.
+/// Checks a decoded sync message against `limits`; returns how many single changes it
+/// carries (a whole document counts as none: it cannot wait for missing dependencies).
 ///
 /// # Errors
 /// The first bound it exceeds.
-pub fn check(message: &Message, limits: &SyncLimits) -> Result<(), LimitError> {
+pub fn check(message: &Message, limits: &SyncLimits) -> Result<usize, LimitError> {
     let too_many = |what, count: usize, max: usize| {
         if count > max {
             Err(LimitError::TooMany { what, count, max })
@@ -189,10 +204,15 @@ pub fn check(message: &Message, limits: &SyncLimits) -> Result<(), LimitError> {
         limits.max_have,
     )?;
     let mut total = 0u64;
+    let mut changes = 0;
     for chunk in message.changes.iter() {
         total += inflated(chunk, limits.max_decompressed.saturating_sub(total))?;
+        for_each_chunk(chunk, |kind, _| {
+            changes += usize::from(kind != DOCUMENT);
+            Ok(())
+        })?;
     }
-    Ok(())
+    Ok(changes)
 }
 
 #[cfg(test)]
@@ -288,7 +308,7 @@ mod tests {
         let msg = doc.generate_sync_message(&mut state).unwrap();
         let kinds: Vec<u8> = msg.changes.iter().map(|c| c[8]).collect();
         assert_eq!(kinds, vec![DOCUMENT]);
-        check(&msg, &SyncLimits::default()).unwrap();
+        assert_eq!(check(&msg, &SyncLimits::default()), Ok(0));
     }
 
     #[test]
@@ -301,10 +321,20 @@ mod tests {
             .unwrap();
         }
         let msg = doc.generate_sync_message(&mut State::new()).unwrap();
+        let msg_copy = msg.clone();
         let mut peer = Automerge::new();
         let mut state = State::new();
         peer.receive_sync_message(&mut state, msg).unwrap();
         let reply = peer.generate_sync_message(&mut state).unwrap();
+        // A V1 list of single changes counts each of them.
+        let mut changes_msg = msg_copy;
+        changes_msg.changes = doc
+            .get_changes(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>()
+            .into();
+        assert_eq!(check(&changes_msg, &SyncLimits::default()), Ok(100));
         check(&reply, &SyncLimits::default()).unwrap();
         let strict = SyncLimits {
             max_heads: 0,

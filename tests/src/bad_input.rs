@@ -7,7 +7,7 @@ use automerge::sync::State;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT};
 use nachbar_core::ids::DocumentId;
-use nachbar_core::protocol::{Message, PeerId};
+use nachbar_core::protocol::{Message, PeerId, StorageId};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::support::client::{self, Client, Received};
@@ -27,6 +27,38 @@ struct Row {
     start: Start,
     frames: Vec<WsMessage>,
     code: u16,
+}
+
+/// The message rate the test server allows (bursts of twice as many).
+const MESSAGES_PER_SECOND: &str = "500";
+
+/// Sync messages carrying `count` changes each, none of which can apply: the first change of
+/// the history they build on is never sent.
+fn changes_missing_their_dependencies(count: usize, messages: usize) -> Vec<Vec<u8>> {
+    let mut doc = Automerge::new();
+    for i in 0..=count * messages {
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "k", i as i64).map(drop))
+            .unwrap();
+    }
+    let changes: Vec<Vec<u8>> = doc
+        .get_changes(&[])
+        .iter()
+        .skip(1)
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    changes
+        .chunks(count)
+        .map(|chunk| {
+            let mut msg = automerge::sync::SyncDoc::generate_sync_message(
+                &Automerge::new(),
+                &mut State::new(),
+            )
+            .expect("a first message");
+            msg.changes = automerge::sync::ChunkList::from(chunk.to_vec());
+            msg.heads = doc.get_heads();
+            msg.encode()
+        })
+        .collect()
 }
 
 /// Beyond the transport's hard cap (twice the message limit) the server stops reading at the
@@ -91,6 +123,14 @@ fn rows(server: &PeerId) -> Vec<Row> {
         sender_id: me.clone(),
         target_id: server.clone(),
         document_id: doc,
+        data,
+    };
+    let ephemeral = |count: u64, data: Vec<u8>| Message::Ephemeral {
+        sender_id: me.clone(),
+        target_id: server.clone(),
+        document_id: doc,
+        session_id: "session".to_owned(),
+        count,
         data,
     };
     let mut bad_doc_id = Message::DocUnavailable {
@@ -218,6 +258,57 @@ fn rows(server: &PeerId) -> Vec<Row> {
             code: 1009,
         },
         Row {
+            name: "10,000 small valid messages at once",
+            start: Start::Joined,
+            frames: (0..10_000)
+                .map(|_| {
+                    msg(&Message::RemoteSubscriptionChange {
+                        sender_id: me.clone(),
+                        target_id: server.clone(),
+                        add: Vec::new(),
+                        remove: Vec::new(),
+                    })
+                })
+                .collect(),
+            code: 1008,
+        },
+        Row {
+            name: "ephemeral flood",
+            start: Start::Joined,
+            frames: (1..=300)
+                .map(|count| msg(&ephemeral(count, vec![0xa0])))
+                .collect(),
+            code: 1008,
+        },
+        Row {
+            name: "oversized ephemeral payload",
+            start: Start::Joined,
+            frames: vec![msg(&ephemeral(1, vec![0x40; 200 * 1024]))],
+            code: 1009,
+        },
+        Row {
+            name: "remote-subscription-change with 10,000 storage ids",
+            start: Start::Joined,
+            frames: vec![msg(&Message::RemoteSubscriptionChange {
+                sender_id: me.clone(),
+                target_id: server.clone(),
+                add: (0..10_000)
+                    .map(|i| StorageId(format!("storage-{i}")))
+                    .collect(),
+                remove: Vec::new(),
+            })],
+            code: 1008,
+        },
+        Row {
+            name: "12,000 changes whose dependencies are missing",
+            start: Start::Joined,
+            frames: changes_missing_their_dependencies(6_000, 2)
+                .into_iter()
+                .map(|data| msg(&sync(data)))
+                .collect(),
+            code: 1008,
+        },
+        Row {
             name: BEYOND_CAP,
             start: Start::Joined,
             frames: vec![msg(&sync(vec![0x42; 3 * 1024 * 1024]))],
@@ -235,6 +326,8 @@ async fn every_bad_input_closes_only_its_own_connection() {
         "2",
         "--max-decompressed-bytes",
         "4194304",
+        "--max-messages-per-second",
+        MESSAGES_PER_SECOND,
     ])
     .await;
     let token = server.user_token("Tester", "sandbox");
@@ -305,4 +398,73 @@ async fn every_bad_input_closes_only_its_own_connection() {
         silent.recv(Duration::from_secs(10)).await,
         Some(Received::Closed(1008, _))
     ));
+}
+
+/// A subscriber that never reads a busy document is closed once more than the outbound limit
+/// waits for it (reliability.md F4 18); the writer and the server carry on.
+#[tokio::test]
+async fn a_subscriber_that_never_reads_is_closed_at_the_outbound_limit() {
+    let server = TestServer::start_with(&["--max-outbound-bytes", "262144"]).await;
+    let token = server.user_token("Tester", "sandbox");
+    let id = DocumentId::random();
+    let mut writer = Client::join(&server.url(), &token, "peer-writer").await;
+    let (mut w_doc, mut w_state) = (Automerge::new(), State::new());
+    w_doc
+        .transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "start", 1).map(drop))
+        .unwrap();
+    writer.sync(id, &mut w_doc, &mut w_state).await;
+
+    let mut sleeper = Client::join(&server.url(), &token, "peer-sleeper").await;
+    let (mut s_doc, mut s_state) = (Automerge::new(), State::new());
+    sleeper.sync(id, &mut s_doc, &mut s_state).await;
+    assert_eq!(s_doc.get_heads(), w_doc.get_heads(), "subscribed");
+
+    // ~24 MiB of incompressible text, more than the socket buffers of both ends hold; the
+    // sleeper reads nothing meanwhile.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for round in 0..48 {
+        let text: String = (0..512 * 1024)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        w_doc
+            .transact::<_, _, automerge::AutomergeError>(|tx| {
+                tx.put(ROOT, format!("blob-{round}"), text).map(drop)
+            })
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + crate::support::TIMEOUT;
+        while !w_doc.has_our_changes(&w_state) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "round {round}: the writer keeps syncing"
+            );
+            writer.sync(id, &mut w_doc, &mut w_state).await;
+        }
+    }
+
+    // Now the sleeper reads: whatever was buffered, then the end of its connection.
+    let deadline = tokio::time::Instant::now() + crate::support::TIMEOUT;
+    let closed = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the sleeper was never closed"
+        );
+        match sleeper.recv(crate::support::TIMEOUT).await {
+            Some(Received::Closed(code, _)) => break code,
+            Some(Received::Message(_)) => continue,
+            None => panic!("the sleeper was never closed"),
+        }
+    };
+    // 1008 when the close frame got through the full buffers, 1006 when it did not.
+    assert!(closed == 1008 || closed == 1006, "close code {closed}");
+    let (_, body) = crate::support::http::request(server.port, "GET", "/metrics", None, None).await;
+    assert!(
+        body.lines()
+            .any(|l| l.starts_with("nachbar_refusals_total{kind=\"overflow\"} ")),
+        "{body}"
+    );
 }

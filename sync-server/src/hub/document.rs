@@ -35,6 +35,9 @@ pub(super) struct Loaded {
     /// The current fan-out window: the configured one while commits are sparse, doubled (up
     /// to 8×) for each round that a burst of commits kept owing.
     pub(super) window_ms: Millis,
+    /// At most this many received changes wait for missing dependencies (an upper bound:
+    /// the changes of every message that left some waiting since the queue was last empty).
+    pub(super) queued_changes: usize,
 }
 
 impl Loaded {
@@ -49,6 +52,7 @@ impl Loaded {
             last_fanout: None,
             fanout_pending: false,
             window_ms: 0,
+            queued_changes: 0,
         }
     }
 
@@ -63,6 +67,7 @@ impl Loaded {
             last_fanout: None,
             fanout_pending: false,
             window_ms: 0,
+            queued_changes: 0,
         }
     }
 

@@ -167,7 +167,20 @@ impl Hub {
                     fx,
                 );
             }
-            // Nothing to do: the client tells us it lacks a document, or gossips heads.
+            Message::RemoteSubscriptionChange { add, remove, .. }
+                if add.len() + remove.len() > self.config.max_subscription_ids =>
+            {
+                let max = self.config.max_subscription_ids;
+                self.fail(
+                    conn,
+                    CloseCode::Policy,
+                    "limits",
+                    format!("remote-subscription-change names more than {max} storage ids"),
+                    fx,
+                );
+            }
+            // Nothing to do: the client tells us it lacks a document, or gossips heads (we
+            // relay no remote heads: every peer syncs with this server directly).
             Message::DocUnavailable { .. }
             | Message::RemoteSubscriptionChange { .. }
             | Message::RemoteHeadsChanged { .. } => {}

@@ -17,6 +17,8 @@ mod session;
 mod sync;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -62,6 +64,14 @@ pub enum HubInput {
     Disconnect {
         /// The connection.
         conn: ConnId,
+    },
+    /// The connection task closed the socket for bad input the hub never saw (undecodable
+    /// frames, a message flood, a peer that does not read): counted as a refusal of `kind`.
+    Refused {
+        /// The connection.
+        conn: ConnId,
+        /// What was refused (`protocol`, `rate`, `overflow`, `handshake`).
+        kind: &'static str,
     },
     /// A document was read from storage.
     Loaded {
@@ -124,6 +134,30 @@ pub struct HubConfig {
     pub fanout_window_ms: Millis,
     /// Bounds on sync messages, checked before Automerge applies them.
     pub sync_limits: crate::sync_limits::SyncLimits,
+    /// Most changes of one document that may wait for missing dependencies; a peer that
+    /// sends more is closed (1008) and the waiting changes are dropped.
+    pub max_queued_changes: usize,
+    /// Ephemeral messages a connection may send per second (bursts of twice as many).
+    pub ephemeral_per_second: u32,
+    /// Most storage ids one `remote-subscription-change` may name.
+    pub max_subscription_ids: usize,
+}
+
+impl HubConfig {
+    /// The defaults of decisions.md and reliability.md F4 for a server with these ids.
+    pub fn new(peer_id: PeerId, storage_id: StorageId) -> Self {
+        HubConfig {
+            peer_id,
+            storage_id,
+            evict_after_ms: 60_000,
+            max_ephemeral_bytes: 64 * 1024,
+            fanout_window_ms: 15,
+            sync_limits: crate::sync_limits::SyncLimits::default(),
+            max_queued_changes: 10_000,
+            ephemeral_per_second: 50,
+            max_subscription_ids: 1024,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -133,6 +167,8 @@ struct Conn {
     peer: Option<PeerId>,
     /// Documents with a session of this connection.
     docs: BTreeSet<DocumentId>,
+    /// The rate of its ephemeral messages.
+    ephemeral_rate: crate::rate::TokenBucket,
 }
 
 /// The document hub.
@@ -160,7 +196,9 @@ pub struct Hub {
 fn input_target(input: &HubInput) -> (Option<ConnId>, Option<DocumentId>) {
     match input {
         HubInput::Receive { conn, message } => (Some(*conn), message.document_id().copied()),
-        HubInput::Connect { conn, .. } | HubInput::Disconnect { conn } => (Some(*conn), None),
+        HubInput::Connect { conn, .. }
+        | HubInput::Disconnect { conn }
+        | HubInput::Refused { conn, .. } => (Some(*conn), None),
         HubInput::Loaded { doc, .. } | HubInput::External { doc, .. } => (None, Some(*doc)),
         HubInput::Persisted { .. } | HubInput::Tick | HubInput::Wake => (None, None),
     }
@@ -249,6 +287,11 @@ impl Hub {
                         principal,
                         peer: None,
                         docs: BTreeSet::new(),
+                        ephemeral_rate: crate::rate::TokenBucket::new(
+                            self.config.ephemeral_per_second,
+                            self.config.ephemeral_per_second.saturating_mul(2),
+                            now,
+                        ),
                     },
                 );
             }
@@ -257,6 +300,10 @@ impl Hub {
                 self.receive(conn, message, &mut fx);
             }
             HubInput::Disconnect { conn } => self.disconnect(conn),
+            HubInput::Refused { conn, kind } => {
+                self.refuse(kind);
+                self.disconnect(conn);
+            }
             HubInput::Loaded { doc, result } => self.loaded(doc, result, &mut fx),
             HubInput::Persisted { id, result } => self.persisted(id, result, &mut fx),
             HubInput::External { doc, bytes } => self.external(doc, &bytes, &mut fx),

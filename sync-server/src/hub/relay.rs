@@ -23,6 +23,19 @@ impl Hub {
                 fx,
             );
         }
+        let now = self.now;
+        if let Some(c) = self.conns.get_mut(&conn)
+            && !c.ephemeral_rate.take(now)
+        {
+            let limit = self.config.ephemeral_per_second;
+            return self.fail(
+                conn,
+                CloseCode::Policy,
+                "rate",
+                format!("more than {limit} ephemeral messages per second"),
+                fx,
+            );
+        }
         let Some(DocEntry::Ready(entry)) = self.docs.get(&doc) else {
             return;
         };

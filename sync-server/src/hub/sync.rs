@@ -123,14 +123,17 @@ impl Hub {
                 );
             }
         };
-        if let Err(e) = crate::sync_limits::check(&message, &self.config.sync_limits) {
-            let code = if e == crate::sync_limits::LimitError::Malformed {
-                CloseCode::Invalid
-            } else {
-                CloseCode::TooBig
-            };
-            return self.fail(conn, code, "limits", e.to_string(), fx);
-        }
+        let change_count = match crate::sync_limits::check(&message, &self.config.sync_limits) {
+            Ok(n) => n,
+            Err(e) => {
+                let code = if e == crate::sync_limits::LimitError::Malformed {
+                    CloseCode::Invalid
+                } else {
+                    CloseCode::TooBig
+                };
+                return self.fail(conn, code, "limits", e.to_string(), fx);
+            }
+        };
         let policy = Arc::clone(&self.policy);
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;
@@ -184,6 +187,26 @@ impl Hub {
                 format!("sync message refused: {e}"),
                 fx,
             );
+        }
+        if change_count > 0 {
+            // Changes whose dependencies are missing wait inside the document; bound them.
+            if automerge::ReadDoc::get_missing_deps(&entry.doc, &[]).is_empty() {
+                entry.queued_changes = 0;
+            } else {
+                entry.queued_changes += change_count;
+            }
+            if entry.queued_changes > self.config.max_queued_changes {
+                let max = self.config.max_queued_changes;
+                // The waiting changes go with the in-memory copy; the durable one reloads.
+                self.reload(doc, fx);
+                return self.fail(
+                    conn,
+                    CloseCode::Policy,
+                    "limits",
+                    format!("more than {max} changes wait for missing dependencies"),
+                    fx,
+                );
+            }
         }
         let after = entry.doc.get_heads();
         if after != before

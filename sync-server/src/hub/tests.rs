@@ -14,9 +14,9 @@ use super::*;
 use crate::access::{DirectoryPolicy, Principal, roles};
 use crate::storage::Directory;
 
-const SERVER: &str = "server";
+pub(super) const SERVER: &str = "server";
 
-fn sandbox(user: &str) -> Principal {
+pub(super) fn sandbox(user: &str) -> Principal {
     Principal {
         user_id: user.to_owned(),
         token_hash: format!("token-{user}"),
@@ -41,31 +41,28 @@ fn hub() -> Hub {
     hub_with_window(0)
 }
 
-fn hub_with_window(fanout_window_ms: Millis) -> Hub {
+pub(super) fn hub_with_window(fanout_window_ms: Millis) -> Hub {
     let config = HubConfig {
-        peer_id: PeerId(SERVER.to_owned()),
-        storage_id: StorageId("storage-1".to_owned()),
-        evict_after_ms: 60_000,
         max_ephemeral_bytes: 1024,
         fanout_window_ms,
-        sync_limits: crate::sync_limits::SyncLimits::default(),
+        ..HubConfig::new(PeerId(SERVER.to_owned()), StorageId("storage-1".to_owned()))
     };
     Hub::new(config, policy())
 }
 
 /// The hub with an in-memory store; persists are held until `commit` unless `auto_commit`.
-struct Net {
-    hub: Hub,
+pub(super) struct Net {
+    pub(super) hub: Hub,
     store: HashMap<DocumentId, (Vec<u8>, DocRecord)>,
     pending: Vec<PersistRequest>,
     outbox: Vec<(ConnId, Message)>,
-    closed: Vec<Close>,
+    pub(super) closed: Vec<Close>,
     auto_commit: bool,
-    now: Millis,
+    pub(super) now: Millis,
 }
 
 impl Net {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Net {
             hub: hub(),
             store: HashMap::new(),
@@ -77,7 +74,7 @@ impl Net {
         }
     }
 
-    fn input(&mut self, input: HubInput) {
+    pub(super) fn input(&mut self, input: HubInput) {
         let mut queue = vec![input];
         while let Some(input) = queue.pop() {
             let fx = self.hub.handle(self.now, input);
@@ -121,7 +118,7 @@ impl Net {
         }
     }
 
-    fn take(&mut self, conn: ConnId) -> Vec<Message> {
+    pub(super) fn take(&mut self, conn: ConnId) -> Vec<Message> {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.outbox)
             .into_iter()
             .partition(|(c, _)| *c == conn);
@@ -131,15 +128,15 @@ impl Net {
 }
 
 /// A client with its own replica of one document.
-struct Client {
+pub(super) struct Client {
     conn: ConnId,
-    peer: PeerId,
-    doc: Automerge,
+    pub(super) peer: PeerId,
+    pub(super) doc: Automerge,
     state: State,
 }
 
 impl Client {
-    fn connect(net: &mut Net, conn: ConnId, principal: Principal) -> Client {
+    pub(super) fn connect(net: &mut Net, conn: ConnId, principal: Principal) -> Client {
         let peer = PeerId(format!("peer-{conn}"));
         net.input(HubInput::Connect { conn, principal });
         net.input(HubInput::Receive {
@@ -163,7 +160,7 @@ impl Client {
         }
     }
 
-    fn edit(&mut self, key: &str, value: i64) {
+    pub(super) fn edit(&mut self, key: &str, value: i64) {
         self.doc
             .transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, key, value).map(drop))
             .unwrap();
@@ -215,7 +212,7 @@ impl Client {
     }
 
     /// Exchanges messages until quiet.
-    fn sync(&mut self, net: &mut Net, doc: DocumentId) -> Vec<Message> {
+    pub(super) fn sync(&mut self, net: &mut Net, doc: DocumentId) -> Vec<Message> {
         let mut other = Vec::new();
         for _ in 0..20 {
             let sent = self.send(net, doc);
@@ -594,7 +591,11 @@ fn a_lasting_burst_widens_the_window_and_a_quiet_edit_goes_out_at_once() {
     assert_eq!(net.take(2).len(), 1, "a quiet edit goes out at once");
     // Commits keep coming: each owed round doubles the window (10 → 20 → 40).
     commit(&mut net, 1_005, 2);
-    assert_eq!(wake(&mut net, 1_010), 1, "owed round at the end of the first window");
+    assert_eq!(
+        wake(&mut net, 1_010),
+        1,
+        "owed round at the end of the first window"
+    );
     commit(&mut net, 1_015, 3);
     assert_eq!(wake(&mut net, 1_020), 0, "the window is 20 ms now");
     assert_eq!(wake(&mut net, 1_030), 1);
