@@ -403,23 +403,34 @@ fn a_failed_write_is_never_advertised_and_closes_the_sessions() {
     assert_eq!(net.hub.stats().docs_loaded, 0);
 }
 
-#[test]
-fn idle_documents_are_evicted_and_ephemera_relayed_once() {
-    let mut net = Net::new();
+/// Alice creates a document and Bob syncs it.
+pub(super) fn alice_and_bob_share_a_document(net: &mut Net) -> (DocumentId, Client, Client) {
     let doc = DocumentId::random();
-    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    let mut alice = Client::connect(net, 1, sandbox("alice"));
     alice.edit("a", 1);
-    alice.sync(&mut net, doc);
-    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
-    bob.sync(&mut net, doc);
-    let eph = |count| Message::Ephemeral {
-        sender_id: alice.peer.clone(),
+    alice.sync(net, doc);
+    let mut bob = Client::connect(net, 2, sandbox("bob"));
+    bob.sync(net, doc);
+    (doc, alice, bob)
+}
+
+/// A small ephemeral message of `client` on `doc`.
+pub(super) fn ephemeral(client: &Client, doc: DocumentId, count: u64) -> Message {
+    Message::Ephemeral {
+        sender_id: client.peer.clone(),
         target_id: PeerId(SERVER.into()),
         document_id: doc,
         session_id: "s".into(),
         count,
         data: vec![0xa0],
-    };
+    }
+}
+
+#[test]
+fn idle_documents_are_evicted_and_ephemera_relayed_once() {
+    let mut net = Net::new();
+    let (doc, alice, _bob) = alice_and_bob_share_a_document(&mut net);
+    let eph = |count| ephemeral(&alice, doc, count);
     net.input(HubInput::Receive {
         conn: 1,
         message: eph(1),

@@ -5,7 +5,9 @@ use automerge::sync::MessageVersion;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::protocol::{Message, PeerId, StorageId};
 
-use super::tests::{Client, Net, SERVER, hub_with_window, sandbox};
+use super::tests::{
+    Client, Net, SERVER, alice_and_bob_share_a_document, ephemeral, hub_with_window, sandbox,
+};
 use super::*;
 
 fn sync_with_changes(client: &Client, doc: DocumentId, changes: Vec<Vec<u8>>) -> Message {
@@ -77,20 +79,8 @@ fn ephemeral_floods_and_oversized_subscription_changes_close_the_connection() {
     let mut net = Net::new();
     net.hub = hub_with_window(0);
     net.hub.config.ephemeral_per_second = 5;
-    let doc = DocumentId::random();
-    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
-    alice.edit("a", 1);
-    alice.sync(&mut net, doc);
-    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
-    bob.sync(&mut net, doc);
-    let eph = |count| Message::Ephemeral {
-        sender_id: alice.peer.clone(),
-        target_id: PeerId(SERVER.into()),
-        document_id: doc,
-        session_id: "s".into(),
-        count,
-        data: vec![0xa0],
-    };
+    let (doc, alice, bob) = alice_and_bob_share_a_document(&mut net);
+    let eph = |count| ephemeral(&alice, doc, count);
     // A burst of twice the rate passes, a steady rate passes, a flood does not.
     for count in 1..=10 {
         net.input(HubInput::Receive {
