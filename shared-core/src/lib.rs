@@ -11,6 +11,8 @@
 //! - [`model`]: the typed documents (neighbourhood, business profile, assessment, action plan,
 //!   workshop) with their edit operations and read models with derived values;
 //! - [`catalogue`]: the assessment catalogue shipped as data, and the catalogue document;
+//! - [`store`]: the device's local SQLite store (changes, snapshots, sync states,
+//!   acknowledged heads, document list, cached API answers);
 //! - [`ids`], [`time`], [`position`], [`label`]: ids, display time, fractional positions and
 //!   German/English labels.
 #![cfg_attr(
@@ -26,6 +28,7 @@ pub mod label;
 pub mod model;
 pub mod position;
 pub mod protocol;
+pub mod store;
 pub mod time;
 
 pub use automerge;
