@@ -60,7 +60,41 @@ macro_rules! typed_doc {
                 self.doc
             }
         }
+
+        impl $crate::model::TypedDoc for $name {
+            const KIND: $crate::doc::DocKind = $kind;
+
+            fn open(doc: $crate::doc::NachbarDoc) -> Result<Self, $crate::DomainError> {
+                $name::open(doc)
+            }
+
+            fn inner(&self) -> &$crate::doc::NachbarDoc {
+                &self.doc
+            }
+
+            fn into_inner(self) -> $crate::doc::NachbarDoc {
+                self.doc
+            }
+        }
     };
+}
+
+/// What every typed document is: a [`NachbarDoc`](crate::doc::NachbarDoc) of one kind.
+pub trait TypedDoc: Sized {
+    /// The kind it wraps.
+    const KIND: crate::doc::DocKind;
+
+    /// Wraps a document of this kind.
+    ///
+    /// # Errors
+    /// [`DomainError::WrongKind`](crate::DomainError::WrongKind) for another kind.
+    fn open(doc: crate::doc::NachbarDoc) -> Result<Self, crate::DomainError>;
+
+    /// The underlying document.
+    fn inner(&self) -> &crate::doc::NachbarDoc;
+
+    /// Unwraps the underlying document.
+    fn into_inner(self) -> crate::doc::NachbarDoc;
 }
 
 pub(crate) use typed_doc;

@@ -6,6 +6,9 @@
 
 mod error;
 mod migrate;
+mod replica;
+#[cfg(test)]
+mod replica_tests;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +18,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use error::StoreError;
+pub use replica::{EditResult, Replica, ReplicaError};
 
 use crate::ids::DocumentId;
 

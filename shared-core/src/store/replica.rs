@@ -1,0 +1,245 @@
+//! The documents of one user on one device: typed edits that are committed to the local store
+//! before the call returns, documents created offline, changes received from the server.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use automerge::{ActorId, Automerge, ChangeHash};
+
+use super::{Durability, LocalStore, StoreError, unacknowledged};
+use crate::DomainError;
+use crate::doc::{Applied, NachbarDoc};
+use crate::ids::DocumentId;
+use crate::model::TypedDoc;
+
+/// Why a replica operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    /// The edit was refused by the domain rules; nothing changed.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The local store failed; the edit was not kept.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No such document on this device.
+    #[error("document {0} is not on this device")]
+    Missing(DocumentId),
+}
+
+/// What a typed edit returns; the replica persists the change itself and hands back the rest.
+pub trait EditResult {
+    /// What the caller gets.
+    type Output;
+
+    /// Drops the change (already persisted by the replica).
+    fn into_output(self) -> Self::Output;
+}
+
+impl EditResult for Applied {
+    type Output = ();
+
+    fn into_output(self) -> Self::Output {}
+}
+
+impl<T> EditResult for (T, Applied) {
+    type Output = T;
+
+    fn into_output(self) -> Self::Output {
+        self.0
+    }
+}
+
+/// The user's documents on this device, loaded on first use and kept in memory.
+#[derive(Debug)]
+pub struct Replica {
+    store: LocalStore,
+    docs: HashMap<DocumentId, Automerge>,
+}
+
+impl Replica {
+    /// Opens the user's database at `path`.
+    ///
+    /// # Errors
+    /// When the store cannot be opened.
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, ReplicaError> {
+        Ok(Replica {
+            store: LocalStore::open(path, durability)?,
+            docs: HashMap::new(),
+        })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &LocalStore {
+        &self.store
+    }
+
+    /// The store underneath, for sync bookkeeping.
+    pub fn store_mut(&mut self) -> &mut LocalStore {
+        &mut self.store
+    }
+
+    /// This device's actor id for this user.
+    pub fn actor(&self) -> ActorId {
+        self.store.actor().clone()
+    }
+
+    /// Unwraps the store (to wipe it).
+    pub fn into_store(self) -> LocalStore {
+        self.store
+    }
+
+    /// The Automerge document `id`, loaded from the store on first use.
+    ///
+    /// # Errors
+    /// [`ReplicaError::Missing`] when it is not on this device; store errors.
+    pub fn automerge(&mut self, id: &DocumentId) -> Result<&mut Automerge, ReplicaError> {
+        if !self.docs.contains_key(id) {
+            let doc = self.store.load(id)?.ok_or(ReplicaError::Missing(*id))?;
+            self.docs.insert(*id, doc);
+        }
+        self.docs.get_mut(id).ok_or(ReplicaError::Missing(*id))
+    }
+
+    /// Whether `id` is on this device.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn contains(&mut self, id: &DocumentId) -> Result<bool, ReplicaError> {
+        Ok(self.docs.contains_key(id) || self.store.load(id)?.is_some())
+    }
+
+    /// Creates a document with `make` (given this device's actor) and commits it.
+    ///
+    /// # Errors
+    /// Whatever `make` returns; store errors (nothing is kept then).
+    pub fn create<T: TypedDoc>(
+        &mut self,
+        make: impl FnOnce(ActorId) -> Result<(T, Applied), DomainError>,
+    ) -> Result<DocumentId, ReplicaError> {
+        // The whole document is persisted below, not only its first change.
+        let (typed, _first) = make(self.actor())?;
+        let id = DocumentId::random();
+        let doc = typed.into_inner().automerge().clone();
+        self.store.append(&id, &doc.save())?;
+        self.docs.insert(id, doc);
+        Ok(id)
+    }
+
+    /// Reads document `id` as `T`.
+    ///
+    /// # Errors
+    /// When it is missing or of another kind.
+    pub fn read<T: TypedDoc>(&mut self, id: &DocumentId) -> Result<T, ReplicaError> {
+        let doc = self.automerge(id)?.clone();
+        Ok(T::open(NachbarDoc::from_automerge(doc)?)?)
+    }
+
+    /// Runs one typed edit on document `id` and commits its change to the store before
+    /// returning: one call, one change, one local commit. When the store fails the edit is
+    /// undone in memory too.
+    ///
+    /// # Errors
+    /// Domain errors (nothing changed), store errors (nothing kept), a missing document.
+    pub fn edit<T: TypedDoc, R: EditResult>(
+        &mut self,
+        id: &DocumentId,
+        f: impl FnOnce(&mut T) -> Result<R, DomainError>,
+    ) -> Result<R::Output, ReplicaError> {
+        let doc = self.automerge(id)?.clone();
+        let before = doc.get_heads();
+        let mut typed = T::open(NachbarDoc::from_automerge(doc)?)?;
+        let out = f(&mut typed)?;
+        let after = typed.into_inner().automerge().clone();
+        let bytes = after.save_after(&before);
+        self.store.append(id, &bytes)?;
+        self.docs.insert(*id, after);
+        self.compact_if_due(id)?;
+        Ok(out.into_output())
+    }
+
+    /// Applies changes received for `id` (creating the document when it is new here) and
+    /// commits them; returns the heads before and after.
+    ///
+    /// # Errors
+    /// When the bytes do not apply; store errors (nothing kept).
+    pub fn apply(
+        &mut self,
+        id: &DocumentId,
+        bytes: &[u8],
+    ) -> Result<(Vec<ChangeHash>, Vec<ChangeHash>), ReplicaError> {
+        let mut doc = match self.automerge(id) {
+            Ok(doc) => doc.clone(),
+            Err(ReplicaError::Missing(_)) => Automerge::new().with_actor(self.actor()),
+            Err(e) => return Err(e),
+        };
+        let before = doc.get_heads();
+        doc.load_incremental(bytes).map_err(DomainError::from)?;
+        let after = doc.get_heads();
+        if after != before {
+            self.store.append(id, &doc.save_after(&before))?;
+            self.docs.insert(*id, doc);
+            self.compact_if_due(id)?;
+        }
+        Ok((before, after))
+    }
+
+    /// Commits what Automerge's sync put into the in-memory document `id` since `before`.
+    ///
+    /// # Errors
+    /// Store errors: the in-memory copy is dropped then (it reloads from the store).
+    pub fn commit_received(
+        &mut self,
+        id: &DocumentId,
+        before: &[ChangeHash],
+    ) -> Result<(), ReplicaError> {
+        let Some(doc) = self.docs.get(id) else {
+            return Ok(());
+        };
+        if doc.get_heads() == before {
+            return Ok(());
+        }
+        let bytes = doc.save_after(before);
+        if let Err(e) = self.store.append(id, &bytes) {
+            self.docs.remove(id);
+            return Err(e.into());
+        }
+        self.compact_if_due(id)
+    }
+
+    /// Inserts a document received from the server that was not on this device (the caller
+    /// commits it with [`Replica::commit_received`]).
+    pub fn adopt(&mut self, id: DocumentId) -> &mut Automerge {
+        let actor = self.actor();
+        self.docs
+            .entry(id)
+            .or_insert_with(|| Automerge::new().with_actor(actor))
+    }
+
+    /// Local changes of `id` the server has not acknowledged.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn unacknowledged(&mut self, id: &DocumentId) -> Result<usize, ReplicaError> {
+        let acked = self.store.status(id)?.acked_heads;
+        Ok(unacknowledged(self.automerge(id)?, &acked))
+    }
+
+    /// Removes `id` from memory and from the device.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn purge(&mut self, id: &DocumentId) -> Result<(), ReplicaError> {
+        self.docs.remove(id);
+        self.store.purge(id)?;
+        Ok(())
+    }
+
+    fn compact_if_due(&mut self, id: &DocumentId) -> Result<(), ReplicaError> {
+        if self.store.chunk_stats(id)?.wants_compaction()
+            && let Some(doc) = self.docs.get(id)
+        {
+            self.store.compact(id, doc)?;
+        }
+        Ok(())
+    }
+}
