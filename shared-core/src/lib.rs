@@ -28,7 +28,10 @@ pub mod label;
 pub mod model;
 pub mod position;
 pub mod protocol;
+pub mod session;
 pub mod store;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 
 pub use automerge;

@@ -105,7 +105,11 @@ impl Replica {
     /// # Errors
     /// Store errors.
     pub fn contains(&mut self, id: &DocumentId) -> Result<bool, ReplicaError> {
-        Ok(self.docs.contains_key(id) || self.store.load(id)?.is_some())
+        match self.automerge(id) {
+            Ok(_) => Ok(true),
+            Err(ReplicaError::Missing(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates a document with `make` (given this device's actor) and commits it.

@@ -1,28 +1,7 @@
-use crate::catalogue;
-use crate::doc::EditContext;
-use crate::label::Lang;
-use crate::model::assessment::{AssessmentDoc, NewAssessment};
-use crate::time::Timestamp;
+use crate::model::assessment::AssessmentDoc;
+use crate::test_support::{ctx, new_assessment};
 
 use super::*;
-
-fn ctx() -> EditContext {
-    EditContext::new("coach", Timestamp(1_700_000_000_000))
-}
-
-fn new_assessment(replica: &mut Replica) -> DocumentId {
-    let new = NewAssessment {
-        neighbourhood: "hood",
-        business: "glaserei",
-        release: catalogue::release_1_0(),
-        stage: "T0",
-        coach: Some("coach"),
-        language: Lang::De,
-    };
-    replica
-        .create(|actor| AssessmentDoc::create(actor, &ctx(), &new))
-        .unwrap()
-}
 
 fn level(replica: &mut Replica, id: &DocumentId, question: &str) -> Option<u8> {
     let view = replica.read::<AssessmentDoc>(id).unwrap().view().unwrap();

@@ -38,6 +38,8 @@ pub(super) struct Loaded {
     /// At most this many received changes wait for missing dependencies (an upper bound:
     /// the changes of every message that left some waiting since the queue was last empty).
     pub(super) queued_changes: usize,
+    /// Changes committed since the last round of messages.
+    pub(super) changes_since_round: usize,
 }
 
 impl Loaded {
@@ -53,6 +55,7 @@ impl Loaded {
             fanout_pending: false,
             window_ms: 0,
             queued_changes: 0,
+            changes_since_round: 0,
         }
     }
 
@@ -68,6 +71,7 @@ impl Loaded {
             fanout_pending: false,
             window_ms: 0,
             queued_changes: 0,
+            changes_since_round: 0,
         }
     }
 
@@ -93,6 +97,7 @@ impl Loaded {
     /// Generates the next sync message for `conn`, if any.
     pub(super) fn generate_for(
         &mut self,
+        now: Millis,
         conn: ConnId,
         peer: &PeerId,
         us: &PeerId,
@@ -103,6 +108,7 @@ impl Loaded {
             return;
         };
         if let Some(message) = self.doc.generate_sync_message(&mut session.state) {
+            session.last_sent = Some(now);
             fx.send.push((
                 conn,
                 Message::Sync {

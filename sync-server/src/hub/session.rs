@@ -9,6 +9,8 @@ use crate::access::Access;
 pub(super) struct Session {
     pub(super) state: State,
     access: Access,
+    /// When the last message to this peer went out.
+    pub(super) last_sent: Option<super::Millis>,
 }
 
 impl Session {
@@ -18,7 +20,18 @@ impl Session {
         } else {
             State::new_read_only()
         };
-        Session { state, access }
+        Session {
+            state,
+            access,
+            last_sent: None,
+        }
+    }
+
+    /// During a burst, a peer that has not answered our last message within `pace` ms gets
+    /// no new one yet: the changes pile up into one larger message (a whole compressed
+    /// document when it lacks much) instead of many small ones it must each apply.
+    pub(super) fn paced(&self, now: super::Millis, pace: super::Millis) -> bool {
+        self.state.in_flight && self.last_sent.is_some_and(|at| now < at + pace)
     }
 
     /// Switches between read-only and read-write after a policy change.

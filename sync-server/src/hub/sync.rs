@@ -5,6 +5,18 @@ use super::*;
 /// How far a burst may widen the fan-out window, as a multiple of the configured one.
 const MAX_WINDOW_FACTOR: Millis = 8;
 
+/// A round within this many windows of the last one that carries at least [`BUSY_CHANGES`]
+/// changes counts as part of a burst (peers uploading offline work); a single writer's
+/// steady edits do not.
+const BUSY_FACTOR: Millis = 4;
+
+/// See [`BUSY_FACTOR`].
+const BUSY_CHANGES: usize = 16;
+
+/// In a burst, a peer that has not answered our last message gets the next one after this
+/// many fan-out windows at the latest (or as soon as it answers).
+const PACE_FACTOR: Millis = 4;
+
 impl Hub {
     /// A `request` or `sync` for a document.
     pub(super) fn doc_message(
@@ -218,11 +230,26 @@ impl Hub {
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;
         };
-        if entry.persisting == 0 {
-            let peer = self.conns.get(&conn).and_then(|c| c.peer.clone());
-            if let Some(peer) = peer {
-                entry.generate_for(conn, &peer, &self.config.peer_id, doc, fx);
-            }
+        if entry.persisting > 0 {
+            return;
+        }
+        // During a burst, the answer to a peer we already talk to waits for the next round of
+        // the document (at most one window), so its messages carry more at once.
+        let known = entry
+            .sessions
+            .get(&conn)
+            .is_some_and(|s| s.last_sent.is_some());
+        if known
+            && entry.window_ms > self.config.fanout_window_ms
+            && let Some(last) = entry.last_fanout
+        {
+            entry.fanout_pending = true;
+            fx.wake(last + entry.window_ms);
+            return;
+        }
+        let peer = self.conns.get(&conn).and_then(|c| c.peer.clone());
+        if let Some(peer) = peer {
+            entry.generate_for(self.now, conn, &peer, &self.config.peer_id, doc, fx);
         }
     }
 
@@ -291,7 +318,7 @@ impl Hub {
             return Ok(());
         };
         let bytes = entry.doc.save_after(before);
-        let change_hashes = entry
+        let change_hashes: Vec<String> = entry
             .doc
             .get_changes_meta(before)
             .iter()
@@ -300,6 +327,7 @@ impl Hub {
         let id = self.next_persist;
         self.next_persist += 1;
         entry.persisting += 1;
+        entry.changes_since_round += change_hashes.len();
         self.in_flight.insert(id, doc);
         fx.persist.push(PersistRequest {
             id,
@@ -403,9 +431,15 @@ impl Hub {
             fx.wake(last + window);
             return;
         }
-        // A round owed by a burst widens the next window; a commit after a quiet window
-        // narrows it again.
-        entry.window_ms = if entry.fanout_pending {
+        // Many changes soon after the last round (peers uploading offline work) widen the next
+        // window; a round with few changes (a single writer, however steady) or one after a
+        // quiet spell narrows it again.
+        let busy = entry.changes_since_round >= BUSY_CHANGES
+            && entry
+                .last_fanout
+                .is_some_and(|last| now < last + BUSY_FACTOR * window);
+        entry.changes_since_round = 0;
+        entry.window_ms = if busy {
             (window * 2).min(base * MAX_WINDOW_FACTOR)
         } else {
             base
@@ -422,8 +456,21 @@ impl Hub {
                     .map(|p| (*c, p))
             })
             .collect();
+        // In a burst, peers still busy with our last message wait for the next round.
+        let pace = (entry.window_ms > base).then_some(entry.window_ms * PACE_FACTOR);
+        let mut owed = false;
         for (conn, peer) in &peers {
-            entry.generate_for(*conn, peer, &self.config.peer_id, doc, fx);
+            if let Some(pace) = pace
+                && entry.sessions.get(conn).is_some_and(|s| s.paced(now, pace))
+            {
+                owed = true;
+                continue;
+            }
+            entry.generate_for(now, *conn, peer, &self.config.peer_id, doc, fx);
+        }
+        if owed {
+            entry.fanout_pending = true;
+            fx.wake(now + entry.window_ms);
         }
     }
 
@@ -464,7 +511,7 @@ impl Hub {
             }
             entry.add_session(conn, Session::new(access));
             c.docs.insert(doc);
-            entry.generate_for(conn, &peer, &self.config.peer_id, doc, fx);
+            entry.generate_for(self.now, conn, &peer, &self.config.peer_id, doc, fx);
         }
     }
 }

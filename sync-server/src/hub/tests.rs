@@ -211,6 +211,19 @@ impl Client {
         other
     }
 
+    /// Applies what the hub sent us and answers as a real peer does; returns how many sync
+    /// messages arrived.
+    pub(super) fn answer(&mut self, net: &mut Net, doc: DocumentId) -> usize {
+        let arrived = net
+            .outbox
+            .iter()
+            .filter(|(c, m)| *c == self.conn && matches!(m, Message::Sync { .. }))
+            .count();
+        self.receive(net);
+        self.send(net, doc);
+        arrived
+    }
+
     /// Exchanges messages until quiet.
     pub(super) fn sync(&mut self, net: &mut Net, doc: DocumentId) -> Vec<Message> {
         let mut other = Vec::new();
@@ -536,18 +549,13 @@ fn a_request_queued_before_a_push_of_a_new_document_does_not_lose_the_push() {
 fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
     let mut net = Net::new();
     net.hub = hub_with_window(10);
-    let doc = DocumentId::random();
-    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
-    alice.edit("a", 0);
-    alice.sync(&mut net, doc);
-    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
-    bob.sync(&mut net, doc);
+    let (doc, mut alice, mut bob) = alice_and_bob_share_a_document(&mut net);
 
     // A single edit long after the last round goes out at once.
     net.now = 1_000;
-    alice.edit("a", 1);
+    alice.edit("a", 11);
     alice.send(&mut net, doc);
-    assert_eq!(net.take(2).len(), 1, "immediately to bob");
+    assert_eq!(bob.answer(&mut net, doc), 1, "immediately to bob");
     alice.receive(&mut net);
 
     // Two more commits inside the window: nothing until the wake-up, then one round.
@@ -581,43 +589,53 @@ fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
 fn a_lasting_burst_widens_the_window_and_a_quiet_edit_goes_out_at_once() {
     let mut net = Net::new();
     net.hub = hub_with_window(10);
-    let doc = DocumentId::random();
-    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
-    alice.edit("a", 0);
-    alice.sync(&mut net, doc);
-    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
-    bob.sync(&mut net, doc);
-    let mut commit = |net: &mut Net, at: Millis, value: i64| {
+    let (doc, mut alice, mut bob) = alice_and_bob_share_a_document(&mut net);
+    // Each commit uploads 16 changes, as a phone back from a workshop does.
+    let commit = |net: &mut Net, alice: &mut Client, at: Millis, value: i64| {
         net.now = at;
-        alice.edit("a", value);
+        for key in 0..16 {
+            alice.edit(&format!("k{key}"), value);
+        }
         alice.send(net, doc);
         alice.receive(net);
     };
-    let wake = |net: &mut Net, at: Millis| {
+    let wake = |net: &mut Net, bob: &mut Client, at: Millis| {
         net.now = at;
         net.input(HubInput::Wake);
-        net.take(2).len()
+        bob.answer(net, doc)
     };
-    commit(&mut net, 1_000, 1);
-    assert_eq!(net.take(2).len(), 1, "a quiet edit goes out at once");
-    // Commits keep coming: each owed round doubles the window (10 → 20 → 40).
-    commit(&mut net, 1_005, 2);
+    commit(&mut net, &mut alice, 1_000, 1);
     assert_eq!(
-        wake(&mut net, 1_010),
+        bob.answer(&mut net, doc),
+        1,
+        "a quiet edit goes out at once"
+    );
+    // Uploads keep coming: each busy round doubles the window (10 → 20 → 40).
+    commit(&mut net, &mut alice, 1_005, 2);
+    assert_eq!(
+        wake(&mut net, &mut bob, 1_010),
         1,
         "owed round at the end of the first window"
     );
-    commit(&mut net, 1_015, 3);
-    assert_eq!(wake(&mut net, 1_020), 0, "the window is 20 ms now");
-    assert_eq!(wake(&mut net, 1_030), 1);
-    commit(&mut net, 1_035, 4);
-    assert_eq!(wake(&mut net, 1_060), 0, "the window is 40 ms now");
-    assert_eq!(wake(&mut net, 1_070), 1);
+    commit(&mut net, &mut alice, 1_015, 3);
+    assert_eq!(
+        wake(&mut net, &mut bob, 1_020),
+        0,
+        "the window is 20 ms now"
+    );
+    assert_eq!(wake(&mut net, &mut bob, 1_030), 1);
+    commit(&mut net, &mut alice, 1_035, 4);
+    assert_eq!(
+        wake(&mut net, &mut bob, 1_060),
+        0,
+        "the window is 40 ms now"
+    );
+    assert_eq!(wake(&mut net, &mut bob, 1_070), 1);
     // After a quiet spell a single edit goes out at once, and the window is narrow again.
-    commit(&mut net, 2_000, 5);
-    assert_eq!(net.take(2).len(), 1);
-    commit(&mut net, 2_004, 6);
-    assert_eq!(wake(&mut net, 2_010), 1, "back to 10 ms");
+    commit(&mut net, &mut alice, 2_000, 5);
+    assert_eq!(bob.answer(&mut net, doc), 1);
+    commit(&mut net, &mut alice, 2_004, 6);
+    assert_eq!(wake(&mut net, &mut bob, 2_010), 1, "back to 10 ms");
 }
 
 #[test]
@@ -662,4 +680,48 @@ fn a_panic_on_one_document_closes_its_sessions_only() {
     bob.edit("b", 3);
     bob.sync(&mut net, good);
     assert!(bob.doc.has_our_changes(&bob.state), "the hub keeps serving");
+}
+
+#[test]
+fn in_a_burst_a_peer_that_has_not_answered_waits_for_the_next_round() {
+    let mut net = Net::new();
+    net.hub = hub_with_window(10);
+    let (doc, mut alice, mut bob) = alice_and_bob_share_a_document(&mut net);
+    let mut carol = Client::connect(&mut net, 3, sandbox("carol"));
+    carol.sync(&mut net, doc);
+    let mut upload = |net: &mut Net, at: Millis, from: i64| {
+        net.now = at;
+        for i in from..from + 20 {
+            alice.edit(&format!("k{i}"), i);
+        }
+        alice.send(net, doc);
+        alice.answer(net, doc);
+    };
+    // 20 changes after a quiet spell go out at once; bob answers, carol is busy.
+    upload(&mut net, 1_000, 0);
+    assert_eq!(bob.answer(&mut net, doc), 1);
+    let carol_first = net.take(3);
+    assert_eq!(carol_first.len(), 1);
+    // 20 more changes inside the window: a burst. Bob gets them; carol, who has not answered,
+    // waits.
+    upload(&mut net, 1_005, 20);
+    net.now = 1_010;
+    net.input(HubInput::Wake);
+    assert_eq!(
+        bob.answer(&mut net, doc),
+        1,
+        "bob answered: he gets the round"
+    );
+    assert!(net.take(3).is_empty(), "carol has not answered: she waits");
+    // Carol answers: her next message comes with the next round, carrying everything.
+    for m in carol_first {
+        net.outbox.push((3, m));
+    }
+    carol.answer(&mut net, doc);
+    assert!(net.take(3).is_empty(), "not at once during a burst");
+    net.now = 1_030;
+    net.input(HubInput::Wake);
+    assert_eq!(carol.answer(&mut net, doc), 1);
+    carol.sync(&mut net, doc);
+    assert_eq!(carol.doc.get_heads(), alice.doc.get_heads());
 }
