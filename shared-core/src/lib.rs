@@ -21,6 +21,8 @@
 )]
 
 pub mod catalogue;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod doc;
 mod error;
 pub mod ids;

@@ -6,107 +6,15 @@ use std::time::Duration;
 
 use automerge::sync::State;
 use automerge::{ActorId, Automerge};
-use nachbar_core::catalogue;
 use nachbar_core::doc::{EditContext, NachbarDoc};
 use nachbar_core::ids::DocumentId;
-use nachbar_core::label::Lang;
-use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
 use nachbar_core::model::business_profile::{BusinessProfileDoc, TopicState};
 use nachbar_core::protocol::Message;
 use nachbar_core::time::Timestamp;
 
-use crate::support::client::{Client, Received};
+use crate::support::client::Received;
 use crate::support::http;
-use crate::support::server::TestServer;
-
-/// The directory of a small neighbourhood.
-struct World {
-    server: TestServer,
-    hood: String,
-    b1: String,
-    b2: String,
-    users: std::collections::HashMap<&'static str, (String, String)>,
-}
-
-impl World {
-    async fn new() -> World {
-        let server = TestServer::start().await;
-        server.admin(&["init"]);
-        let hood = server.admin(&["add-neighbourhood", "--name", "Testpark"]);
-        let b1 = server.admin(&[
-            "add-business",
-            "--neighbourhood",
-            &hood,
-            "--name",
-            "Glaserei",
-            "--trade",
-            "Glaser",
-        ]);
-        let b2 = server.admin(&[
-            "add-business",
-            "--neighbourhood",
-            &hood,
-            "--name",
-            "Druckerei",
-        ]);
-        let mut users = std::collections::HashMap::new();
-        for (name, role, scope) in [
-            ("coordinator", "coordinator", hood.as_str()),
-            ("coach", "coach", b1.as_str()),
-            ("owner1", "owner", b1.as_str()),
-            ("staff1", "staff", b1.as_str()),
-            ("owner2", "owner", b2.as_str()),
-            ("admin", "admin", ""),
-        ] {
-            let id = server.admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
-            let token = server.admin(&["issue-token", "--user", &id]);
-            users.insert(name, (id, token));
-        }
-        World {
-            server,
-            hood,
-            b1,
-            b2,
-            users,
-        }
-    }
-
-    fn id(&self, who: &str) -> &str {
-        &self.users[who].0
-    }
-
-    fn token(&self, who: &str) -> &str {
-        &self.users[who].1
-    }
-
-    async fn client(&self, who: &str) -> Client {
-        Client::join(&self.server.url(), self.token(who), &format!("peer-{who}")).await
-    }
-
-    /// A new assessment of `business`, written offline by `who`.
-    fn assessment(&self, who: &str, business: &str) -> AssessmentDoc {
-        let ctx = EditContext::new(self.id(who), Timestamp::now());
-        let new = NewAssessment {
-            neighbourhood: &self.hood,
-            business,
-            release: catalogue::release_1_0(),
-            stage: "T0",
-            coach: None,
-            language: Lang::De,
-        };
-        AssessmentDoc::create(ActorId::random(), &ctx, &new)
-            .unwrap()
-            .0
-    }
-
-    async fn documents(&self, who: &str) -> Vec<serde_json::Value> {
-        http::get_json(self.server.port, "/api/documents", self.token(who))
-            .await
-            .as_array()
-            .cloned()
-            .unwrap()
-    }
-}
+use crate::support::world::World;
 
 fn unavailable(received: &[Received]) -> bool {
     received

@@ -3,6 +3,7 @@
 pub(crate) mod client;
 pub(crate) mod http;
 pub(crate) mod server;
+pub(crate) mod world;
 
 use std::time::Duration;
 

@@ -68,7 +68,14 @@ impl TestServer {
 
     async fn spawn(data: tempfile::TempDir, flags: &[&str]) -> TestServer {
         let port = free_port();
-        let child = Command::new(binary())
+        let child = Self::spawn_child(&data, flags, port);
+        let server = TestServer { child, port, data };
+        server.wait_ready().await;
+        server
+    }
+
+    fn spawn_child(data: &tempfile::TempDir, flags: &[&str], port: u16) -> Child {
+        Command::new(binary())
             .args(flags)
             .arg("--data-dir")
             .arg(data.path())
@@ -83,10 +90,37 @@ impl TestServer {
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .expect("server starts");
-        let server = TestServer { child, port, data };
-        server.wait_ready().await;
-        server
+            .expect("server starts")
+    }
+
+    /// Stops the process (SIGKILL when `kill`, else SIGTERM) and starts it again on the same
+    /// data directory and port, as a crash or a deploy does to connected clients.
+    pub(crate) async fn restart(&mut self, kill: bool) {
+        self.stop(kill).await;
+        self.child = Self::spawn_child(&self.data, &[], self.port);
+        self.wait_ready().await;
+    }
+
+    /// Stops the process (SIGKILL when `kill`, else SIGTERM) and waits for it; the data
+    /// directory stays for [`TestServer::start_again`].
+    pub(crate) async fn stop(&mut self, kill: bool) {
+        if kill {
+            self.child.kill().await.expect("kill");
+        } else {
+            if let Some(pid) = self.child.id() {
+                let _ = std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(pid.to_string())
+                    .status();
+            }
+            let _ = tokio::time::timeout(super::TIMEOUT, self.child.wait()).await;
+        }
+    }
+
+    /// Starts the stopped process again on the same data directory and port.
+    pub(crate) async fn start_again(&mut self) {
+        self.child = Self::spawn_child(&self.data, &[], self.port);
+        self.wait_ready().await;
     }
 
     async fn wait_ready(&self) {
@@ -138,21 +172,20 @@ impl TestServer {
         format!("ws://127.0.0.1:{}/sync", self.port)
     }
 
+    /// The server's base address for the offline-first client.
+    pub(crate) fn http_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     /// Kills the process at once (SIGKILL) and hands back the data directory.
     pub(crate) async fn kill(mut self) -> tempfile::TempDir {
-        self.child.kill().await.expect("kill");
+        self.stop(true).await;
         self.data
     }
 
     /// Stops the process with SIGTERM and waits for it.
     pub(crate) async fn terminate(mut self) -> tempfile::TempDir {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
-        }
-        let _ = tokio::time::timeout(super::TIMEOUT, self.child.wait()).await;
+        self.stop(false).await;
         self.data
     }
 }

@@ -1,0 +1,386 @@
+//! The offline-first client (nachbar-core's `client` feature) against the real server: each
+//! device a `Client` with its own database, offline periods as clients not started (or
+//! paused), then sync.
+
+use std::time::Duration;
+
+use nachbar_core::catalogue;
+use nachbar_core::client::{
+    Client, ClientConfig, ClientEvent, ConnectionState, Origin, SyncStatus,
+};
+use nachbar_core::doc::EditContext;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::label::Lang;
+use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
+use nachbar_core::model::business_profile::BusinessProfileDoc;
+use nachbar_core::store::Durability;
+use nachbar_core::time::Timestamp;
+
+use crate::support::TIMEOUT;
+use crate::support::world::World;
+
+/// A neighbourhood on a fresh server, a folder for the devices' databases, the runtime.
+async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle) {
+    (
+        World::new().await,
+        tempfile::tempdir().expect("tempdir"),
+        tokio::runtime::Handle::current(),
+    )
+}
+
+/// The first document of `kind` (and `business`, if given) that `who` may read.
+async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) -> DocumentId {
+    world
+        .documents(who)
+        .await
+        .into_iter()
+        .find(|d| d["kind"] == kind && business.is_none_or(|b| d["business"] == b))
+        .and_then(|d| d["id"].as_str().and_then(|s| s.parse().ok()))
+        .expect("listed")
+}
+
+/// A device of `who`: its own database in `dir`, not started.
+fn device(world: &World, who: &str, dir: &tempfile::TempDir) -> Client {
+    let mut config = ClientConfig::new(
+        dir.path().join(format!("{who}.sqlite3")),
+        world.server.http_url(),
+        world.token(who),
+    );
+    config.durability = Durability::Normal;
+    config.refresh_every = Duration::from_millis(300);
+    Client::open(config).expect("client opens")
+}
+
+fn ctx(world: &World, who: &str) -> EditContext {
+    EditContext::new(world.id(who), Timestamp::now())
+}
+
+fn synced(status: &SyncStatus) -> bool {
+    status.connection == ConnectionState::Online && status.unacknowledged == 0
+}
+
+fn new_assessment(world: &World, who: &str, client: &Client) -> DocumentId {
+    let new = NewAssessment {
+        neighbourhood: &world.hood,
+        business: &world.b1,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: Some(world.id("coach")),
+        language: Lang::De,
+    };
+    client
+        .create(|actor| AssessmentDoc::create(actor, &ctx(world, who), &new))
+        .expect("created")
+}
+
+fn level(client: &Client, doc: &DocumentId, question: &str) -> Option<u8> {
+    let view = client.read::<AssessmentDoc>(doc).ok()?.view().ok()?;
+    view.items
+        .into_iter()
+        .find(|i| i.id == question)
+        .and_then(|i| i.answer.level)
+}
+
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_work_of_two_devices_converges_through_the_server() {
+    let (world, dir, runtime) = setup().await;
+    let coach = device(&world, "coach", &dir);
+    let owner = device(&world, "owner1", &dir);
+
+    // The coach works offline: a new assessment with an answer.
+    let doc = new_assessment(&world, "coach", &coach);
+    coach
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "C2", 3)
+        })
+        .unwrap();
+    assert_eq!(coach.status().unacknowledged, 2);
+    assert_eq!(coach.status().connection, ConnectionState::Stopped);
+
+    // Back in signal: everything is uploaded without opening the document.
+    coach.start(&runtime);
+    assert!(
+        coach.wait_for(TIMEOUT, synced).await,
+        "{:?}",
+        coach.status()
+    );
+    assert!(coach.status().last_sync_ms.is_some());
+
+    // The owner's tablet lists it and fetches it.
+    let mut owner_events = owner.subscribe();
+    owner.start(&runtime);
+    eventually("the owner's device gets the assessment", || {
+        level(&owner, &doc, "C2") == Some(3)
+    })
+    .await;
+    let mut remote = false;
+    while let Ok(event) = owner_events.try_recv() {
+        remote |= event
+            == ClientEvent::DocumentChanged {
+                doc,
+                origin: Origin::Remote,
+            };
+    }
+    assert!(remote, "the owner was told of the remote change");
+
+    // Live: the owner answers, the coach (still connected) receives it.
+    let mut coach_events = coach.subscribe();
+    owner
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "owner1"), "C3", 2)
+        })
+        .unwrap();
+    eventually("the coach receives the owner's answer live", || {
+        level(&coach, &doc, "C3") == Some(2)
+    })
+    .await;
+    assert!(owner.wait_for(TIMEOUT, synced).await);
+    assert_eq!(coach.heads(&doc).unwrap(), owner.heads(&doc).unwrap());
+    let mut told = false;
+    while let Ok(event) = coach_events.try_recv() {
+        told |= matches!(
+            event,
+            ClientEvent::DocumentChanged {
+                origin: Origin::Remote,
+                ..
+            }
+        );
+    }
+    assert!(told);
+
+    // Offline on both, conflicting answers, then back: both converge on one value.
+    coach.pause();
+    owner.pause();
+    assert!(
+        coach
+            .wait_for(TIMEOUT, |s| s.connection == ConnectionState::Paused)
+            .await
+    );
+    assert!(
+        owner
+            .wait_for(TIMEOUT, |s| s.connection == ConnectionState::Paused)
+            .await
+    );
+    coach
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "C4", 1)
+        })
+        .unwrap();
+    owner
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "owner1"), "C4", 4)
+        })
+        .unwrap();
+    assert_eq!(coach.status().unacknowledged, 1);
+    coach.resume();
+    owner.resume();
+    assert!(coach.wait_for(TIMEOUT, synced).await);
+    assert!(owner.wait_for(TIMEOUT, synced).await);
+    eventually("both hold the same heads", || {
+        coach.heads(&doc).ok() == owner.heads(&doc).ok()
+    })
+    .await;
+    assert_eq!(level(&coach, &doc, "C4"), level(&owner, &doc, "C4"));
+    coach.stop();
+    owner.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_edit_stays_on_the_device_and_other_documents_keep_syncing() {
+    let (world, dir, runtime) = setup().await;
+    let coordinator = device(&world, "coordinator", &dir);
+    coordinator.start(&runtime);
+    // The coordinator reads the glazier's profile but may not write it.
+    let profile = listed(&world, "coordinator", "business-profile", Some(&world.b1)).await;
+    eventually("the profile arrives", || {
+        coordinator.heads(&profile).is_ok()
+    })
+    .await;
+    assert!(coordinator.wait_for(TIMEOUT, synced).await);
+
+    coordinator
+        .edit(&profile, |p: &mut BusinessProfileDoc| {
+            p.set_display_name(&ctx(&world, "coordinator"), "Nicht meins")
+        })
+        .unwrap();
+    assert!(
+        coordinator
+            .wait_for(TIMEOUT, |s| s.read_only.contains(&profile))
+            .await,
+        "{:?}",
+        coordinator.status()
+    );
+    let status = coordinator.status();
+    assert_eq!(status.unacknowledged_by_document.get(&profile), Some(&1));
+    assert_eq!(
+        status.connection,
+        ConnectionState::Online,
+        "no reconnect loop"
+    );
+
+    // The owner never sees it; the coordinator's own writes still sync.
+    let owner = device(&world, "owner1", &dir);
+    owner.start(&runtime);
+    eventually("the owner has the profile", || {
+        owner.heads(&profile).is_ok()
+    })
+    .await;
+    assert!(owner.wait_for(TIMEOUT, synced).await);
+    let name = owner
+        .read::<BusinessProfileDoc>(&profile)
+        .unwrap()
+        .view()
+        .unwrap()
+        .display_name;
+    assert_ne!(name, "Nicht meins");
+    let neighbourhood = listed(&world, "coordinator", "neighbourhood", None).await;
+    eventually("the neighbourhood arrives", || {
+        coordinator.heads(&neighbourhood).is_ok()
+    })
+    .await;
+    coordinator
+        .edit(
+            &neighbourhood,
+            |n: &mut nachbar_core::model::neighbourhood::NeighbourhoodDoc| {
+                n.set_charter(&ctx(&world, "coordinator"), "Wir helfen einander.")
+            },
+        )
+        .unwrap();
+    assert!(
+        coordinator
+            .wait_for(TIMEOUT, |s| !s
+                .unacknowledged_by_document
+                .contains_key(&neighbourhood))
+            .await
+    );
+    coordinator.stop();
+    owner.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_keeps_the_edits_until_a_new_token_arrives() {
+    let (world, dir, runtime) = setup().await;
+    let coach = device(&world, "coach", &dir);
+    coach.start(&runtime);
+    assert!(coach.wait_for(TIMEOUT, synced).await);
+
+    world
+        .server
+        .admin(&["revoke-token", "--token", world.token("coach")]);
+    assert!(
+        coach
+            .wait_for(TIMEOUT, |s| s.connection == ConnectionState::TokenExpired)
+            .await,
+        "{:?}",
+        coach.status()
+    );
+    let doc = new_assessment(&world, "coach", &coach);
+    assert_eq!(coach.status().unacknowledged, 1, "kept on the device");
+
+    let fresh = world
+        .server
+        .admin(&["issue-token", "--user", world.id("coach")]);
+    coach.set_token(fresh);
+    assert!(
+        coach.wait_for(TIMEOUT, synced).await,
+        "{:?}",
+        coach.status()
+    );
+    let owner = device(&world, "owner1", &dir);
+    owner.start(&runtime);
+    eventually("uploaded after the new token", || owner.heads(&doc).is_ok()).await;
+    coach.stop();
+    owner.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_removes_the_database_from_the_device() {
+    let (world, dir, _) = setup().await;
+    let coach = device(&world, "coach", &dir);
+    new_assessment(&world, "coach", &coach);
+    assert!(dir.path().join("coach.sqlite3").exists());
+    coach.sign_out_and_wipe().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(matches!(
+        coach.documents(),
+        Err(nachbar_core::client::ClientError::Closed)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_crashes_and_a_restore_from_backup_lose_nothing() {
+    let (mut world, dir, runtime) = setup().await;
+    let coach = device(&world, "coach", &dir);
+    let doc = new_assessment(&world, "coach", &coach);
+    coach.start(&runtime);
+    assert!(coach.wait_for(TIMEOUT, synced).await);
+    let questions = ["C2", "C3", "C4", "C5"];
+
+    // The server is SIGKILLed three times while the coach keeps answering.
+    for round in 0..3 {
+        for (i, q) in questions.iter().enumerate() {
+            coach
+                .edit(&doc, |a: &mut AssessmentDoc| {
+                    a.set_level(&ctx(&world, "coach"), q, ((round + i) % 5) as i64)
+                })
+                .unwrap();
+            if i == 1 {
+                world.server.restart(true).await;
+            }
+        }
+        assert!(
+            coach.wait_for(TIMEOUT, synced).await,
+            "round {round}: {:?}",
+            coach.status()
+        );
+    }
+    let owner = device(&world, "owner1", &dir);
+    owner.start(&runtime);
+    eventually("the owner sees every acknowledged answer", || {
+        owner.heads(&doc).ok() == coach.heads(&doc).ok()
+    })
+    .await;
+    owner.stop();
+
+    // A backup, then more work acknowledged by the server, then a restore from the backup:
+    // the server has a new storage id and the device uploads what the backup lacks.
+    let backup = dir.path().join("backup.sqlite3");
+    world
+        .server
+        .admin(&["backup", "--to", backup.to_str().unwrap()]);
+    coach
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "A1", 4)
+        })
+        .unwrap();
+    assert!(coach.wait_for(TIMEOUT, synced).await);
+    world.server.stop(false).await;
+    world
+        .server
+        .admin(&["restore", "--from", backup.to_str().unwrap()]);
+    world.server.start_again().await;
+    assert!(
+        coach.wait_for(TIMEOUT, synced).await,
+        "{:?}",
+        coach.status()
+    );
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = device(&world, "owner1", &fresh_dir);
+    fresh.start(&runtime);
+    eventually(
+        "the restored server has the work done after the backup",
+        || level(&fresh, &doc, "A1") == Some(4),
+    )
+    .await;
+    coach.stop();
+    fresh.stop();
+}
