@@ -384,3 +384,160 @@ async fn server_crashes_and_a_restore_from_backup_lose_nothing() {
     coach.stop();
     fresh.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_devices_with_offline_work_reconnect_at_once_and_converge() {
+    use nachbar_core::model::business_profile::TopicState;
+    let (world, dir, runtime) = setup().await;
+    // 8 tablets of the glazier's owner, 8 of the printer's owner, 4 phones of the coach.
+    let users: Vec<&str> = std::iter::repeat_n("owner1", 8)
+        .chain(std::iter::repeat_n("owner2", 8))
+        .chain(std::iter::repeat_n("coach", 4))
+        .collect();
+    let devices: Vec<(&str, Client)> = users
+        .iter()
+        .enumerate()
+        .map(|(i, who)| {
+            let sub = dir.path().join(format!("device-{i}"));
+            std::fs::create_dir_all(&sub).unwrap();
+            let mut config = ClientConfig::new(
+                sub.join("db.sqlite3"),
+                world.server.http_url(),
+                world.token(who),
+            );
+            config.durability = Durability::Normal;
+            config.refresh_every = Duration::from_millis(500);
+            (*who, Client::open(config).unwrap())
+        })
+        .collect();
+    let p1 = listed(&world, "owner1", "business-profile", Some(&world.b1)).await;
+    let p2 = listed(&world, "owner2", "business-profile", Some(&world.b2)).await;
+    let profile_of = |who: &str| if who == "owner2" { p2 } else { p1 };
+    // Online once: every device gets its business's profile.
+    for (who, device) in &devices {
+        device.start(&runtime);
+        let profile = profile_of(who);
+        eventually("the profile arrives", || device.heads(&profile).is_ok()).await;
+    }
+    for (_, device) in &devices {
+        device.pause();
+    }
+    for (_, device) in &devices {
+        assert!(
+            device
+                .wait_for(TIMEOUT, |s| s.connection == ConnectionState::Paused)
+                .await
+        );
+    }
+
+    // Offline: each device edits its business's profile and answers its own assessment.
+    let areas = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K"];
+    let states = [
+        TopicState::Solved,
+        TopicState::WorkingOnIt,
+        TopicState::NeedHelp,
+    ];
+    let mut own = Vec::new();
+    for (i, (who, device)) in devices.iter().enumerate() {
+        let profile = profile_of(who);
+        for e in 0..10 {
+            let area = areas[(i + e) % areas.len()];
+            let state = states[(i * 7 + e) % states.len()];
+            device
+                .edit(&profile, |p: &mut BusinessProfileDoc| {
+                    p.set_topic_state(&ctx(&world, who), area, Some(state))
+                })
+                .unwrap();
+        }
+        let business = if *who == "owner2" {
+            &world.b2
+        } else {
+            &world.b1
+        };
+        let new = NewAssessment {
+            neighbourhood: &world.hood,
+            business,
+            release: catalogue::release_1_0(),
+            stage: "T0",
+            coach: None,
+            language: Lang::De,
+        };
+        let doc = device
+            .create(|actor| AssessmentDoc::create(actor, &ctx(&world, who), &new))
+            .unwrap();
+        for (k, q) in ["A1", "A2", "B1", "B3", "C1", "C2", "C3", "C4", "C5", "G1"]
+            .iter()
+            .enumerate()
+        {
+            device
+                .edit(&doc, |a: &mut AssessmentDoc| {
+                    a.set_level(&ctx(&world, who), q, ((i + k) % 5) as i64)
+                })
+                .unwrap();
+        }
+        assert_eq!(device.status().unacknowledged, 21, "device {i}");
+        own.push(doc);
+    }
+
+    // Back online at once.
+    for (_, device) in &devices {
+        device.resume();
+    }
+    for (i, (who, device)) in devices.iter().enumerate() {
+        if !device.wait_for(TIMEOUT, synced).await {
+            // Diagnose: does the server have this device's profile changes?
+            let probe_dir = tempfile::tempdir().unwrap();
+            let probe = self::device(&world, who, &probe_dir);
+            probe.start(&runtime);
+            let profile = profile_of(who);
+            eventually("the probe gets the profile", || {
+                probe.heads(&profile).is_ok()
+            })
+            .await;
+            probe.wait_for(TIMEOUT, synced).await;
+            let theirs = probe.heads(&profile).unwrap_or_default();
+            let mine = device.heads(&profile).unwrap_or_default();
+            panic!(
+                "device {i}: {:?}\nserver heads {theirs:?}\ndevice heads {mine:?}",
+                device.status()
+            );
+        }
+    }
+    // Every device converges on its business's profile; a fresh device of each owner reads
+    // the server's state, which every device of that business holds.
+    for (who, profile) in [("owner1", p1), ("owner2", p2)] {
+        let fresh_dir = tempfile::tempdir().unwrap();
+        let fresh = device(&world, who, &fresh_dir);
+        fresh.start(&runtime);
+        eventually("the fresh device has the profile", || {
+            fresh.heads(&profile).is_ok()
+        })
+        .await;
+        assert!(fresh.wait_for(TIMEOUT, synced).await);
+        for (i, (device_user, device)) in devices.iter().enumerate() {
+            if profile_of(device_user) != profile {
+                continue;
+            }
+            eventually(&format!("device {i} converges"), || {
+                device.heads(&profile).ok() == fresh.heads(&profile).ok()
+            })
+            .await;
+        }
+        // Every assessment made offline for this business is on the server.
+        for (i, (device_user, device)) in devices.iter().enumerate() {
+            if profile_of(device_user) != profile {
+                continue;
+            }
+            let doc = own[i];
+            eventually(
+                &format!("assessment of device {i} reaches the fresh device"),
+                || fresh.heads(&doc).ok() == device.heads(&doc).ok(),
+            )
+            .await;
+        }
+        fresh.stop();
+    }
+    for (_, device) in &devices {
+        device.stop();
+    }
+}

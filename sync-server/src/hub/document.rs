@@ -107,7 +107,14 @@ impl Loaded {
         let Some(session) = self.sessions.get_mut(&conn) else {
             return;
         };
-        if let Some(message) = self.doc.generate_sync_message(&mut session.state) {
+        if session.owes_ack {
+            // Automerge sends nothing when it believes the peer has our heads; an upload must
+            // still be acknowledged, so forget what we last sent.
+            session.state.last_sent_heads.clear();
+            session.owes_ack = false;
+        }
+        let generated = self.doc.generate_sync_message(&mut session.state);
+        if let Some(message) = generated {
             session.last_sent = Some(now);
             fx.send.push((
                 conn,

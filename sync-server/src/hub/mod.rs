@@ -18,7 +18,7 @@ mod sync;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_limits;
+mod tests_peers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

@@ -11,6 +11,9 @@ pub(super) struct Session {
     access: Access,
     /// When the last message to this peer went out.
     pub(super) last_sent: Option<super::Millis>,
+    /// Changes this peer uploaded were committed since our last message to it: the next
+    /// message must go out (with the new heads) even if Automerge has nothing to say.
+    pub(super) owes_ack: bool,
 }
 
 impl Session {
@@ -24,6 +27,7 @@ impl Session {
             state,
             access,
             last_sent: None,
+            owes_ack: false,
         }
     }
 

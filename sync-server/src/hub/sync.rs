@@ -317,6 +317,12 @@ impl Hub {
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return Ok(());
         };
+        // The uploader is owed a message with the new heads once they are durable, even if
+        // Automerge thinks it knows them (its own heads may have reached us in a message that
+        // crossed ours): that message is its acknowledgement.
+        if let Some(session) = entry.sessions.get_mut(&conn) {
+            session.owes_ack = true;
+        }
         let bytes = entry.doc.save_after(before);
         let change_hashes: Vec<String> = entry
             .doc

@@ -57,7 +57,7 @@ pub(super) struct Net {
     pending: Vec<PersistRequest>,
     outbox: Vec<(ConnId, Message)>,
     pub(super) closed: Vec<Close>,
-    auto_commit: bool,
+    pub(super) auto_commit: bool,
     pub(super) now: Millis,
 }
 
@@ -108,7 +108,7 @@ impl Net {
         entry.0.extend_from_slice(&p.append.bytes);
     }
 
-    fn commit_all(&mut self) {
+    pub(super) fn commit_all(&mut self) {
         for p in std::mem::take(&mut self.pending) {
             self.write(&p);
             self.input(HubInput::Persisted {
@@ -167,7 +167,7 @@ impl Client {
     }
 
     /// Sends our next sync message (as `request` when we have nothing).
-    fn send(&mut self, net: &mut Net, doc: DocumentId) -> bool {
+    pub(super) fn send(&mut self, net: &mut Net, doc: DocumentId) -> bool {
         let Some(msg) = self.doc.generate_sync_message(&mut self.state) else {
             return false;
         };

@@ -11,20 +11,26 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_directory.sql"),
 ];
 
-/// Brings the database to the newest schema.
+/// Brings the database to the newest schema. Safe when several processes open the database
+/// at once (the server starting while an admin command runs): each migration runs in an
+/// immediate (write-locked) transaction that reads the version again inside it.
 pub(super) fn run(conn: &mut Connection) -> Result<(), StoreError> {
-    let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
         let version = index as u32 + 1;
-        let tx = conn
-            .transaction()
-            .map_err(|source| StoreError::Migrate { version, source })?;
-        tx.execute_batch(sql)
-            .map_err(|source| StoreError::Migrate { version, source })?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(|source| StoreError::Migrate { version, source })?;
-        tx.commit()
-            .map_err(|source| StoreError::Migrate { version, source })?;
+        let fail = |source| StoreError::Migrate { version, source };
+        super::retry_while_busy(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(fail)?;
+        let applied = (|| {
+            let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if current < version {
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", version)?;
+            }
+            conn.execute_batch("COMMIT")
+        })();
+        if let Err(source) = applied {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(fail(source));
+        }
     }
     Ok(())
 }

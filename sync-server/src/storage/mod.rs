@@ -109,9 +109,12 @@ impl Store {
         // Wait for other connections (the server's writer, an admin command) instead of failing.
         self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // WAL before any transaction; FULL so a committed transaction survives power loss.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        // Switching a new file to WAL needs an exclusive lock that SQLite does not wait for:
+        // retry while another process (server, admin command) holds it.
+        let mode: String = retry_while_busy(|| {
+            self.conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        })?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Configure(format!(
                 "journal_mode is {mode}, not wal"
@@ -422,3 +425,22 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Runs `f` again while SQLite answers "database is locked" without waiting (lock upgrades it
+/// refuses to avoid deadlocks), for up to 30 s.
+pub(crate) fn retry_while_busy<T>(
+    mut f: impl FnMut() -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
+}

@@ -102,3 +102,26 @@ fn a_failing_batch_commits_nothing() {
         "the whole batch rolled back"
     );
 }
+
+#[test]
+fn processes_opening_a_new_database_at_once_migrate_it_once() {
+    // The server starting while an admin command runs: both migrate the same new file.
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.sqlite3");
+        let opened: Vec<Result<Store, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| Store::open(&path).map_err(|e| format!("{e:?}"))))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for store in opened {
+            let store = store.unwrap();
+            assert_eq!(
+                store.storage_id().unwrap(),
+                Store::open(&path).unwrap().storage_id().unwrap(),
+                "one storage id"
+            );
+        }
+    }
+}

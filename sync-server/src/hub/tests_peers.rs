@@ -1,4 +1,5 @@
-//! The hub's bounds on what one peer may make it hold or relay (reliability.md F4 16, 19, 20).
+//! What the hub refuses and owes each peer: bounds on what one peer may make it hold or relay
+//! (reliability.md F4 16, 19, 20), and the acknowledgement of every upload.
 
 use automerge::ReadDoc;
 use automerge::sync::MessageVersion;
@@ -141,4 +142,50 @@ fn ephemeral_floods_and_oversized_subscription_changes_close_the_connection() {
     let (code, reason) = closed_with(&net, 2).expect("closed");
     assert_eq!(code, 1008);
     assert!(reason.contains("storage ids"), "{reason}");
+}
+
+#[test]
+fn an_upload_is_acknowledged_even_when_the_uploaders_heads_crossed_ours() {
+    let mut net = Net::new();
+    let (doc, mut alice, _bob) = super::tests::alice_and_bob_share_a_document(&mut net);
+    net.auto_commit = false;
+    alice.edit("k", 7);
+    alice.send(&mut net, doc);
+    // Before the commit, a message from alice arrives whose heads are the server's new heads
+    // and which carries nothing (as when her answer to an earlier message crosses ours):
+    // Automerge then believes she knows our heads.
+    let crossing = automerge::sync::Message {
+        heads: alice.doc.get_heads(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: Vec::<Vec<u8>>::new().into(),
+        flags: None,
+        version: MessageVersion::V1,
+    };
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: Message::Sync {
+            sender_id: alice.peer.clone(),
+            target_id: PeerId(SERVER.to_owned()),
+            document_id: doc,
+            data: crossing.encode(),
+        },
+    });
+    assert!(net.take(1).is_empty(), "nothing before the commit");
+    net.commit_all();
+    let acks: Vec<Vec<automerge::ChangeHash>> = net
+        .take(1)
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Sync { data, .. } => {
+                Some(automerge::sync::Message::decode(&data).unwrap().heads)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        acks,
+        vec![alice.doc.get_heads()],
+        "one message acknowledges the upload"
+    );
 }
