@@ -541,3 +541,124 @@ async fn twenty_devices_with_offline_work_reconnect_at_once_and_converge() {
         device.stop();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_killed_mid_edit_fifty_times_keeps_every_returned_edit() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    use crate::support::client::Client as ProtocolClient;
+    use crate::support::server::workspace_binary;
+
+    let (world, dir, runtime) = setup().await;
+    let laptop = device(&world, "coach", &dir);
+    let doc = new_assessment(&world, "coach", &laptop);
+    laptop.start(&runtime);
+    assert!(laptop.wait_for(TIMEOUT, synced).await);
+    laptop.stop();
+
+    let phone = dir.path().join("phone.sqlite3");
+    // A port nothing listens on: the device is offline.
+    let nowhere = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let resync = |phone: &std::path::Path| {
+        let mut config = ClientConfig::new(phone, world.server.http_url(), world.token("coach"));
+        config.refresh_every = Duration::from_millis(300);
+        Client::open(config).unwrap()
+    };
+    for round in 0..50u32 {
+        // Every fifth round the device works offline after a full sync: then the counter must
+        // equal what the server lacks exactly. Otherwise it syncs while editing, and a kill may
+        // fall between the server's commit and the device recording it: the counter may then
+        // show more than the server lacks, never less.
+        let offline = round % 5 == 4;
+        if offline {
+            let online = resync(&phone);
+            online.start(&runtime);
+            assert!(
+                online.wait_for(TIMEOUT, synced).await,
+                "{:?}",
+                online.status()
+            );
+            online.stop();
+            assert!(
+                online
+                    .wait_for(TIMEOUT, |s| s.connection == ConnectionState::Stopped)
+                    .await
+            );
+        }
+        let server = if offline {
+            nowhere.clone()
+        } else {
+            world.server.http_url()
+        };
+        let mut child = tokio::process::Command::new(workspace_binary("nachbar-test-device"))
+            .arg(&phone)
+            .arg(server)
+            .arg(world.token("coach"))
+            .arg(doc.to_string())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("device starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let wanted = (round * 7) % 15 + 1;
+        let mut confirmed = Vec::new();
+        while confirmed.len() < wanted as usize {
+            let line = tokio::time::timeout(TIMEOUT, lines.next_line())
+                .await
+                .expect("the device edits")
+                .unwrap()
+                .expect("the device is alive");
+            confirmed.push(line);
+        }
+        child.kill().await.unwrap();
+
+        // Every edit the device confirmed is in its store.
+        let mut replica = nachbar_core::store::Replica::open(&phone, Durability::Full).unwrap();
+        let local = replica.automerge(&doc).unwrap().clone();
+        for head in &confirmed {
+            let hash: automerge::ChangeHash = head.parse().unwrap();
+            assert!(
+                local.get_change_meta_by_hash(&hash).is_some(),
+                "round {round}: confirmed edit {head} lost"
+            );
+        }
+        let unacknowledged = replica.unacknowledged(&doc).unwrap();
+        drop(replica);
+        let mut probe =
+            ProtocolClient::join(&world.server.url(), world.token("coach"), "probe").await;
+        let mut server_doc = automerge::Automerge::new();
+        probe
+            .sync(doc, &mut server_doc, &mut automerge::sync::State::new())
+            .await;
+        let lacking = local
+            .get_changes_meta(&[])
+            .iter()
+            .filter(|c| server_doc.get_change_meta_by_hash(&c.hash).is_none())
+            .count();
+        if offline {
+            assert_eq!(unacknowledged, lacking, "round {round} (offline)");
+            assert!(
+                lacking >= confirmed.len(),
+                "round {round}: offline edits are not on the server"
+            );
+        } else {
+            assert!(
+                unacknowledged >= lacking,
+                "round {round}: the counter shows {unacknowledged}, the server lacks {lacking}"
+            );
+        }
+    }
+
+    // Back online, the device uploads the rest; the counter reaches 0.
+    let phone = resync(&phone);
+    phone.start(&runtime);
+    assert!(
+        phone.wait_for(TIMEOUT, synced).await,
+        "{:?}",
+        phone.status()
+    );
+    phone.stop();
+}

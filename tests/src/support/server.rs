@@ -6,31 +6,31 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-/// The `nachbar-server` binary next to this test binary, built once per test run so a test of
-/// this crate alone never runs a stale server.
-pub(crate) fn binary() -> PathBuf {
+/// A binary of the workspace (`nachbar-server`, `nachbar-test-device`) next to this test
+/// binary. The workspace's binaries are built once per test run (with the workspace's features,
+/// so after the test script's build this is a no-op), and a test of this crate alone never runs
+/// a stale one.
+pub(crate) fn workspace_binary(name: &str) -> PathBuf {
     static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = std::process::Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "nachbar-server",
-                "--bin",
-                "nachbar-server",
-            ])
+            .args(["build", "--quiet", "--workspace", "--bins"])
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "building nachbar-server failed");
+        assert!(status.success(), "building the workspace's binaries failed");
     });
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe
         .parent()
         .and_then(|p| p.parent())
         .expect("target/<profile>");
-    dir.join(format!("nachbar-server{}", std::env::consts::EXE_SUFFIX))
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `nachbar-server` binary.
+pub(crate) fn binary() -> PathBuf {
+    workspace_binary("nachbar-server")
 }
 
 /// A running server process; killed on drop.
