@@ -662,3 +662,122 @@ async fn a_device_killed_mid_edit_fifty_times_keeps_every_returned_edit() {
     );
     phone.stop();
 }
+
+mod counter_property {
+    //! Random sequences of edits, disconnects, reconnects and server restarts: the counter
+    //! never shows 0 while the server lacks a change, and reaches 0 after sync.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::support::client::Client as ProtocolClient;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Edit(u8),
+        /// The owner's tablet edits too: the server's messages then arrive for other reasons
+        /// while the coach's own changes are on their way.
+        OwnerEdit(u8),
+        Disconnect,
+        Reconnect,
+        RestartServer,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0u8..40).prop_map(Step::Edit),
+            2 => (0u8..40).prop_map(Step::OwnerEdit),
+            1 => Just(Step::Disconnect),
+            1 => Just(Step::Reconnect),
+            1 => Just(Step::RestartServer),
+        ]
+    }
+
+    /// How many changes of `local` the server lacks.
+    async fn lacking(world: &World, doc: DocumentId, local: &automerge::Automerge) -> usize {
+        let mut probe =
+            ProtocolClient::join(&world.server.url(), world.token("coach"), "probe").await;
+        let mut server_doc = automerge::Automerge::new();
+        probe
+            .sync(doc, &mut server_doc, &mut automerge::sync::State::new())
+            .await;
+        local
+            .get_changes_meta(&[])
+            .iter()
+            .filter(|c| server_doc.get_change_meta_by_hash(&c.hash).is_none())
+            .count()
+    }
+
+    async fn run(steps: Vec<Step>) {
+        let (mut world, dir, runtime) = setup().await;
+        let coach = device(&world, "coach", &dir);
+        let doc = new_assessment(&world, "coach", &coach);
+        coach.start(&runtime);
+        let owner = device(&world, "owner1", &dir);
+        owner.start(&runtime);
+        eventually("the owner gets the assessment", || {
+            owner.heads(&doc).is_ok()
+        })
+        .await;
+        let questions = ["A1", "A2", "B1", "C2", "C3", "G1"];
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Step::Edit(n) => {
+                    let q = questions[usize::from(*n) % questions.len()];
+                    coach
+                        .edit(&doc, |a: &mut AssessmentDoc| {
+                            a.set_level(&ctx(&world, "coach"), q, i64::from(*n % 5))
+                        })
+                        .unwrap();
+                }
+                Step::OwnerEdit(n) => {
+                    let q = questions[usize::from(*n) % questions.len()];
+                    owner
+                        .edit(&doc, |a: &mut AssessmentDoc| {
+                            a.set_level(&ctx(&world, "owner1"), q, i64::from(*n % 5))
+                        })
+                        .unwrap();
+                }
+                Step::Disconnect => coach.pause(),
+                Step::Reconnect => coach.resume(),
+                Step::RestartServer => world.server.restart(i % 2 == 0).await,
+            }
+            // Sample at once and again a moment later.
+            for pause in [0, 15] {
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                if coach.status().unacknowledged == 0 {
+                    let local = coach.read::<AssessmentDoc>(&doc).unwrap();
+                    let lacking = lacking(&world, doc, local.inner().automerge()).await;
+                    assert_eq!(lacking, 0, "step {i} ({step:?}): the counter shows 0");
+                }
+            }
+        }
+        coach.resume();
+        assert!(
+            coach.wait_for(TIMEOUT, synced).await,
+            "{:?}",
+            coach.status()
+        );
+        let local = coach.read::<AssessmentDoc>(&doc).unwrap();
+        assert_eq!(lacking(&world, doc, local.inner().automerge()).await, 0);
+        coach.stop();
+        owner.stop();
+    }
+
+    proptest! {
+        // Each case starts a server and builds a directory: a few cases, short sequences.
+        #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_counter_never_hides_what_the_server_lacks(
+            steps in proptest::collection::vec(step(), 1..14)
+        ) {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(run(steps));
+        }
+    }
+}

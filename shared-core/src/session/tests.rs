@@ -256,3 +256,25 @@ fn protocol_violations_are_errors_not_panics() {
         Err(SessionError::Protocol(m)) if m.contains("invalid sync message")
     ));
 }
+
+#[test]
+fn only_heads_the_server_sent_count_as_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut replica = Replica::open(dir.path().join("db"), Durability::Normal).unwrap();
+    let doc = new_assessment(&mut replica);
+    let mut server = Server::new("storage-1", false);
+    let (mut session, _) = connected(&mut replica, &server);
+    // The first exchange: the server answers before it has our changes.
+    let first = session.open(&mut replica, doc).unwrap().unwrap();
+    let reply = server.answer(&first).unwrap();
+    let (upload, _) = session.receive(&mut replica, reply, 1).unwrap();
+    assert_eq!(
+        replica.unacknowledged(&doc).unwrap(),
+        1,
+        "the server's heads do not include our change yet"
+    );
+    // Our upload reaches it; its answer carries heads that do.
+    let ack = server.answer(&upload[0]).unwrap();
+    session.receive(&mut replica, ack, 2).unwrap();
+    assert_eq!(replica.unacknowledged(&doc).unwrap(), 0);
+}
