@@ -8,7 +8,6 @@
 //!   changes made durable and acknowledged per second.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,85 +24,11 @@ use nachbar_core::time::Timestamp;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+mod common;
+use common::{Server, fsync_times, percentile};
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn server_binary() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "--quiet", "-p", "nachbar-server"])
-        .current_dir(&root)
-        .status()
-        .expect("cargo");
-    assert!(status.success());
-    root.join("target/release/nachbar-server")
-}
-
-struct Server {
-    bin: std::path::PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    child: std::process::Child,
-}
-
-impl Server {
-    fn start() -> Server {
-        let bin = server_binary();
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&bin)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(dir.path())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("server");
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Server {
-            bin,
-            dir,
-            port,
-            child,
-        }
-    }
-
-    fn admin(&self, args: &[&str]) -> String {
-        let out = Command::new(&self.bin)
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .arg("admin")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    }
-
-    fn user(&self, name: &str, role: &str, scope: &str) -> (String, String) {
-        let id = self.admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
-        let token = self.admin(&["issue-token", "--user", &id]);
-        (id, token)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
-}
 
 struct Conn {
     ws: Socket,
@@ -179,27 +104,6 @@ impl Conn {
             None => false,
         }
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-fn fsync_times(dir: &std::path::Path) -> (f64, f64) {
-    use std::io::Write;
-    let mut f = std::fs::File::create(dir.join("fsync-probe")).unwrap();
-    let mut samples = Vec::new();
-    for _ in 0..200 {
-        f.write_all(&[7u8; 4096]).unwrap();
-        let t = Instant::now();
-        f.sync_all().unwrap();
-        samples.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    samples.sort_by(f64::total_cmp);
-    (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }
 
 /// A new assessment of `business` written by `coach`, pushed to the server once.
