@@ -14,4 +14,5 @@ mod e2e_sync;
 mod interop_js;
 mod interop_samod;
 mod metrics;
+mod scenarios_e2e;
 mod support;

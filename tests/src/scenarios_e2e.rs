@@ -1,0 +1,577 @@
+//! The scenarios of domain.md §10 end to end: every device a `Client` with its own database
+//! against the real server, offline periods as paused clients, then a sync of everyone. After
+//! each sync every device holds the same heads and the scenario's assertions hold on each.
+
+use std::time::Duration;
+
+use nachbar_core::DomainError;
+use nachbar_core::catalogue;
+use nachbar_core::client::{Client, ClientConfig, ConnectionState};
+use nachbar_core::doc::EditContext;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::label::Lang;
+use nachbar_core::model::action_plan::{ActionPlanDoc, MeasureStatus, NewMeasure};
+use nachbar_core::model::assessment::{
+    AssessmentDoc, FindingKind, NewAssessment, NewFinding, ShareLevel,
+};
+use nachbar_core::model::business_profile::{BusinessProfileDoc, NewGoodPractice, TopicState};
+use nachbar_core::model::neighbourhood::NeighbourhoodDoc;
+use nachbar_core::model::overview::overview;
+use nachbar_core::model::workshop::{
+    BlockKind, BlockPatch, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind,
+};
+use nachbar_core::model::{ReviewStatus, SignOffRole, TypedDoc};
+use nachbar_core::store::Durability;
+use nachbar_core::time::Timestamp;
+
+use crate::support::TIMEOUT;
+use crate::support::world::World;
+
+/// The devices of one scenario, each with its own database in one folder.
+struct Devices {
+    dir: tempfile::TempDir,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Devices {
+    fn new() -> Self {
+        Devices {
+            dir: tempfile::tempdir().expect("tempdir"),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// A device of `who`, offline until the first sync.
+    fn device(&self, world: &World, who: &str, name: &str) -> Client {
+        let mut config = ClientConfig::new(
+            self.dir.path().join(format!("{name}.sqlite3")),
+            world.server.http_url(),
+            world.token(who),
+        );
+        config.durability = Durability::Normal;
+        config.refresh_every = Duration::from_millis(200);
+        Client::open(config).expect("client opens")
+    }
+
+    /// Brings every device online until all are acknowledged and hold the same heads of
+    /// `docs`, then takes them offline again.
+    async fn sync_all(&self, devices: &[&Client], docs: &[DocumentId]) {
+        for d in devices {
+            d.start(&self.runtime);
+            d.resume();
+        }
+        for d in devices {
+            assert!(
+                d.wait_for(TIMEOUT, |s| s.connection == ConnectionState::Online
+                    && s.unacknowledged == 0)
+                    .await,
+                "{:?}",
+                d.status()
+            );
+        }
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        for doc in docs {
+            loop {
+                let heads: Vec<_> = devices.iter().map(|d| d.heads(doc).ok()).collect();
+                if heads.iter().all(Option::is_some) && heads.windows(2).all(|w| w[0] == w[1]) {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{doc} does not converge"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        for d in devices {
+            d.pause();
+        }
+        for d in devices {
+            assert!(
+                d.wait_for(TIMEOUT, |s| s.connection == ConnectionState::Paused)
+                    .await
+            );
+        }
+    }
+}
+
+fn ctx(world: &World, who: &str) -> EditContext {
+    EditContext::new(world.id(who), Timestamp::now())
+}
+
+/// The same read model on every device.
+fn same_view<T: TypedDoc, V: PartialEq + std::fmt::Debug>(
+    devices: &[&Client],
+    doc: &DocumentId,
+    view: impl Fn(&T) -> V,
+) -> V {
+    let views: Vec<V> = devices
+        .iter()
+        .map(|d| view(&d.read::<T>(doc).expect("readable")))
+        .collect();
+    for v in &views[1..] {
+        assert_eq!(v, &views[0], "every device shows the same");
+    }
+    views.into_iter().next().expect("a device")
+}
+
+fn new_assessment<'a>(world: &'a World, business: &'a str) -> NewAssessment<'a> {
+    NewAssessment {
+        neighbourhood: &world.hood,
+        business,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: Some(world.id("coach")),
+        language: Lang::De,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_01_coach_and_owner_edit_the_same_answer_offline() {
+    let world = World::new().await;
+    let net = Devices::new();
+    let phone = net.device(&world, "coach", "coach-phone");
+    let tablet = net.device(&world, "owner1", "owner-tablet");
+    let doc = phone
+        .create(|actor| {
+            AssessmentDoc::create(
+                actor,
+                &ctx(&world, "coach"),
+                &new_assessment(&world, &world.b1),
+            )
+        })
+        .unwrap();
+    phone
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "C2", 3)
+        })
+        .unwrap();
+    phone
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.sign_off(&ctx(&world, "coach"), SignOffRole::Coach)
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[doc]).await;
+    tablet
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.sign_off(&ctx(&world, "owner1"), SignOffRole::Owner)
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[doc]).await;
+    let agreed = same_view(&[&phone, &tablet], &doc, |a: &AssessmentDoc| {
+        a.view().unwrap()
+    });
+    assert_eq!(agreed.status, ReviewStatus::Agreed);
+
+    // Offline: the coach at the glazier's workshop, the owner later at the office.
+    phone
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "C2", 1)
+        })
+        .unwrap();
+    phone
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_answer_note(&ctx(&world, "coach"), "C2", "Vorlagen fehlen.")
+        })
+        .unwrap();
+    tablet
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "owner1"), "C2", 2)
+        })
+        .unwrap();
+    tablet
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_relevance(&ctx(&world, "owner1"), "C2", 3)
+        })
+        .unwrap();
+    tablet
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.set_answer_note(
+                &ctx(&world, "owner1"),
+                "C2",
+                "Textbausteine liegen in Word.",
+            )
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[doc]).await;
+
+    let view = same_view(&[&phone, &tablet], &doc, |a: &AssessmentDoc| {
+        a.view().unwrap()
+    });
+    let c2 = view.items.iter().find(|i| i.id == "C2").unwrap();
+    assert!(matches!(c2.answer.level, Some(1 | 2)));
+    assert_eq!(c2.answer.relevance, 3, "relevance had no conflict");
+    assert!(
+        c2.answer.note.contains("Vorlagen fehlen.")
+            && c2.answer.note.contains("Textbausteine liegen in Word.")
+    );
+    let review = view
+        .needs_review
+        .iter()
+        .find(|n| n.field == "answers/C2/level")
+        .expect("C2 level needs review");
+    let mut values = review.values.clone();
+    values.sort();
+    assert_eq!(values, ["1", "2"]);
+    assert_eq!(
+        view.status,
+        ReviewStatus::InReview,
+        "agreed drops to in review"
+    );
+
+    phone
+        .edit(&doc, |a: &mut AssessmentDoc| {
+            a.resolve(&ctx(&world, "coach"), "answers/C2/level", "2")
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[doc]).await;
+    let resolved = same_view(&[&phone, &tablet], &doc, |a: &AssessmentDoc| {
+        a.view().unwrap()
+    });
+    assert!(resolved.needs_review.is_empty());
+}
+
+fn block(title: &str, kind: BlockKind, minutes: u32) -> NewBlock {
+    NewBlock {
+        title: title.to_owned(),
+        kind,
+        duration_min: minutes,
+        method: None,
+        goal: String::new(),
+        materials: String::new(),
+        expected_output: String::new(),
+    }
+}
+
+fn block_id(doc: &WorkshopDoc, title: &str) -> String {
+    let view = doc.view().unwrap();
+    view.agenda
+        .iter()
+        .chain(&view.removed_blocks)
+        .find(|b| b.title == title)
+        .unwrap()
+        .id
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_02_agenda_reorder_and_block_edit_both_survive() {
+    let world = World::new().await;
+    let net = Devices::new();
+    let laptop = net.device(&world, "coordinator", "coordinator-laptop");
+    let phone = net.device(&world, "coach", "coach-phone");
+    let new = NewWorkshop {
+        title: "Werkstatt E-Mail & E-Rechnung".to_owned(),
+        kind: WorkshopKind::TopicWorkshop,
+        date: "2026-11-12".to_owned(),
+        start: "09:00".to_owned(),
+        end: "11:00".to_owned(),
+        place: "Halle 2".to_owned(),
+        host: Some(world.b2.clone()),
+        goal: "Funktionspostfächer und E-Rechnungsempfang".to_owned(),
+    };
+    let doc = laptop
+        .create(|actor| WorkshopDoc::create(actor, &ctx(&world, "coordinator"), &world.hood, &new))
+        .unwrap();
+    for (title, kind, min) in [
+        ("Begrüßung", BlockKind::Welcome, 15),
+        ("Impuls Funktionspostfächer", BlockKind::Input, 30),
+        ("Pause", BlockKind::Break, 15),
+        ("Kollegiale Beratung", BlockKind::Method, 60),
+        ("Abschluss", BlockKind::CheckOut, 15),
+    ] {
+        laptop
+            .edit(&doc, |w: &mut WorkshopDoc| {
+                w.add_block(&ctx(&world, "coordinator"), &block(title, kind, min), None)
+            })
+            .unwrap();
+    }
+    net.sync_all(&[&laptop, &phone], &[doc]).await;
+    let plan = phone.read::<WorkshopDoc>(&doc).unwrap();
+    let (kb, impuls, pause) = (
+        block_id(&plan, "Kollegiale Beratung"),
+        block_id(&plan, "Impuls Funktionspostfächer"),
+        block_id(&plan, "Pause"),
+    );
+    // The coach on the train; the coordinator online.
+    phone
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.move_block(&ctx(&world, "coach"), &kb, Some(&impuls), Some(&pause))
+        })
+        .unwrap();
+    phone
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.set_block_duration(&ctx(&world, "coach"), &kb, 40)
+        })
+        .unwrap();
+    let patch = BlockPatch {
+        materials: Some("Moderationskarten, Flipchart, Timer".to_owned()),
+        ..BlockPatch::default()
+    };
+    laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.update_block(&ctx(&world, "coordinator"), &kb, &patch)
+        })
+        .unwrap();
+    laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.add_block(
+                &ctx(&world, "coordinator"),
+                &block("Impuls E-Rechnung", BlockKind::Input, 10),
+                Some(&impuls),
+            )
+        })
+        .unwrap();
+    net.sync_all(&[&laptop, &phone], &[doc]).await;
+
+    let view = same_view(&[&laptop, &phone], &doc, |w: &WorkshopDoc| {
+        w.view().unwrap()
+    });
+    let titles: Vec<&str> = view.agenda.iter().map(|b| b.title.as_str()).collect();
+    assert_eq!(
+        titles
+            .iter()
+            .filter(|t| **t == "Kollegiale Beratung")
+            .count(),
+        1,
+        "{titles:?}"
+    );
+    let kb_block = view.agenda.iter().find(|b| b.id == kb).unwrap();
+    assert_eq!(kb_block.duration_min, 40);
+    assert_eq!(kb_block.materials, "Moderationskarten, Flipchart, Timer");
+    let pos = |t: &str| titles.iter().position(|x| *x == t).unwrap();
+    assert!(pos("Kollegiale Beratung") < pos("Pause"));
+    assert!(pos("Impuls Funktionspostfächer") < pos("Impuls E-Rechnung"));
+    let overrun = view
+        .overrun
+        .expect("125 minutes do not fit into 09:00–11:00");
+    assert_eq!((overrun.planned_min, overrun.slot_min), (125, 120));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_04_concurrent_measure_statuses_keep_both_transitions() {
+    let world = World::new().await;
+    let net = Devices::new();
+    let tablet = net.device(&world, "owner1", "owner-tablet");
+    let phone = net.device(&world, "coach", "coach-phone");
+    let plan = tablet
+        .create(|actor| {
+            ActionPlanDoc::create(actor, &ctx(&world, "owner1"), &world.hood, &world.b1)
+        })
+        .unwrap();
+    let new = NewMeasure {
+        title: "E-Rechnungsempfang einrichten".to_owned(),
+        ..NewMeasure::default()
+    };
+    let m = tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.add_measure(&ctx(&world, "owner1"), &new)
+        })
+        .unwrap();
+    tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.set_measure_status(&ctx(&world, "owner1"), &m, MeasureStatus::InProgress, "")
+        })
+        .unwrap();
+    net.sync_all(&[&tablet, &phone], &[plan]).await;
+
+    tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.set_measure_status(&ctx(&world, "owner1"), &m, MeasureStatus::Done, "")
+        })
+        .unwrap();
+    phone
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.set_measure_status(
+                &ctx(&world, "coach"),
+                &m,
+                MeasureStatus::Blocked,
+                "Software-Update fehlt",
+            )
+        })
+        .unwrap();
+    net.sync_all(&[&tablet, &phone], &[plan]).await;
+
+    let view = same_view(&[&tablet, &phone], &plan, |p: &ActionPlanDoc| {
+        p.view().unwrap()
+    });
+    let measure = view.measures.iter().find(|x| x.id == m).unwrap();
+    assert!(
+        measure
+            .status_history
+            .iter()
+            .any(|h| h.to == "done" && h.by == world.id("owner1"))
+    );
+    assert!(
+        measure
+            .status_history
+            .iter()
+            .any(|h| h.to == "blocked" && h.note == "Software-Update fehlt")
+    );
+    assert!(
+        view.needs_review
+            .iter()
+            .any(|n| n.field == format!("measures/{m}/status"))
+    );
+    // No progress summary while the conflict is open.
+    let profile_id = world
+        .documents("owner1")
+        .await
+        .into_iter()
+        .find(|d| d["kind"] == "business-profile" && d["business"] == world.b1.as_str())
+        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
+        .unwrap();
+    net.sync_all(&[&tablet], &[profile_id]).await;
+    let refused = tablet.edit(&profile_id, |p: &mut BusinessProfileDoc| {
+        p.publish_progress(&ctx(&world, "owner1"), &view)
+    });
+    assert!(matches!(
+        refused,
+        Err(nachbar_core::client::ClientError::Local(
+            nachbar_core::store::ReplicaError::Domain(DomainError::NotAllowed(_))
+        ))
+    ));
+    tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.resolve(
+                &ctx(&world, "owner1"),
+                &format!("measures/{m}/status"),
+                "blocked",
+            )
+        })
+        .unwrap();
+    let resolved = tablet.read::<ActionPlanDoc>(&plan).unwrap().view().unwrap();
+    tablet
+        .edit(&profile_id, |p: &mut BusinessProfileDoc| {
+            p.publish_progress(&ctx(&world, "owner1"), &resolved)
+        })
+        .unwrap();
+    net.sync_all(&[&tablet, &phone], &[plan, profile_id]).await;
+    let summary = same_view(&[&tablet, &phone], &profile_id, |p: &BusinessProfileDoc| {
+        p.view().unwrap().progress_summary
+    })
+    .expect("published after the conflict was resolved");
+    assert_eq!(summary.counts.get("blocked"), Some(&1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_06_shared_items_appear_and_revocation_removes_them() {
+    let world = World::new().await;
+    let net = Devices::new();
+    // The printer (b2) is not coached here: its owner runs the assessment with the coach of
+    // b1 absent; the owner shares from it.
+    let printer = net.device(&world, "owner2", "printer-tablet");
+    let office = net.device(&world, "coordinator", "coordinator-laptop");
+    let assessment = printer
+        .create(|actor| {
+            AssessmentDoc::create(
+                actor,
+                &ctx(&world, "owner2"),
+                &new_assessment(&world, &world.b2),
+            )
+        })
+        .unwrap();
+    let private = "Vertrieb beantwortet 80 Mails pro Tag, Kunde Müller beschwert sich";
+    let finding = NewFinding {
+        area: "B".to_owned(),
+        questions: vec![],
+        kind: FindingKind::PainPoint,
+        title: "E-Mail-Flut im Vertrieb".to_owned(),
+        description: private.to_owned(),
+        severity: 2,
+        barriers: vec![],
+    };
+    let fid = printer
+        .edit(&assessment, |a: &mut AssessmentDoc| {
+            a.add_finding(&ctx(&world, "owner2"), &finding)
+        })
+        .unwrap();
+    let f = printer
+        .read::<AssessmentDoc>(&assessment)
+        .unwrap()
+        .view()
+        .unwrap()
+        .findings
+        .into_iter()
+        .find(|x| x.id == fid)
+        .unwrap();
+    let profile = world
+        .documents("owner2")
+        .await
+        .into_iter()
+        .find(|d| d["kind"] == "business-profile" && d["business"] == world.b2.as_str())
+        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
+        .unwrap();
+    let hood = world
+        .documents("coordinator")
+        .await
+        .into_iter()
+        .find(|d| d["kind"] == "neighbourhood")
+        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
+        .unwrap();
+    net.sync_all(&[&printer, &office], &[profile, hood]).await;
+
+    printer
+        .edit(&profile, |p: &mut BusinessProfileDoc| {
+            p.share_finding(&ctx(&world, "owner2"), &f, ShareLevel::Anonymised)
+        })
+        .unwrap();
+    let story = NewGoodPractice {
+        title: "ZUGFeRD-Rechnungen direkt im ERP".to_owned(),
+        problem: "Rechnungen als PDF abgetippt".to_owned(),
+        solution: "E-Rechnungs-Import im ERP".to_owned(),
+        named: true,
+        areas: vec!["D".to_owned()],
+        ..NewGoodPractice::default()
+    };
+    let story_id = printer
+        .edit(&profile, |p: &mut BusinessProfileDoc| {
+            p.publish_good_practice(&ctx(&world, "owner2"), &story)
+        })
+        .unwrap();
+    printer
+        .edit(&profile, |p: &mut BusinessProfileDoc| {
+            p.set_topic_state(&ctx(&world, "owner2"), "D", Some(TopicState::Solved))
+        })
+        .unwrap();
+    net.sync_all(&[&printer, &office], &[profile]).await;
+
+    let hood_view = office
+        .read::<NeighbourhoodDoc>(&hood)
+        .unwrap()
+        .view()
+        .unwrap();
+    let profile_view = office
+        .read::<BusinessProfileDoc>(&profile)
+        .unwrap()
+        .view()
+        .unwrap();
+    let ov = overview(&hood_view, &[profile_view]);
+    assert_eq!(ov.shared_findings.len(), 1);
+    assert_eq!(ov.shared_findings[0].business, None, "anonymised");
+    assert_eq!(ov.shared_findings[0].item.description, "");
+    assert_eq!(ov.good_practices.len(), 1);
+    let row = ov.heat_map.iter().find(|r| r.business == world.b2).unwrap();
+    assert_eq!(row.cells.get("D"), Some(&TopicState::Solved));
+    // The assessment never reaches the coordinator's device.
+    assert!(office.heads(&assessment).is_err());
+    assert!(
+        office
+            .documents()
+            .unwrap()
+            .iter()
+            .all(|(id, _)| *id != assessment)
+    );
+
+    printer
+        .edit(&profile, |p: &mut BusinessProfileDoc| {
+            p.revoke_good_practice(&ctx(&world, "owner2"), &story_id)
+        })
+        .unwrap();
+    net.sync_all(&[&printer, &office], &[profile]).await;
+    let views = same_view(&[&printer, &office], &profile, |p: &BusinessProfileDoc| {
+        p.view().unwrap()
+    });
+    assert!(views.good_practices.is_empty());
+    assert!(overview(&hood_view, &[views]).good_practices.is_empty());
+}
