@@ -575,3 +575,201 @@ async fn scenario_06_shared_items_appear_and_revocation_removes_them() {
     assert!(views.good_practices.is_empty());
     assert!(overview(&hood_view, &[views]).good_practices.is_empty());
 }
+
+fn workshop(world: &World, start: &str, end: &str) -> NewWorkshop {
+    NewWorkshop {
+        title: "Werkstatt E-Mail & E-Rechnung".to_owned(),
+        kind: WorkshopKind::TopicWorkshop,
+        date: "2026-11-12".to_owned(),
+        start: start.to_owned(),
+        end: end.to_owned(),
+        place: "Halle 2".to_owned(),
+        host: Some(world.b2.clone()),
+        goal: "Funktionspostfächer und E-Rechnungsempfang".to_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_03_removed_block_keeps_concurrent_notes_and_restores() {
+    let world = World::new().await;
+    let net = Devices::new();
+    let laptop = net.device(&world, "coordinator", "coordinator-laptop");
+    let phone = net.device(&world, "coach", "coach-phone");
+    let doc = laptop
+        .create(|actor| {
+            WorkshopDoc::create(
+                actor,
+                &ctx(&world, "coordinator"),
+                &world.hood,
+                &workshop(&world, "13:00", "17:00"),
+            )
+        })
+        .unwrap();
+    let tour = laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.add_block(
+                &ctx(&world, "coordinator"),
+                &block("Betriebsrundgang", BlockKind::Tour, 45),
+                None,
+            )
+        })
+        .unwrap();
+    laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.add_block(
+                &ctx(&world, "coordinator"),
+                &block("Austausch", BlockKind::Discussion, 30),
+                None,
+            )
+        })
+        .unwrap();
+    net.sync_all(&[&laptop, &phone], &[doc]).await;
+
+    laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.remove_block(&ctx(&world, "coordinator"), &tour)
+        })
+        .unwrap();
+    let notes = "Scanner am Empfang gezeigt; Fragen zur Ablage.";
+    phone
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.record_actual(&ctx(&world, "coach"), &tour, Some(50), Some(notes))
+        })
+        .unwrap();
+    net.sync_all(&[&laptop, &phone], &[doc]).await;
+    let view = same_view(&[&laptop, &phone], &doc, |w: &WorkshopDoc| {
+        w.view().unwrap()
+    });
+    assert!(view.agenda.iter().all(|b| b.id != tour));
+    let removed = view
+        .removed_blocks
+        .iter()
+        .find(|b| b.id == tour)
+        .expect("soft-deleted");
+    assert_eq!(
+        (removed.notes.as_str(), removed.actual_duration_min),
+        (notes, Some(50))
+    );
+    assert!(
+        removed.removal.edited_after_removal,
+        "the UI offers restore"
+    );
+
+    laptop
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.restore_block(&ctx(&world, "coordinator"), &tour)
+        })
+        .unwrap();
+    net.sync_all(&[&laptop, &phone], &[doc]).await;
+    let restored = same_view(&[&laptop, &phone], &doc, |w: &WorkshopDoc| {
+        w.view().unwrap()
+    });
+    let back = restored
+        .agenda
+        .iter()
+        .find(|b| b.id == tour)
+        .expect("restored");
+    assert_eq!(back.notes, notes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_05_duplicate_measures_are_hinted_and_merged_without_loss() {
+    let world = World::new().await;
+    let net = Devices::new();
+    let phone = net.device(&world, "coach", "coach-phone");
+    // The office manager: staff of the glazier.
+    let tablet = net.device(&world, "staff1", "office-tablet");
+    let assessment = phone
+        .create(|actor| {
+            AssessmentDoc::create(
+                actor,
+                &ctx(&world, "coach"),
+                &new_assessment(&world, &world.b1),
+            )
+        })
+        .unwrap();
+    let finding = NewFinding {
+        area: "B".to_owned(),
+        questions: vec!["B1".to_owned()],
+        kind: FindingKind::PainPoint,
+        title: "Rechnungen landen in persönlichen Postfächern".to_owned(),
+        description: String::new(),
+        severity: 3,
+        barriers: vec!["time".to_owned()],
+    };
+    let finding_id = phone
+        .edit(&assessment, |a: &mut AssessmentDoc| {
+            a.add_finding(&ctx(&world, "coach"), &finding)
+        })
+        .unwrap();
+    let plan = phone
+        .create(|actor| ActionPlanDoc::create(actor, &ctx(&world, "coach"), &world.hood, &world.b1))
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[assessment, plan]).await;
+
+    // During the workshop without signal both create the same measure from the finding.
+    let measure = |title: &str| NewMeasure {
+        title: title.to_owned(),
+        findings: vec![finding_id.clone()],
+        ..NewMeasure::default()
+    };
+    let a = phone
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.add_measure(
+                &ctx(&world, "coach"),
+                &measure("Funktionspostfach rechnung@ einrichten"),
+            )
+        })
+        .unwrap();
+    phone
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.set_measure_status(
+                &ctx(&world, "coach"),
+                &a,
+                MeasureStatus::Planned,
+                "im Workshop vereinbart",
+            )
+        })
+        .unwrap();
+    let b = tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.add_measure(
+                &ctx(&world, "staff1"),
+                &measure("Funktionspostfach rechnung@ einrichten!"),
+            )
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[plan]).await;
+    let view = same_view(&[&phone, &tablet], &plan, |p: &ActionPlanDoc| {
+        p.view().unwrap()
+    });
+    assert_eq!(view.measures.len(), 2);
+    assert_ne!(a, b);
+    assert_eq!(
+        view.duplicate_hints
+            .first()
+            .expect("duplicate hint")
+            .reasons
+            .len(),
+        2
+    );
+
+    tablet
+        .edit(&plan, |p: &mut ActionPlanDoc| {
+            p.merge_measures(&ctx(&world, "staff1"), &a, &b)
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[plan]).await;
+    let merged = same_view(&[&phone, &tablet], &plan, |p: &ActionPlanDoc| {
+        p.view().unwrap()
+    });
+    assert_eq!((merged.measures.len(), merged.merged.len()), (1, 1));
+    assert!(merged.removed.is_empty(), "nothing deleted");
+    assert_eq!(merged.merged[0].merged_into.as_deref(), Some(b.as_str()));
+    assert!(
+        merged.measures[0]
+            .status_history
+            .iter()
+            .any(|h| h.to == "planned" && h.note.contains("im Workshop vereinbart"))
+    );
+}
