@@ -773,3 +773,443 @@ async fn scenario_05_duplicate_measures_are_hinted_and_merged_without_loss() {
             .any(|h| h.to == "planned" && h.note.contains("im Workshop vereinbart"))
     );
 }
+
+/// The first listed document of `kind` (and `business`) that `who` may read.
+async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) -> DocumentId {
+    world
+        .documents(who)
+        .await
+        .into_iter()
+        .find(|d| d["kind"] == kind && business.is_none_or(|b| d["business"] == b))
+        .and_then(|d| d["id"].as_str().and_then(|s| s.parse().ok()))
+        .expect("listed")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_07_need_with_two_offers_one_accepted() {
+    use nachbar_core::model::business_profile::{NeedState, OfferFormat, RecordRef, Topic};
+    use nachbar_core::model::overview::MatchState;
+
+    let mut world = World::new().await;
+    let tax = world.add_business("StB Kaya");
+    world.add_user("owner-tax", "owner", &tax);
+    let net = Devices::new();
+    let glazier = net.device(&world, "owner1", "glazier");
+    let printer = net.device(&world, "owner2", "printer");
+    let adviser = net.device(&world, "owner-tax", "tax");
+    let hood = listed(&world, "owner1", "neighbourhood", None).await;
+    let (pg, pp, pt) = (
+        listed(&world, "owner1", "business-profile", Some(&world.b1)).await,
+        listed(&world, "owner1", "business-profile", Some(&world.b2)).await,
+        listed(&world, "owner1", "business-profile", Some(&tax)).await,
+    );
+    let all = [&glazier, &printer, &adviser];
+    net.sync_all(&all, &[hood, pg, pp, pt]).await;
+    let topic = |title: &str| Topic {
+        title: title.to_owned(),
+        areas: vec!["D".to_owned(), "I".to_owned()],
+        tags: vec!["ZUGFeRD".to_owned()],
+        description: String::new(),
+    };
+    let need = glazier
+        .edit(&pg, |p: &mut BusinessProfileDoc| {
+            p.add_need(
+                &ctx(&world, "owner1"),
+                &topic("ZUGFeRD in Branchensoftware einlesen"),
+                3,
+            )
+        })
+        .unwrap();
+    net.sync_all(&all, &[pg]).await;
+    let need_ref = RecordRef {
+        business: world.b1.clone(),
+        id: need.clone(),
+    };
+    // Offline, each neighbour answers in its own profile.
+    let p_offer = printer
+        .edit(&pp, |p: &mut BusinessProfileDoc| {
+            p.add_offer(
+                &ctx(&world, "owner2"),
+                &topic("30 Minuten Bildschirm-Tour"),
+                OfferFormat::ScreenShare,
+                Some(&need_ref),
+            )
+        })
+        .unwrap();
+    let t_offer = adviser
+        .edit(&pt, |p: &mut BusinessProfileDoc| {
+            p.add_offer(
+                &ctx(&world, "owner-tax"),
+                &topic("E-Rechnung und DATEV"),
+                OfferFormat::Phone,
+                Some(&need_ref),
+            )
+        })
+        .unwrap();
+    net.sync_all(&all, &[pp, pt]).await;
+    let overview_on = |c: &Client| {
+        let hood_view = c.read::<NeighbourhoodDoc>(&hood).unwrap().view().unwrap();
+        let views: Vec<_> = [pg, pp, pt]
+            .iter()
+            .map(|id| c.read::<BusinessProfileDoc>(id).unwrap().view().unwrap())
+            .collect();
+        overview(&hood_view, &views)
+    };
+    let ov = overview_on(&glazier);
+    let proposals: Vec<_> = ov.matches.iter().filter(|m| m.need.id == need).collect();
+    assert_eq!(proposals.len(), 2, "both offers proposed: {:?}", ov.matches);
+    assert!(proposals.iter().all(|m| m.state == MatchState::Proposed));
+
+    let accepted = RecordRef {
+        business: world.b2.clone(),
+        id: p_offer.clone(),
+    };
+    glazier
+        .edit(&pg, |p: &mut BusinessProfileDoc| {
+            p.accept_offer(&ctx(&world, "owner1"), &need, &accepted)
+        })
+        .unwrap();
+    net.sync_all(&all, &[pg, pp, pt]).await;
+    for device in all {
+        let ov = overview_on(device);
+        let state_of = |offer: &str| {
+            ov.matches
+                .iter()
+                .find(|m| m.offer.id == offer)
+                .unwrap()
+                .state
+        };
+        assert_eq!(state_of(&p_offer), MatchState::Accepted);
+        assert_eq!(state_of(&t_offer), MatchState::Declined);
+    }
+    let g = same_view(&all, &pg, |p: &BusinessProfileDoc| p.view().unwrap());
+    assert_eq!(g.needs[0].state, NeedState::Matched);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_08_seat_interest_counts_add_up() {
+    use nachbar_core::model::neighbourhood::{CostModel, NewOffering, OfferingKind};
+
+    let mut world = World::new().await;
+    let metal = world.add_business("Metallbau Vogt");
+    world.add_user("hr-metal", "owner", &metal);
+    world.add_user("workshop-metal", "staff", &metal);
+    let net = Devices::new();
+    let office = net.device(&world, "coordinator", "coordinator");
+    let hr = net.device(&world, "hr-metal", "hr");
+    let workshop_manager = net.device(&world, "workshop-metal", "workshop-manager");
+    let glazier = net.device(&world, "owner1", "glazier");
+    let hood = listed(&world, "coordinator", "neighbourhood", None).await;
+    let (pm, pg) = (
+        listed(&world, "coordinator", "business-profile", Some(&metal)).await,
+        listed(&world, "coordinator", "business-profile", Some(&world.b1)).await,
+    );
+    net.sync_all(
+        &[&office, &hr, &workshop_manager, &glazier],
+        &[hood, pm, pg],
+    )
+    .await;
+    let offering = NewOffering {
+        title: "Phishing-Awareness-Schulung".to_owned(),
+        kind: OfferingKind::Training,
+        provider: "HWK".to_owned(),
+        min_seats: 20,
+        cost_model: CostModel::PerSeat,
+        cost_eur: Some(45),
+    };
+    let oid = office
+        .edit(&hood, |n: &mut NeighbourhoodDoc| {
+            n.add_offering(&ctx(&world, "coordinator"), &offering)
+        })
+        .unwrap();
+    net.sync_all(&[&office, &hr, &workshop_manager, &glazier], &[hood])
+        .await;
+
+    // HR online, the workshop manager offline, the glazier too.
+    hr.edit(&pm, |p: &mut BusinessProfileDoc| {
+        p.change_seat_interest(&ctx(&world, "hr-metal"), &oid, 12)
+    })
+    .unwrap();
+    workshop_manager
+        .edit(&pm, |p: &mut BusinessProfileDoc| {
+            p.change_seat_interest(&ctx(&world, "workshop-metal"), &oid, 3)
+        })
+        .unwrap();
+    glazier
+        .edit(&pg, |p: &mut BusinessProfileDoc| {
+            p.change_seat_interest(&ctx(&world, "owner1"), &oid, 4)
+        })
+        .unwrap();
+    let all = [&office, &hr, &workshop_manager, &glazier];
+    net.sync_all(&all, &[pm, pg]).await;
+    let demand = |c: &Client| {
+        let hood_view = c.read::<NeighbourhoodDoc>(&hood).unwrap().view().unwrap();
+        let views: Vec<_> = [pm, pg]
+            .iter()
+            .map(|id| c.read::<BusinessProfileDoc>(id).unwrap().view().unwrap())
+            .collect();
+        overview(&hood_view, &views)
+            .offerings
+            .into_iter()
+            .find(|o| o.offering == oid)
+            .unwrap()
+    };
+    for device in all {
+        let d = demand(device);
+        assert_eq!(d.seats_by_business.get(&metal), Some(&15), "counter sum");
+        assert_eq!((d.seats_total, d.min_reached), (19, false));
+    }
+    workshop_manager
+        .edit(&pm, |p: &mut BusinessProfileDoc| {
+            p.change_seat_interest(&ctx(&world, "workshop-metal"), &oid, -1)
+        })
+        .unwrap();
+    net.sync_all(&all, &[pm]).await;
+    let d = demand(&office);
+    assert_eq!(
+        (d.seats_by_business.get(&metal), d.seats_total),
+        (Some(&14), 18)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_09_catalogue_upgrade_keeps_t0_on_1_0_and_compares_through_the_map() {
+    use nachbar_core::model::assessment::compare;
+
+    let world = World::new().await;
+    let net = Devices::new();
+    let phone = net.device(&world, "coach", "coach-phone");
+    let tablet = net.device(&world, "owner1", "owner-tablet");
+    // Offline on 1.0 while the chamber publishes 1.1.
+    let t0 = phone
+        .create(|actor| {
+            AssessmentDoc::create(
+                actor,
+                &ctx(&world, "coach"),
+                &new_assessment(&world, &world.b1),
+            )
+        })
+        .unwrap();
+    phone
+        .edit(&t0, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "B2", 2)
+        })
+        .unwrap();
+    phone
+        .edit(&t0, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(&world, "coach"), "A1", 1)
+        })
+        .unwrap();
+    net.sync_all(&[&phone, &tablet], &[t0]).await;
+
+    let release_1_1 = catalogue::release_1_1();
+    let t1_new = NewAssessment {
+        release: release_1_1,
+        stage: "T1",
+        ..new_assessment(&world, &world.b1)
+    };
+    let t1 = phone
+        .create(|actor| AssessmentDoc::create(actor, &ctx(&world, "coach"), &t1_new))
+        .unwrap();
+    for (q, level) in [("B2a", 3), ("B2b", 1), ("A1", 3)] {
+        phone
+            .edit(&t1, |a: &mut AssessmentDoc| {
+                a.set_level(&ctx(&world, "coach"), q, level)
+            })
+            .unwrap();
+    }
+    net.sync_all(&[&phone, &tablet], &[t0, t1]).await;
+    for device in [&phone, &tablet] {
+        let t0_view = device.read::<AssessmentDoc>(&t0).unwrap().view().unwrap();
+        assert_eq!(t0_view.catalogue_release, "1.0");
+        assert!(
+            t0_view.items.iter().any(|i| i.id == "B2")
+                && t0_view.items.iter().all(|i| i.id != "B2a")
+        );
+        let t1_view = device.read::<AssessmentDoc>(&t1).unwrap().view().unwrap();
+        assert_eq!(t1_view.catalogue_release, "1.1");
+        let cmp = compare(&t0_view, &t1_view, release_1_1);
+        let row = |q: &str| cmp.rows.iter().find(|r| r.question == q).unwrap();
+        for split in ["B2a", "B2b"] {
+            assert_eq!(row(split).previous.as_deref(), Some("B2"));
+            assert!(
+                !row(split).comparable,
+                "split items are not directly comparable"
+            );
+        }
+        assert_eq!(row("A1").level_delta, Some(2));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenario_10_long_offline_wrong_clock_and_a_member_leaving() {
+    let mut world = World::new().await;
+    let labels = world.add_business("Schilder Schmidt");
+    world.add_user("owner-labels", "owner", &labels);
+    let net = Devices::new();
+    let office = net.device(&world, "coordinator", "coordinator");
+    let phone = net.device(&world, "coach", "coach-phone");
+    let labels_tablet = net.device(&world, "owner-labels", "labels");
+    let hood = listed(&world, "coordinator", "neighbourhood", None).await;
+    let profiles = [
+        listed(&world, "coordinator", "business-profile", Some(&world.b1)).await,
+        listed(&world, "coordinator", "business-profile", Some(&world.b2)).await,
+        listed(&world, "coordinator", "business-profile", Some(&labels)).await,
+    ];
+    let ws = office
+        .create(|actor| {
+            WorkshopDoc::create(
+                actor,
+                &ctx(&world, "coordinator"),
+                &world.hood,
+                &workshop(&world, "09:00", "12:00"),
+            )
+        })
+        .unwrap();
+    let intro = office
+        .edit(&ws, |w: &mut WorkshopDoc| {
+            w.add_block(
+                &ctx(&world, "coordinator"),
+                &block("Begrüßung", BlockKind::Welcome, 15),
+                None,
+            )
+        })
+        .unwrap();
+    let assessments: Vec<DocumentId> = ["T0", "T1"]
+        .iter()
+        .map(|stage| {
+            let new = NewAssessment {
+                stage,
+                ..new_assessment(&world, &world.b1)
+            };
+            phone
+                .create(|actor| AssessmentDoc::create(actor, &ctx(&world, "coach"), &new))
+                .unwrap()
+        })
+        .collect();
+    let mut docs = vec![hood, ws];
+    docs.extend(&profiles);
+    net.sync_all(&[&office, &phone], &docs).await;
+    // Every business says it needs help with B, and the label maker shares a story.
+    for (who, device_name, profile) in [
+        ("owner1", "g", profiles[0]),
+        ("owner2", "p", profiles[1]),
+        ("owner-labels", "l", profiles[2]),
+    ] {
+        let device = if who == "owner-labels" {
+            labels_tablet.clone()
+        } else {
+            net.device(&world, who, device_name)
+        };
+        net.sync_all(&[&device], &[profile]).await;
+        device
+            .edit(&profile, |p: &mut BusinessProfileDoc| {
+                p.set_topic_state(&ctx(&world, who), "B", Some(TopicState::NeedHelp))
+            })
+            .unwrap();
+        net.sync_all(&[&device], &[]).await;
+    }
+    net.sync_all(&[&office, &phone], &profiles).await;
+
+    // Five days offline with the phone clock two days behind.
+    let behind = |who: &str| {
+        EditContext::new(
+            world.id(who),
+            Timestamp(Timestamp::now().millis() - 2 * 86_400_000),
+        )
+    };
+    for day in 1..=5 {
+        phone
+            .edit(&ws, |w: &mut WorkshopDoc| {
+                w.add_block(
+                    &behind("coach"),
+                    &block(&format!("Tag {day}: Übung"), BlockKind::Method, 20),
+                    None,
+                )
+            })
+            .unwrap();
+        for a in &assessments {
+            phone
+                .edit(a, |x: &mut AssessmentDoc| {
+                    x.set_level(&behind("coach"), &format!("G{day}"), day % 5)
+                })
+                .unwrap();
+        }
+    }
+    phone
+        .edit(&ws, |w: &mut WorkshopDoc| {
+            w.set_block_duration(&behind("coach"), &intro, 10)
+        })
+        .unwrap();
+    office
+        .edit(&ws, |w: &mut WorkshopDoc| {
+            w.set_block_duration(&ctx(&world, "coordinator"), &intro, 20)
+        })
+        .unwrap();
+    // Meanwhile the label maker leaves the neighbourhood.
+    world
+        .server
+        .admin(&["business-left", "--business", &labels]);
+
+    net.sync_all(&[&office, &phone], &[ws, hood]).await;
+    let view = same_view(&[&office, &phone], &ws, |w: &WorkshopDoc| w.view().unwrap());
+    assert_eq!(view.agenda.len(), 6, "all five offline blocks arrived");
+    assert!(
+        view.last_edited
+            .as_ref()
+            .is_some_and(|l| l.clock_skew_suspected),
+        "a skew hint"
+    );
+    for a in &assessments {
+        let levels: Vec<Option<u8>> = phone
+            .read::<AssessmentDoc>(a)
+            .unwrap()
+            .view()
+            .unwrap()
+            .items
+            .iter()
+            .filter(|i| ["G1", "G2", "G3", "G4", "G5"].contains(&i.id.as_str()))
+            .map(|i| i.answer.level)
+            .collect();
+        assert_eq!(
+            levels,
+            [Some(1), Some(2), Some(3), Some(4), Some(0)],
+            "the offline answers in full"
+        );
+    }
+    // The departed business's profile leaves the other members' devices; the overview hides
+    // it and suppresses the aggregate of fewer than three contributors.
+    let gone = profiles[2];
+    office.resume();
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while office.heads(&gone).is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the departed profile stays on the coordinator's device"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let hood_view = office
+        .read::<NeighbourhoodDoc>(&hood)
+        .unwrap()
+        .view()
+        .unwrap();
+    let views: Vec<_> = profiles[..2]
+        .iter()
+        .map(|id| {
+            office
+                .read::<BusinessProfileDoc>(id)
+                .unwrap()
+                .view()
+                .unwrap()
+        })
+        .collect();
+    let ov = overview(&hood_view, &views);
+    assert!(ov.heat_map.iter().all(|r| r.business != labels));
+    let b = ov
+        .topic_aggregates
+        .iter()
+        .find(|t| t.subject == "B")
+        .expect("area B");
+    assert_eq!((b.contributors, b.counts.as_ref()), (2, None), "suppressed");
+}

@@ -65,6 +65,26 @@ impl World {
         }
     }
 
+    /// Adds a business to the neighbourhood; returns its id.
+    pub(crate) fn add_business(&self, name: &str) -> String {
+        self.server.admin(&[
+            "add-business",
+            "--neighbourhood",
+            &self.hood,
+            "--name",
+            name,
+        ])
+    }
+
+    /// Adds a user with a role and a token.
+    pub(crate) fn add_user(&mut self, name: &'static str, role: &str, scope: &str) {
+        let id = self
+            .server
+            .admin(&["add-user", "--name", name, "--role", role, "--scope", scope]);
+        let token = self.server.admin(&["issue-token", "--user", &id]);
+        self.users.insert(name, (id, token));
+    }
+
     /// A user's id.
     pub(crate) fn id(&self, who: &str) -> &str {
         &self.users[who].0
