@@ -781,3 +781,129 @@ mod counter_property {
         }
     }
 }
+
+/// A TLS terminator in front of the server, as a reverse proxy is in production: rustls with a
+/// certificate for `localhost` signed by a throwaway authority. Returns its port and the
+/// authority's DER certificate.
+async fn tls_proxy(backend: u16) -> (u16, Vec<u8>) {
+    use std::sync::Arc;
+
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![cert.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let Ok(mut plain) = tokio::net::TcpStream::connect(("127.0.0.1", backend)).await
+                else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+            });
+        }
+    });
+    (port, ca.der().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_syncs_over_tls_and_refuses_an_untrusted_certificate() {
+    let (world, dir, runtime) = setup().await;
+    let (port, authority) = tls_proxy(world.server.port).await;
+    let open = |name: &str, roots: Vec<Vec<u8>>| {
+        let mut config = ClientConfig::new(
+            dir.path().join(format!("{name}.sqlite3")),
+            format!("https://localhost:{port}"),
+            world.token("coach"),
+        );
+        config.durability = Durability::Normal;
+        config.extra_roots = roots;
+        Client::open(config).unwrap()
+    };
+    let phone = open("phone", vec![authority]);
+    let doc = new_assessment(&world, "coach", &phone);
+    phone.start(&runtime);
+    assert!(
+        phone.wait_for(TIMEOUT, synced).await,
+        "{:?}",
+        phone.status()
+    );
+
+    // Without the authority the certificate is not trusted: nothing syncs, nothing is lost.
+    let stranger = open("stranger", Vec::new());
+    new_assessment(&world, "coach", &stranger);
+    stranger.start(&runtime);
+    assert!(
+        stranger
+            .wait_for(TIMEOUT, |s| s.connection == ConnectionState::Offline
+                && s.last_error.as_deref().is_some_and(|e| e.contains("TLS")))
+            .await,
+        "{:?}",
+        stranger.status()
+    );
+    assert_eq!(stranger.status().unacknowledged, 1);
+    let owner = device(&world, "owner1", &dir);
+    owner.start(&runtime);
+    eventually("the owner gets it through the server", || {
+        owner.heads(&doc).is_ok()
+    })
+    .await;
+    phone.stop();
+    stranger.stop();
+    owner.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_creation_is_reported_and_kept_on_the_device() {
+    let (world, dir, runtime) = setup().await;
+    let coach = device(&world, "coach", &dir);
+    // The coach is assigned to the glazier only: an assessment of the printer is refused.
+    let new = NewAssessment {
+        neighbourhood: &world.hood,
+        business: &world.b2,
+        release: catalogue::release_1_0(),
+        stage: "T0",
+        coach: None,
+        language: Lang::De,
+    };
+    let foreign = coach
+        .create(|actor| AssessmentDoc::create(actor, &ctx(&world, "coach"), &new))
+        .unwrap();
+    let own = new_assessment(&world, "coach", &coach);
+    coach.start(&runtime);
+    assert!(
+        coach
+            .wait_for(TIMEOUT, |s| s.refused.contains(&foreign)
+                && !s.unacknowledged_by_document.contains_key(&own))
+            .await,
+        "{:?}",
+        coach.status()
+    );
+    let status = coach.status();
+    assert_eq!(status.unacknowledged_by_document.get(&foreign), Some(&1));
+    assert_eq!(status.connection, ConnectionState::Online);
+    assert!(coach.heads(&foreign).is_ok(), "kept on the device");
+    coach.stop();
+}

@@ -71,6 +71,9 @@ pub struct ClientConfig {
     pub durability: Durability,
     /// How often the document list is fetched again while connected.
     pub refresh_every: Duration,
+    /// DER certificates of authorities trusted for `https`/`wss` besides Mozilla's roots (an
+    /// enterprise CA in front of the server).
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl ClientConfig {
@@ -86,6 +89,7 @@ impl ClientConfig {
             token: token.into(),
             durability: Durability::Full,
             refresh_every: Duration::from_secs(30),
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -219,7 +223,8 @@ impl Client {
     /// # Errors
     /// A bad server address or a store that cannot be opened.
     pub fn open(config: ClientConfig) -> Result<Self, ClientError> {
-        let server = ServerUrl::parse(&config.server)?;
+        let mut server = ServerUrl::parse(&config.server)?;
+        server.extra_roots = config.extra_roots.clone();
         let replica = Replica::open(&config.database, config.durability)?;
         let (status, _) = watch::channel(SyncStatus::default());
         let (events, _) = broadcast::channel(1024);

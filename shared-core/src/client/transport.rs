@@ -17,10 +17,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 /// How long a TCP connect (and a TLS handshake) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, ClientError> {
-    let roots = rustls::RootCertStore {
+fn tls_config(extra_roots: &[Vec<u8>]) -> Result<Arc<rustls::ClientConfig>, ClientError> {
+    let mut roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    for der in extra_roots {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| ClientError::Config(format!("a trusted certificate: {e}")))?;
+    }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -48,7 +53,7 @@ pub(crate) async fn connect(url: &ServerUrl) -> Result<Box<dyn Io>, ClientError>
         .map_err(|e| ClientError::Config(format!("server name {}: {e}", url.host)))?;
     let tls = tokio::time::timeout(
         CONNECT_TIMEOUT,
-        tokio_rustls::TlsConnector::from(tls_config()?).connect(name, tcp),
+        tokio_rustls::TlsConnector::from(tls_config(&url.extra_roots)?).connect(name, tcp),
     )
     .await
     .map_err(|_| ClientError::Network("TLS handshake timed out".to_owned()))?

@@ -14,6 +14,8 @@ pub struct ServerUrl {
     pub port: u16,
     /// Path prefix without a trailing slash (empty at the root), e.g. behind a reverse proxy.
     pub prefix: String,
+    /// DER certificates of authorities trusted besides Mozilla's roots (an enterprise CA).
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl ServerUrl {
@@ -55,6 +57,7 @@ impl ServerUrl {
             } else {
                 format!("/{prefix}")
             },
+            extra_roots: Vec::new(),
         })
     }
 
