@@ -8,6 +8,8 @@ use nachbar_core::doc::NeedsReview;
 use nachbar_core::label::Labelled;
 use nachbar_core::model::action_plan::{ActionPlanView, Measure};
 use nachbar_core::model::assessment::{AssessmentItem, AssessmentView};
+use nachbar_core::model::business_profile::BusinessProfileView;
+use nachbar_core::model::overview::Overview;
 use nachbar_core::model::workshop::{AgendaBlock, WorkshopView};
 use nachbar_core::store::DocStatus;
 
@@ -418,6 +420,204 @@ impl From<&WorkshopView> for WorkshopRecord {
                 .as_ref()
                 .map(|o| o.planned_min.saturating_sub(o.slot_min)),
             needs_review: reviews(&v.needs_review),
+        }
+    }
+}
+
+/// A need of a business.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NeedRecord {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Urgency 1–3.
+    pub urgency: u8,
+    /// State (`open`, `matched` …).
+    pub state: Coded,
+}
+
+/// An offer of a business.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferRecord {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Format.
+    pub format: Coded,
+}
+
+/// A business profile as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProfileRecord {
+    /// The business.
+    pub business: String,
+    /// Its name.
+    pub display_name: String,
+    /// Shared topic states per area.
+    pub topic_states: HashMap<String, Coded>,
+    /// Needs.
+    pub needs: Vec<NeedRecord>,
+    /// Offers.
+    pub offers: Vec<OfferRecord>,
+    /// Seats of interest per joint offering.
+    pub seat_interest: HashMap<String, i64>,
+}
+
+impl From<&BusinessProfileView> for ProfileRecord {
+    fn from(v: &BusinessProfileView) -> Self {
+        ProfileRecord {
+            business: v.business.clone(),
+            display_name: v.display_name.clone(),
+            topic_states: v
+                .topic_states
+                .iter()
+                .map(|(k, s)| (k.clone(), Coded::of(s)))
+                .collect(),
+            needs: v
+                .needs
+                .iter()
+                .map(|n| NeedRecord {
+                    id: n.id.clone(),
+                    title: n.title.clone(),
+                    urgency: n.urgency,
+                    state: Coded::of(&n.state),
+                })
+                .collect(),
+            offers: v
+                .offers
+                .iter()
+                .map(|o| OfferRecord {
+                    id: o.id.clone(),
+                    title: o.title.clone(),
+                    format: Coded::of(&o.format),
+                })
+                .collect(),
+            seat_interest: v
+                .seat_interest
+                .iter()
+                .map(|(k, n)| (k.clone(), *n))
+                .collect(),
+        }
+    }
+}
+
+/// One business's row of the heat map.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HeatMapRowRecord {
+    /// The business.
+    pub business: String,
+    /// Its name.
+    pub name: String,
+    /// Shared state per area.
+    pub cells: HashMap<String, Coded>,
+}
+
+/// Counts over the businesses; `None` when fewer than the threshold contribute.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AggregateRecord {
+    /// What is counted (an area code, or `measures`).
+    pub subject: String,
+    /// Contributing businesses.
+    pub contributors: u32,
+    /// Counts per value code, unless suppressed.
+    pub counts: Option<HashMap<String, u32>>,
+}
+
+/// Seats of interest in a joint offering.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferingDemandRecord {
+    /// The offering.
+    pub offering: String,
+    /// Its title.
+    pub title: String,
+    /// Seats in total.
+    pub seats_total: i64,
+    /// Seats needed.
+    pub min_seats: u32,
+    /// Enough interest.
+    pub min_reached: bool,
+}
+
+/// A suggested (or accepted, or declined) match of a need and an offer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MatchRecord {
+    /// The needing business.
+    pub need_business: String,
+    /// The need.
+    pub need_id: String,
+    /// The offering business.
+    pub offer_business: String,
+    /// The offer.
+    pub offer_id: String,
+    /// State.
+    pub state: Coded,
+}
+
+/// The coordinator's overview of the neighbourhood.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OverviewRecord {
+    /// Heat map rows.
+    pub heat_map: Vec<HeatMapRowRecord>,
+    /// Per topic area.
+    pub topic_aggregates: Vec<AggregateRecord>,
+    /// Joint offerings.
+    pub offerings: Vec<OfferingDemandRecord>,
+    /// Matches.
+    pub matches: Vec<MatchRecord>,
+}
+
+impl From<&Overview> for OverviewRecord {
+    fn from(o: &Overview) -> Self {
+        OverviewRecord {
+            heat_map: o
+                .heat_map
+                .iter()
+                .map(|r| HeatMapRowRecord {
+                    business: r.business.clone(),
+                    name: r.name.clone(),
+                    cells: r
+                        .cells
+                        .iter()
+                        .map(|(k, s)| (k.clone(), Coded::of(s)))
+                        .collect(),
+                })
+                .collect(),
+            topic_aggregates: o
+                .topic_aggregates
+                .iter()
+                .map(|a| AggregateRecord {
+                    subject: a.subject.clone(),
+                    contributors: a.contributors,
+                    counts: a
+                        .counts
+                        .as_ref()
+                        .map(|c| c.iter().map(|(k, n)| (k.clone(), *n)).collect()),
+                })
+                .collect(),
+            offerings: o
+                .offerings
+                .iter()
+                .map(|d| OfferingDemandRecord {
+                    offering: d.offering.clone(),
+                    title: d.title.clone(),
+                    seats_total: d.seats_total,
+                    min_seats: d.min_seats,
+                    min_reached: d.min_reached,
+                })
+                .collect(),
+            matches: o
+                .matches
+                .iter()
+                .map(|m| MatchRecord {
+                    need_business: m.need.business.clone(),
+                    need_id: m.need.id.clone(),
+                    offer_business: m.offer.business.clone(),
+                    offer_id: m.offer.id.clone(),
+                    state: Coded::of(&m.state),
+                })
+                .collect(),
         }
     }
 }

@@ -14,5 +14,6 @@ mod e2e_sync;
 mod interop_js;
 mod interop_samod;
 mod metrics;
+mod mobile_api;
 mod scenarios_e2e;
 mod support;

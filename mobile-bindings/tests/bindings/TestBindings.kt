@@ -65,8 +65,8 @@ fun main() {
     check("a measure's status", m.status.code == "blocked" && m.statusHistory.any { it.note == "Software-Update fehlt" })
 
     val ws = client.createWorkshop("hood", "Werkstatt", "2026-11-12", "09:00", "10:00")
-    client.addBlock(ws, "Begrüßung", "welcome", 15u)
-    val block = client.addBlock(ws, "Kollegiale Beratung", "method", 60u)
+    client.addBlock(ws, "Begrüßung", "welcome", 15u, null)
+    val block = client.addBlock(ws, "Kollegiale Beratung", "method", 60u, null)
     client.setBlockDuration(ws, block, 50u)
     val w = client.workshop(ws)
     check("agenda start times computed", w.agenda.map { it.plannedStart } == listOf("09:00", "09:15") && w.overrunMin == 5u)

@@ -136,7 +136,7 @@ class BindingsScenario(unittest.TestCase):
         plan = phone.create_action_plan(self.hood, self.business)
         measure = phone.add_measure(plan, "E-Rechnungsempfang einrichten")
         workshop = phone.create_workshop(self.hood, "Werkstatt E-Rechnung", "2026-11-12", "09:00", "10:00")
-        block = phone.add_block(workshop, "Kollegiale Beratung", "method", 45)
+        block = phone.add_block(workshop, "Kollegiale Beratung", "method", 45, None)
         self.assertEqual(phone.status().unacknowledged, 5, "created and edited offline")
         self.assertEqual(phone.status().connection, nm.Connection.STOPPED)
 

@@ -5,6 +5,7 @@
 //! Only current members count: a business that left is hidden everywhere, and aggregates it
 //! contributed to are recomputed without it.
 
+use crate::label::coded_enum;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -53,18 +54,18 @@ pub struct OfferingDemand {
     pub min_reached: bool,
 }
 
-/// How far a match between a need and an offer has come.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchState {
-    /// The needing business accepted this offer.
-    Accepted,
-    /// The offering business proposed it for this need.
-    Proposed,
-    /// Suggested by topic overlap only.
-    Suggested,
-    /// Proposed, but another offer was accepted.
-    Declined,
+coded_enum! {
+    /// How far a match between a need and an offer has come.
+    MatchState, "match state" {
+        /// The needing business accepted this offer.
+        Accepted = "accepted", "Angenommen", "Accepted";
+        /// The offering business proposed it for this need.
+        Proposed = "proposed", "Vorgeschlagen", "Proposed";
+        /// Suggested by topic overlap only.
+        Suggested = "suggested", "Empfohlen", "Suggested";
+        /// Proposed, but another offer was accepted.
+        Declined = "declined", "Abgelehnt", "Declined";
+    }
 }
 
 /// A possible match of a need and an offer.
