@@ -21,6 +21,7 @@ mod records;
 mod runtime;
 
 pub use client::{NachbarClient, enroll};
+pub use edits::NewOfferingRecord;
 pub use error::MobileError;
 pub use observer::{ClientObserver, Subscription};
 pub use records::*;

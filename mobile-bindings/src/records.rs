@@ -9,6 +9,7 @@ use nachbar_core::label::Labelled;
 use nachbar_core::model::action_plan::{ActionPlanView, Measure};
 use nachbar_core::model::assessment::{AssessmentItem, AssessmentView};
 use nachbar_core::model::business_profile::BusinessProfileView;
+use nachbar_core::model::neighbourhood::NeighbourhoodView;
 use nachbar_core::model::overview::Overview;
 use nachbar_core::model::workshop::{AgendaBlock, WorkshopView};
 use nachbar_core::store::DocStatus;
@@ -616,6 +617,83 @@ impl From<&Overview> for OverviewRecord {
                     offer_business: m.offer.business.clone(),
                     offer_id: m.offer.id.clone(),
                     state: Coded::of(&m.state),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A member business of the neighbourhood.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MemberRecord {
+    /// The business.
+    pub business: String,
+    /// Its name.
+    pub name: String,
+    /// Its trade.
+    pub trade: String,
+    /// Still a member.
+    pub active: bool,
+}
+
+/// A joint offering (training, purchase …).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct JointOfferingRecord {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Kind.
+    pub kind: Coded,
+    /// Provider.
+    pub provider: String,
+    /// Seats needed.
+    pub min_seats: u32,
+}
+
+/// The neighbourhood as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct NeighbourhoodRecord {
+    /// Name.
+    pub name: String,
+    /// Location.
+    pub location: String,
+    /// Phase.
+    pub phase: Coded,
+    /// Charter text.
+    pub charter: String,
+    /// Members (also those who left, marked inactive).
+    pub members: Vec<MemberRecord>,
+    /// Joint offerings.
+    pub joint_offerings: Vec<JointOfferingRecord>,
+}
+
+impl From<&NeighbourhoodView> for NeighbourhoodRecord {
+    fn from(v: &NeighbourhoodView) -> Self {
+        NeighbourhoodRecord {
+            name: v.name.clone(),
+            location: v.location.clone(),
+            phase: Coded::of(&v.phase),
+            charter: v.charter.clone(),
+            members: v
+                .members
+                .iter()
+                .map(|m| MemberRecord {
+                    business: m.business.clone(),
+                    name: m.name.clone(),
+                    trade: m.trade.clone(),
+                    active: m.is_active(),
+                })
+                .collect(),
+            joint_offerings: v
+                .joint_offerings
+                .iter()
+                .map(|o| JointOfferingRecord {
+                    id: o.id.clone(),
+                    title: o.title.clone(),
+                    kind: Coded::of(&o.kind),
+                    provider: o.provider.clone(),
+                    min_seats: o.min_seats,
                 })
                 .collect(),
         }

@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nachbar_mobile::{ClientObserver, Connection, MobileError, NachbarClient, SyncStatusRecord};
+use nachbar_mobile::{
+    ClientObserver, Connection, MobileError, NachbarClient, NewOfferingRecord, SyncStatusRecord,
+};
 
 use crate::support::TIMEOUT;
 use crate::support::world::World;
@@ -122,7 +124,7 @@ async fn a_need_posted_on_a_tablet_reaches_the_coordinators_overview() {
             .is_ok_and(|p| p.needs.iter().any(|n| n.id == need))
     })
     .await;
-    let overview = office.neighbourhood_overview(hood).unwrap();
+    let overview = office.neighbourhood_overview(hood.clone()).unwrap();
     let row = overview
         .heat_map
         .iter()
@@ -148,6 +150,49 @@ async fn a_need_posted_on_a_tablet_reaches_the_coordinators_overview() {
         "the coordinator reads profiles only"
     );
     assert!(heard.remote.lock().unwrap().contains(&profile));
+
+    // The coordinator proposes a training; the glazier wants three seats.
+    office
+        .set_charter(hood.clone(), "Wir helfen einander.".to_owned())
+        .unwrap();
+    let offering = office
+        .add_offering(
+            hood.clone(),
+            NewOfferingRecord {
+                title: "Phishing-Awareness".to_owned(),
+                kind_code: "training".to_owned(),
+                provider: "HWK".to_owned(),
+                min_seats: 10,
+                cost_model_code: "per_seat".to_owned(),
+                cost_eur: Some(45),
+            },
+        )
+        .unwrap();
+    let bad = office.set_phase(hood.clone(), "finished".to_owned());
+    assert!(
+        matches!(bad, Err(MobileError::InvalidInput { .. })),
+        "{bad:?}"
+    );
+    eventually("the owner sees the offering", || {
+        owner
+            .neighbourhood(hood.clone())
+            .is_ok_and(|n| n.joint_offerings.iter().any(|o| o.id == offering))
+    })
+    .await;
+    owner
+        .change_seat_interest(profile.clone(), offering.clone(), 3)
+        .unwrap();
+    let n = owner.neighbourhood(hood.clone()).unwrap();
+    assert_eq!(n.charter, "Wir helfen einander.");
+    assert!(n.members.iter().any(|m| m.business == world.b1 && m.active));
+    eventually("the seats reach the overview", || {
+        office.neighbourhood_overview(hood.clone()).is_ok_and(|o| {
+            o.offerings
+                .iter()
+                .any(|d| d.offering == offering && d.seats_total == 3 && !d.min_reached)
+        })
+    })
+    .await;
     assert!(
         heard
             .threads

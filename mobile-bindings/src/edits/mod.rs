@@ -4,8 +4,11 @@
 
 mod action_plan;
 mod assessment;
+mod neighbourhood;
 mod profile;
 mod workshop;
+
+pub use neighbourhood::NewOfferingRecord;
 
 use nachbar_core::DomainError;
 use nachbar_core::doc::{Applied, EditContext};

@@ -1,7 +1,8 @@
-// The nachbar-mobile bindings from Kotlin on the JVM (JNA), without a server: a device works
-// offline. Checks the typed edits and read models, the observer (called from the bindings'
-// runtime threads), the unacknowledged counter, pause/resume, errors as MobileException with
-// their message, and wiping. Prints "N passed, N failed" last.
+// The nachbar-mobile bindings from Kotlin on the JVM (JNA). First a device works offline: the
+// typed edits and read models, the observer (called from the bindings' runtime threads), the
+// unacknowledged counter, pause/resume, errors as MobileException with their message, wiping.
+// Then (SERVER_BIN set) two devices edit offline and converge through the real server. Prints
+// "N passed, N failed" last.
 
 import de.nachbar.core.ClientObserver
 import de.nachbar.core.Connection
@@ -38,6 +39,112 @@ class Recorder : ClientObserver {
 
     override fun statusChanged(status: SyncStatusRecord) {
         threads.add(Thread.currentThread().name)
+    }
+}
+
+fun waitFor(what: String, timeoutMs: Long = 30_000, check: () -> Boolean): Boolean {
+    val deadline = System.currentTimeMillis() + timeoutMs
+    while (System.currentTimeMillis() < deadline) {
+        if (check()) return true
+        Thread.sleep(50)
+    }
+    println("timed out: $what")
+    return false
+}
+
+fun synced(c: NachbarClient): Boolean {
+    val s = c.status()
+    return s.connection == Connection.ONLINE && s.unacknowledged == 0uL
+}
+
+/** The real server on a free port, with admin commands; killed at the end. */
+class Server(private val bin: String) {
+    val dir: File = Files.createTempDirectory("nachbar-server").toFile()
+    val port: Int = java.net.ServerSocket(0).use { it.localPort }
+    private val process: Process = ProcessBuilder(bin, "--data-dir", dir.path, "--listen", "127.0.0.1:$port")
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .also { it.environment()["RUST_LOG"] = "warn" }
+        .start()
+    val url = "http://127.0.0.1:$port"
+
+    init {
+        waitFor("the server listens") {
+            try { java.net.Socket("127.0.0.1", port).close(); true } catch (e: java.io.IOException) { false }
+        }
+    }
+
+    fun admin(vararg args: String): String {
+        val p = ProcessBuilder(bin, "--data-dir", dir.path, "admin", *args).start()
+        val out = p.inputStream.bufferedReader().readText().trim()
+        check(p.waitFor() == 0) { "admin ${args.toList()} failed: ${p.errorStream.bufferedReader().readText()}" }
+        return out
+    }
+
+    fun close() {
+        process.destroyForcibly().waitFor()
+        dir.deleteRecursively()
+    }
+}
+
+/** Two devices of the coach edit offline, then sync through the real server and converge. */
+fun twoDevices(serverBin: String) {
+    val server = Server(serverBin)
+    try {
+        server.admin("init")
+        val hood = server.admin("add-neighbourhood", "--name", "Testpark")
+        val business = server.admin("add-business", "--neighbourhood", hood, "--name", "Glaserei")
+        val coach = server.admin("add-user", "--name", "Coach", "--role", "coach", "--scope", business)
+        val token = server.admin("issue-token", "--user", coach)
+        val dir = Files.createTempDirectory("nachbar-devices").toFile()
+        val phone = NachbarClient.openForTests(File(dir, "phone.sqlite3").path, server.url, token, coach, 200uL)
+        val tablet = NachbarClient.openForTests(File(dir, "tablet.sqlite3").path, server.url, token, coach, 200uL)
+        val heard = Recorder()
+        val subscription = tablet.subscribe(heard)
+
+        val doc = phone.createAssessment(hood, business, "T0", "de")
+        val plan = phone.createActionPlan(hood, business)
+        val measure = phone.addMeasure(plan, "Funktionspostfach einrichten")
+        val ws = phone.createWorkshop(hood, "Werkstatt", "2026-11-12", "09:00", "10:00")
+        val block = phone.addBlock(ws, "Kollegiale Beratung", "method", 45u, null)
+        phone.start()
+        check("the phone uploads its offline work", waitFor("phone synced") { synced(phone) })
+        tablet.start()
+        check("the tablet fetches it", waitFor("tablet has all") {
+            tablet.documents().map { it.id }.containsAll(listOf(doc, plan, ws)) && synced(tablet) &&
+                tablet.workshop(ws).agenda.isNotEmpty()
+        })
+
+        phone.pause()
+        tablet.pause()
+        check("both paused", waitFor("paused") {
+            phone.status().connection == Connection.PAUSED && tablet.status().connection == Connection.PAUSED
+        })
+        phone.setLevel(doc, "C2", 1L)
+        tablet.setLevel(doc, "C2", 3L)
+        tablet.setLevel(doc, "A1", 2L)
+        phone.setMeasureStatus(plan, measure, "blocked", "Software-Update fehlt")
+        tablet.setMeasureStatus(plan, measure, "done", "")
+        tablet.setBlockDuration(ws, block, 40u)
+        check("offline edits counted", phone.status().unacknowledged == 2uL && tablet.status().unacknowledged == 4uL)
+        phone.resume()
+        tablet.resume()
+        check("both converge", waitFor("converged") {
+            synced(phone) && synced(tablet) &&
+                phone.assessment(doc) == tablet.assessment(doc) &&
+                phone.actionPlan(plan) == tablet.actionPlan(plan) &&
+                phone.workshop(ws) == tablet.workshop(ws)
+        })
+        val c2 = phone.assessment(doc).needsReview.firstOrNull { it.field == "answers/C2/level" }
+        check("the concurrent answers await review", c2 != null && c2.values.sorted() == listOf("1", "3"))
+        check("both transitions kept", phone.actionPlan(plan).measures.first().statusHistory.map { it.to }.containsAll(listOf("blocked", "done")))
+        check("the tablet heard the phone's changes", waitFor("remote event") { heard.changed.any { it.first == doc && it.second } })
+        subscription.cancel()
+        phone.stop()
+        tablet.stop()
+        dir.deleteRecursively()
+    } finally {
+        server.close()
     }
 }
 
@@ -108,6 +215,7 @@ fun main() {
     client.signOutAndWipe()
     check("sign out removes the database", !File(db).exists())
     dir.deleteRecursively()
+    System.getenv("SERVER_BIN")?.let { twoDevices(it) }
     println("$passed passed, $failed failed")
     if (failed > 0) System.exit(1)
 }
