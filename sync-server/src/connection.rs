@@ -158,7 +158,8 @@ pub async fn serve(
                     sent_bytes = crate::shell::size_hint(&m);
                     vec![WsMessage::Binary(m.encode().into())]
                 }
-                Some(Outbound::Close(Close { code, reason, .. })) => {
+                Some(Outbound::Close(close)) => {
+                    let Close { code, reason, .. } = *close;
                     let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, vec![close_frame(code, &reason)])).await;
                     break;
                 }

@@ -20,8 +20,9 @@ pub enum Outbound {
     /// Send this message (boxed: the queue's slots stay small, and every idle connection has
     /// one).
     Message(Box<Message>),
-    /// Close with this code and reason.
-    Close(Close),
+    /// Close with this code and reason (boxed too: every queue allocates its first block of
+    /// slots up front, so the slot size is memory per idle connection).
+    Close(Box<Close>),
 }
 
 /// What a message's ids, type and keys take on the wire, about.
@@ -200,7 +201,7 @@ fn perform(
     }
     for close in fx.close {
         let conn = close.conn;
-        deliver(conns, hub, conn, Outbound::Close(close));
+        deliver(conns, hub, conn, Outbound::Close(Box::new(close)));
         conns.remove(&conn);
     }
 }
