@@ -115,6 +115,24 @@ fn same_view<T: TypedDoc, V: PartialEq + std::fmt::Debug>(
     views.into_iter().next().expect("a device")
 }
 
+/// `who` answers `question` of the assessment `doc` with `level` on `device`.
+fn answer(world: &World, device: &Client, who: &str, doc: &DocumentId, question: &str, level: i64) {
+    device
+        .edit(doc, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(world, who), question, level)
+        })
+        .unwrap();
+}
+
+/// `who` starts a T0 assessment of the glazier (b1) on `device`.
+fn start_assessment(world: &World, device: &Client, who: &str) -> DocumentId {
+    device
+        .create(|actor| {
+            AssessmentDoc::create(actor, &ctx(world, who), &new_assessment(world, &world.b1))
+        })
+        .unwrap()
+}
+
 fn new_assessment<'a>(world: &'a World, business: &'a str) -> NewAssessment<'a> {
     NewAssessment {
         neighbourhood: &world.hood,
@@ -132,20 +150,8 @@ async fn scenario_01_coach_and_owner_edit_the_same_answer_offline() {
     let net = Devices::new();
     let phone = net.device(&world, "coach", "coach-phone");
     let tablet = net.device(&world, "owner1", "owner-tablet");
-    let doc = phone
-        .create(|actor| {
-            AssessmentDoc::create(
-                actor,
-                &ctx(&world, "coach"),
-                &new_assessment(&world, &world.b1),
-            )
-        })
-        .unwrap();
-    phone
-        .edit(&doc, |a: &mut AssessmentDoc| {
-            a.set_level(&ctx(&world, "coach"), "C2", 3)
-        })
-        .unwrap();
+    let doc = start_assessment(&world, &phone, "coach");
+    answer(&world, &phone, "coach", &doc, "C2", 3);
     phone
         .edit(&doc, |a: &mut AssessmentDoc| {
             a.sign_off(&ctx(&world, "coach"), SignOffRole::Coach)
@@ -164,21 +170,13 @@ async fn scenario_01_coach_and_owner_edit_the_same_answer_offline() {
     assert_eq!(agreed.status, ReviewStatus::Agreed);
 
     // Offline: the coach at the glazier's workshop, the owner later at the office.
-    phone
-        .edit(&doc, |a: &mut AssessmentDoc| {
-            a.set_level(&ctx(&world, "coach"), "C2", 1)
-        })
-        .unwrap();
+    answer(&world, &phone, "coach", &doc, "C2", 1);
     phone
         .edit(&doc, |a: &mut AssessmentDoc| {
             a.set_answer_note(&ctx(&world, "coach"), "C2", "Vorlagen fehlen.")
         })
         .unwrap();
-    tablet
-        .edit(&doc, |a: &mut AssessmentDoc| {
-            a.set_level(&ctx(&world, "owner1"), "C2", 2)
-        })
-        .unwrap();
+    answer(&world, &tablet, "owner1", &doc, "C2", 2);
     tablet
         .edit(&doc, |a: &mut AssessmentDoc| {
             a.set_relevance(&ctx(&world, "owner1"), "C2", 3)
@@ -414,13 +412,7 @@ async fn scenario_04_concurrent_measure_statuses_keep_both_transitions() {
             .any(|n| n.field == format!("measures/{m}/status"))
     );
     // No progress summary while the conflict is open.
-    let profile_id = world
-        .documents("owner1")
-        .await
-        .into_iter()
-        .find(|d| d["kind"] == "business-profile" && d["business"] == world.b1.as_str())
-        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
-        .unwrap();
+    let profile_id = listed(&world, "owner1", "business-profile", Some(&world.b1)).await;
     net.sync_all(&[&tablet], &[profile_id]).await;
     let refused = tablet.edit(&profile_id, |p: &mut BusinessProfileDoc| {
         p.publish_progress(&ctx(&world, "owner1"), &view)
@@ -495,20 +487,8 @@ async fn scenario_06_shared_items_appear_and_revocation_removes_them() {
         .into_iter()
         .find(|x| x.id == fid)
         .unwrap();
-    let profile = world
-        .documents("owner2")
-        .await
-        .into_iter()
-        .find(|d| d["kind"] == "business-profile" && d["business"] == world.b2.as_str())
-        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
-        .unwrap();
-    let hood = world
-        .documents("coordinator")
-        .await
-        .into_iter()
-        .find(|d| d["kind"] == "neighbourhood")
-        .and_then(|d| d["id"].as_str().and_then(|s| s.parse::<DocumentId>().ok()))
-        .unwrap();
+    let profile = listed(&world, "owner2", "business-profile", Some(&world.b2)).await;
+    let hood = listed(&world, "coordinator", "neighbourhood", None).await;
     net.sync_all(&[&printer, &office], &[profile, hood]).await;
 
     printer
@@ -679,15 +659,7 @@ async fn scenario_05_duplicate_measures_are_hinted_and_merged_without_loss() {
     let phone = net.device(&world, "coach", "coach-phone");
     // The office manager: staff of the glazier.
     let tablet = net.device(&world, "staff1", "office-tablet");
-    let assessment = phone
-        .create(|actor| {
-            AssessmentDoc::create(
-                actor,
-                &ctx(&world, "coach"),
-                &new_assessment(&world, &world.b1),
-            )
-        })
-        .unwrap();
+    let assessment = start_assessment(&world, &phone, "coach");
     let finding = NewFinding {
         area: "B".to_owned(),
         questions: vec!["B1".to_owned()],
@@ -981,25 +953,9 @@ async fn scenario_09_catalogue_upgrade_keeps_t0_on_1_0_and_compares_through_the_
     let phone = net.device(&world, "coach", "coach-phone");
     let tablet = net.device(&world, "owner1", "owner-tablet");
     // Offline on 1.0 while the chamber publishes 1.1.
-    let t0 = phone
-        .create(|actor| {
-            AssessmentDoc::create(
-                actor,
-                &ctx(&world, "coach"),
-                &new_assessment(&world, &world.b1),
-            )
-        })
-        .unwrap();
-    phone
-        .edit(&t0, |a: &mut AssessmentDoc| {
-            a.set_level(&ctx(&world, "coach"), "B2", 2)
-        })
-        .unwrap();
-    phone
-        .edit(&t0, |a: &mut AssessmentDoc| {
-            a.set_level(&ctx(&world, "coach"), "A1", 1)
-        })
-        .unwrap();
+    let t0 = start_assessment(&world, &phone, "coach");
+    answer(&world, &phone, "coach", &t0, "B2", 2);
+    answer(&world, &phone, "coach", &t0, "A1", 1);
     net.sync_all(&[&phone, &tablet], &[t0]).await;
 
     let release_1_1 = catalogue::release_1_1();

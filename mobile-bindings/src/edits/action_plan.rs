@@ -1,7 +1,6 @@
-//! Action plans: measures, their statuses, resolving concurrent values, sign-offs.
+//! Action plans: measures and their statuses (reviews and sign-offs: `review.rs`).
 
 use nachbar_core::model::action_plan::{ActionPlanDoc, MeasureStatus, NewMeasure};
-use nachbar_core::model::{ReviewStatus, SignOffRole};
 
 use crate::{ActionPlanRecord, MobileError, NachbarClient};
 
@@ -39,43 +38,6 @@ impl NachbarClient {
         let status = MeasureStatus::parse(&status_code)?;
         self.edit(&document_id, |p: &mut ActionPlanDoc, ctx| {
             p.set_measure_status(ctx, &measure_id, status, &note)
-        })
-    }
-
-    /// Writes the chosen value of a field with concurrent values (`measures/<id>/status`).
-    pub fn resolve_action_plan(
-        &self,
-        document_id: String,
-        field: String,
-        value: String,
-    ) -> Result<(), MobileError> {
-        self.edit(&document_id, |p: &mut ActionPlanDoc, ctx| {
-            p.resolve(ctx, &field, &value)
-        })
-    }
-
-    /// Moves the plan to a status with a note.
-    pub fn set_action_plan_status(
-        &self,
-        document_id: String,
-        status_code: String,
-        note: String,
-    ) -> Result<(), MobileError> {
-        let status = ReviewStatus::parse(&status_code)?;
-        self.edit(&document_id, |p: &mut ActionPlanDoc, ctx| {
-            p.set_status(ctx, status, &note)
-        })
-    }
-
-    /// Signs the plan off as `coach` or `owner`.
-    pub fn sign_off_action_plan(
-        &self,
-        document_id: String,
-        role_code: String,
-    ) -> Result<(), MobileError> {
-        let role = SignOffRole::parse(&role_code)?;
-        self.edit(&document_id, |p: &mut ActionPlanDoc, ctx| {
-            p.sign_off(ctx, role)
         })
     }
 

@@ -1,9 +1,8 @@
-//! Assessments: start one, answer questions, resolve concurrent values, sign off, read it with
-//! catalogue texts in German and English and its scores.
+//! Assessments: start one, answer questions, read it with catalogue texts in German and
+//! English and its scores (reviews and sign-offs: `review.rs`).
 
 use nachbar_core::catalogue;
 use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
-use nachbar_core::model::{ReviewStatus, SignOffRole};
 
 use super::language;
 use crate::{AssessmentRecord, MobileError, NachbarClient};
@@ -63,43 +62,6 @@ impl NachbarClient {
     ) -> Result<(), MobileError> {
         self.edit(&document_id, |a: &mut AssessmentDoc, ctx| {
             a.set_answer_note(ctx, &question, &note)
-        })
-    }
-
-    /// Writes the chosen value of a field with concurrent values (`answers/C2/level`).
-    pub fn resolve_assessment(
-        &self,
-        document_id: String,
-        field: String,
-        value: String,
-    ) -> Result<(), MobileError> {
-        self.edit(&document_id, |a: &mut AssessmentDoc, ctx| {
-            a.resolve(ctx, &field, &value)
-        })
-    }
-
-    /// Moves the assessment to a status (`draft`, `in_review`, `agreed` …) with a note.
-    pub fn set_assessment_status(
-        &self,
-        document_id: String,
-        status_code: String,
-        note: String,
-    ) -> Result<(), MobileError> {
-        let status = ReviewStatus::parse(&status_code)?;
-        self.edit(&document_id, |a: &mut AssessmentDoc, ctx| {
-            a.set_status(ctx, status, &note)
-        })
-    }
-
-    /// Signs the assessment off as `coach` or `owner` (bound to the heads the signer saw).
-    pub fn sign_off_assessment(
-        &self,
-        document_id: String,
-        role_code: String,
-    ) -> Result<(), MobileError> {
-        let role = SignOffRole::parse(&role_code)?;
-        self.edit(&document_id, |a: &mut AssessmentDoc, ctx| {
-            a.sign_off(ctx, role)
         })
     }
 

@@ -6,6 +6,7 @@ mod action_plan;
 mod assessment;
 mod neighbourhood;
 mod profile;
+mod review;
 mod workshop;
 
 pub use neighbourhood::NewOfferingRecord;

@@ -110,18 +110,6 @@ impl NachbarClient {
         })
     }
 
-    /// Writes the chosen value of a field with concurrent values (`agenda/<id>/duration_min`).
-    pub fn resolve_workshop(
-        &self,
-        document_id: String,
-        field: String,
-        value: String,
-    ) -> Result<(), MobileError> {
-        self.edit(&document_id, |w: &mut WorkshopDoc, ctx| {
-            w.resolve(ctx, &field, &value)
-        })
-    }
-
     /// The workshop with the agenda's computed start times.
     pub fn workshop(&self, document_id: String) -> Result<WorkshopRecord, MobileError> {
         Ok((&self.read::<WorkshopDoc>(&document_id)?.view()?).into())

@@ -178,6 +178,13 @@ class BindingsScenario(unittest.TestCase):
         self.assertTrue(c2.text.de and c2.text.en, "catalogue texts in German and English")
         review = next(r for r in a.needs_review if r.field == "answers/C2/level")
         self.assertEqual(sorted(review.values), ["1", "3"])
+        phone.resolve(doc, "answers/C2/level", "3")
+        phone.sign_off(doc, "coach")
+        with self.assertRaises(nm.MobileError.InvalidInput):
+            phone.sign_off(workshop, "coach")
+        resolved = phone.assessment(doc)
+        self.assertEqual(next(i for i in resolved.items if i.id == "C2").level, 3)
+        self.assertFalse([r for r in resolved.needs_review if r.field == "answers/C2/level"])
         m = phone.action_plan(plan).measures[0]
         self.assertTrue({"blocked", "done"} <= {h.to for h in m.status_history}, m.status_history)
         self.assertIn(m.status.code, ("blocked", "done"))

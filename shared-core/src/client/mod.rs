@@ -311,6 +311,18 @@ impl Client {
         self.shared.with_replica(|r| Ok(r.read(id)?))
     }
 
+    /// The kind of a document on this device, from its header.
+    ///
+    /// # Errors
+    /// A missing document, or one without a nachbar header.
+    pub fn kind(&self, id: &DocumentId) -> Result<crate::doc::DocKind, ClientError> {
+        self.shared.with_replica(|r| {
+            let header = crate::doc::Header::read(&*r.automerge(id)?)
+                .map_err(|e| ClientError::Local(e.into()))?;
+            Ok(header.kind)
+        })
+    }
+
     /// The heads of a document on this device.
     ///
     /// # Errors
