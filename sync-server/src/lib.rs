@@ -19,6 +19,7 @@ pub mod config;
 pub mod connection;
 pub mod demo;
 pub mod documents;
+pub mod histogram;
 pub mod hub;
 pub mod rate;
 pub mod routes;

@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod common;
-use common::{Server, fsync_times, percentile};
+use common::{Server, fsync_times, histogram_quantile, metrics, percentile};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -321,5 +321,14 @@ fn main() {
         "| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | | |"
     );
     runtime.block_on(fan_out(&server, &hood, &business));
+    let text = metrics(server.port);
+    let bound = |q| {
+        histogram_quantile(&text, "nachbar_fanout_latency_ms", q).unwrap_or_else(|| "?".to_owned())
+    };
+    println!(
+        "| server's share: change arrived → round sent, commit included (hub clock, ms buckets) | p50 ≤ {} ms | p99 ≤ {} ms | | |",
+        bound(0.5),
+        bound(0.99)
+    );
     runtime.block_on(throughput(&server, &hood, &business));
 }

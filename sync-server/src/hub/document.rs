@@ -40,6 +40,8 @@ pub(super) struct Loaded {
     pub(super) queued_changes: usize,
     /// Changes committed since the last round of messages.
     pub(super) changes_since_round: usize,
+    /// When the oldest change not yet sent in a round arrived.
+    pub(super) oldest_unsent: Option<Millis>,
 }
 
 impl Loaded {
@@ -56,6 +58,7 @@ impl Loaded {
             window_ms: 0,
             queued_changes: 0,
             changes_since_round: 0,
+            oldest_unsent: None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Loaded {
             window_ms: 0,
             queued_changes: 0,
             changes_since_round: 0,
+            oldest_unsent: None,
         }
     }
 

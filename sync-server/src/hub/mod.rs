@@ -116,6 +116,9 @@ pub struct HubStats {
     pub evictions: u64,
     /// Refusals by kind (`access`, `protocol`, `header`, `create`, `storage`).
     pub refusals: BTreeMap<&'static str, u64>,
+    /// From the first change of a round arriving to the round going out to the peers (hub
+    /// clock, ms): the server's share of fan-out latency, commit included.
+    pub fanout_latency: crate::histogram::LatencyHistogram,
 }
 
 /// Settings of the hub.

@@ -334,6 +334,7 @@ impl Hub {
         self.next_persist += 1;
         entry.persisting += 1;
         entry.changes_since_round += change_hashes.len();
+        entry.oldest_unsent.get_or_insert(self.now);
         self.in_flight.insert(id, doc);
         fx.persist.push(PersistRequest {
             id,
@@ -477,6 +478,11 @@ impl Hub {
         if owed {
             entry.fanout_pending = true;
             fx.wake(now + entry.window_ms);
+        }
+        if let Some(arrived) = entry.oldest_unsent.take() {
+            self.stats
+                .fanout_latency
+                .record(now.saturating_sub(arrived));
         }
     }
 

@@ -575,6 +575,10 @@ fn a_burst_of_commits_goes_out_in_one_round_and_a_single_edit_at_once() {
     net.input(HubInput::Wake);
     let to_bob = net.take(2);
     assert_eq!(to_bob.len(), 1, "one message for both commits");
+    // The server's share of the latency: the first change of the round waited 8 ms.
+    let latency = net.hub.stats().fanout_latency;
+    assert!(latency.count() >= 2);
+    assert_eq!(latency.quantile_bound(1.0), Some(10));
     for m in to_bob {
         net.outbox.push((2, m));
     }

@@ -251,6 +251,10 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         "Upgrades refused for want of a valid token.",
         state.auth_refusals.load(Ordering::Relaxed),
     );
+    out.push_str(&hub.fanout_latency.render(
+        "nachbar_fanout_latency_ms",
+        "From a change arriving to the round that advertises it (commit included), in ms.",
+    ));
     let _ = writeln!(
         out,
         "# HELP nachbar_refusals_total Refused inputs by kind.\n# TYPE nachbar_refusals_total counter"

@@ -111,3 +111,35 @@ pub(crate) fn fsync_times(dir: &std::path::Path) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     (percentile(&samples, 0.5), percentile(&samples, 0.99))
 }
+
+/// The server's `/metrics` text.
+pub(crate) fn metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let _ = write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    );
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text
+}
+
+/// The upper bound (ms) of the bucket holding the `q` quantile of the histogram `name` in a
+/// `/metrics` text.
+pub(crate) fn histogram_quantile(metrics: &str, name: &str, q: f64) -> Option<String> {
+    let buckets: Vec<(String, u64)> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(&format!("{name}_bucket{{le=\"")))
+        .filter_map(|rest| {
+            let (le, count) = rest.split_once("\"} ")?;
+            Some((le.to_owned(), count.trim().parse().ok()?))
+        })
+        .collect();
+    let total = buckets.last()?.1;
+    let rank = ((total as f64) * q).ceil().max(1.0) as u64;
+    buckets
+        .into_iter()
+        .find(|(_, c)| *c >= rank)
+        .map(|(le, _)| le)
+}
