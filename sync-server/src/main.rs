@@ -32,6 +32,20 @@ enum Cmd {
     Admin(Admin),
 }
 
+/// A role of a user in a scope (`grant`, `revoke-role`).
+#[derive(Debug, clap::Args)]
+struct RoleAssignment {
+    /// The user id.
+    #[arg(long)]
+    user: String,
+    /// The role.
+    #[arg(long)]
+    role: String,
+    /// The scope.
+    #[arg(long, default_value = "")]
+    scope: String,
+}
+
 #[derive(Debug, Subcommand)]
 enum Admin {
     /// Publish the catalogue (release 1.0) as a document; prints its id.
@@ -80,29 +94,9 @@ enum Admin {
         scope: String,
     },
     /// Grant a role (coach assignment: `--role coach --scope <business>`).
-    Grant {
-        /// The user id.
-        #[arg(long)]
-        user: String,
-        /// The role.
-        #[arg(long)]
-        role: String,
-        /// The scope.
-        #[arg(long, default_value = "")]
-        scope: String,
-    },
+    Grant(RoleAssignment),
     /// Revoke a role; open connections lose access within seconds.
-    RevokeRole {
-        /// The user id.
-        #[arg(long)]
-        user: String,
-        /// The role.
-        #[arg(long)]
-        role: String,
-        /// The scope.
-        #[arg(long, default_value = "")]
-        scope: String,
-    },
+    RevokeRole(RoleAssignment),
     /// Delete a user: tokens stop working at once.
     DeleteUser {
         /// The user id.
@@ -280,8 +274,10 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             }
             println!("{id}");
         }
-        Admin::Grant { user, role, scope } => grant(&mut store, &user, &role, &scope, now)?,
-        Admin::RevokeRole { user, role, scope } => {
+        Admin::Grant(RoleAssignment { user, role, scope }) => {
+            grant(&mut store, &user, &role, &scope, now)?;
+        }
+        Admin::RevokeRole(RoleAssignment { user, role, scope }) => {
             if !store.revoke_role(&user, &role, &scope)? {
                 bail!("{user} does not hold {role} {scope}");
             }

@@ -46,27 +46,18 @@ pub(super) struct Loaded {
 
 impl Loaded {
     pub(super) fn stored(doc: Automerge, info: DocInfo, now: Millis) -> Self {
-        Loaded {
-            doc,
-            info: Some(info),
-            registered: true,
-            sessions: BTreeMap::new(),
-            persisting: 0,
-            idle_since: Some(now),
-            last_fanout: None,
-            fanout_pending: false,
-            window_ms: 0,
-            queued_changes: 0,
-            changes_since_round: 0,
-            oldest_unsent: None,
-        }
+        Self::new(doc, Some(info), true, now)
     }
 
     pub(super) fn tentative(now: Millis) -> Self {
+        Self::new(Automerge::new(), None, false, now)
+    }
+
+    fn new(doc: Automerge, info: Option<DocInfo>, registered: bool, now: Millis) -> Self {
         Loaded {
-            doc: Automerge::new(),
-            info: None,
-            registered: false,
+            doc,
+            info,
+            registered,
             sessions: BTreeMap::new(),
             persisting: 0,
             idle_since: Some(now),

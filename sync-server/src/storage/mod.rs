@@ -177,16 +177,7 @@ impl Store {
             .query_row(
                 "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents WHERE doc_id = ?1",
                 params![doc_id],
-                |r| {
-                    Ok(DocRecord {
-                        doc_id: r.get(0)?,
-                        kind: r.get(1)?,
-                        neighbourhood: r.get(2)?,
-                        business: r.get(3)?,
-                        created_by: r.get(4)?,
-                        title: r.get(5)?,
-                    })
-                },
+                doc_record,
             )
             .optional()?)
     }
@@ -343,16 +334,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents ORDER BY created_at, doc_id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(DocRecord {
-                doc_id: r.get(0)?,
-                kind: r.get(1)?,
-                neighbourhood: r.get(2)?,
-                business: r.get(3)?,
-                created_by: r.get(4)?,
-                title: r.get(5)?,
-            })
-        })?;
+        let rows = stmt.query_map([], doc_record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -425,6 +407,18 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// A `documents` row selected as `doc_id, kind, neighbourhood, business, created_by, title`.
+fn doc_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocRecord> {
+    Ok(DocRecord {
+        doc_id: r.get(0)?,
+        kind: r.get(1)?,
+        neighbourhood: r.get(2)?,
+        business: r.get(3)?,
+        created_by: r.get(4)?,
+        title: r.get(5)?,
+    })
+}
 
 /// Runs `f` again while SQLite answers "database is locked" without waiting (lock upgrades it
 /// refuses to avoid deadlocks), for up to 30 s.
