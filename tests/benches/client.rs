@@ -33,6 +33,20 @@ struct Neighbourhood {
     owner: (String, String),
 }
 
+impl Neighbourhood {
+    /// A T0 assessment of the business on catalogue 1.0.
+    fn new_assessment(&self) -> NewAssessment<'_> {
+        NewAssessment {
+            neighbourhood: &self.hood,
+            business: &self.business,
+            release: catalogue::release_1_0(),
+            stage: "T0",
+            coach: None,
+            language: Lang::De,
+        }
+    }
+}
+
 fn device(server: &Server, dir: &std::path::Path, name: &str, token: &str) -> Client {
     let mut config = ClientConfig::new(
         dir.join(format!("{name}.sqlite3")),
@@ -48,14 +62,7 @@ fn synced(s: &SyncStatus) -> bool {
 }
 
 fn assessment(n: &Neighbourhood, client: &Client, who: &str) -> DocumentId {
-    let new = NewAssessment {
-        neighbourhood: &n.hood,
-        business: &n.business,
-        release: catalogue::release_1_0(),
-        stage: "T0",
-        coach: None,
-        language: Lang::De,
-    };
+    let new = n.new_assessment();
     client
         .create(|actor| {
             AssessmentDoc::create(actor, &EditContext::new(who, Timestamp::now()), &new)
@@ -69,14 +76,7 @@ fn ms(d: Duration) -> f64 {
 
 fn local_commit(n: &Neighbourhood, dir: &std::path::Path) {
     let mut replica = Replica::open(dir.join("local.sqlite3"), Durability::Full).unwrap();
-    let new = NewAssessment {
-        neighbourhood: &n.hood,
-        business: &n.business,
-        release: catalogue::release_1_0(),
-        stage: "T0",
-        coach: None,
-        language: Lang::De,
-    };
+    let new = n.new_assessment();
     let ctx = EditContext::new(&n.coach.0, Timestamp::now());
     let doc = replica
         .create(|actor| AssessmentDoc::create(actor, &ctx, &new))

@@ -5,9 +5,7 @@
 use std::time::Duration;
 
 use nachbar_core::catalogue;
-use nachbar_core::client::{
-    Client, ClientConfig, ClientEvent, ConnectionState, Origin, SyncStatus,
-};
+use nachbar_core::client::{Client, ClientConfig, ClientEvent, ConnectionState, Origin};
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::label::Lang;
@@ -16,8 +14,8 @@ use nachbar_core::model::business_profile::BusinessProfileDoc;
 use nachbar_core::store::Durability;
 use nachbar_core::time::Timestamp;
 
-use crate::support::TIMEOUT;
 use crate::support::world::World;
+use crate::support::{TIMEOUT, eventually, synced};
 
 /// A neighbourhood on a fresh server, a folder for the devices' databases, the runtime.
 async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle) {
@@ -41,22 +39,15 @@ async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) ->
 
 /// A device of `who`: its own database in `dir`, not started.
 fn device(world: &World, who: &str, dir: &tempfile::TempDir) -> Client {
-    let mut config = ClientConfig::new(
+    world.device(
+        who,
         dir.path().join(format!("{who}.sqlite3")),
-        world.server.http_url(),
-        world.token(who),
-    );
-    config.durability = Durability::Normal;
-    config.refresh_every = Duration::from_millis(300);
-    Client::open(config).expect("client opens")
+        Duration::from_millis(300),
+    )
 }
 
 fn ctx(world: &World, who: &str) -> EditContext {
     EditContext::new(world.id(who), Timestamp::now())
-}
-
-fn synced(status: &SyncStatus) -> bool {
-    status.connection == ConnectionState::Online && status.unacknowledged == 0
 }
 
 fn new_assessment(world: &World, who: &str, client: &Client) -> DocumentId {
@@ -79,14 +70,6 @@ fn level(client: &Client, doc: &DocumentId, question: &str) -> Option<u8> {
         .into_iter()
         .find(|i| i.id == question)
         .and_then(|i| i.answer.level)
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -400,14 +383,10 @@ async fn twenty_devices_with_offline_work_reconnect_at_once_and_converge() {
         .map(|(i, who)| {
             let sub = dir.path().join(format!("device-{i}"));
             std::fs::create_dir_all(&sub).unwrap();
-            let mut config = ClientConfig::new(
-                sub.join("db.sqlite3"),
-                world.server.http_url(),
-                world.token(who),
-            );
-            config.durability = Durability::Normal;
-            config.refresh_every = Duration::from_millis(500);
-            (*who, Client::open(config).unwrap())
+            (
+                *who,
+                world.device(who, sub.join("db.sqlite3"), Duration::from_millis(500)),
+            )
         })
         .collect();
     let p1 = listed(&world, "owner1", "business-profile", Some(&world.b1)).await;

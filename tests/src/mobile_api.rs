@@ -9,7 +9,7 @@ use nachbar_mobile::{
     ClientObserver, Connection, MobileError, NachbarClient, NewOfferingRecord, SyncStatusRecord,
 };
 
-use crate::support::TIMEOUT;
+use crate::support::eventually;
 use crate::support::world::World;
 
 fn open(world: &World, who: &str, dir: &tempfile::TempDir) -> Arc<NachbarClient> {
@@ -24,14 +24,6 @@ fn open(world: &World, who: &str, dir: &tempfile::TempDir) -> Arc<NachbarClient>
         200,
     )
     .expect("opens")
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "{what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn synced(c: &NachbarClient) -> bool {

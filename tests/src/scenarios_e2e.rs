@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use nachbar_core::DomainError;
 use nachbar_core::catalogue;
-use nachbar_core::client::{Client, ClientConfig, ConnectionState};
+use nachbar_core::client::{Client, ConnectionState};
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::label::Lang;
@@ -21,11 +21,10 @@ use nachbar_core::model::workshop::{
     BlockKind, BlockPatch, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind,
 };
 use nachbar_core::model::{ReviewStatus, SignOffRole, TypedDoc};
-use nachbar_core::store::Durability;
 use nachbar_core::time::Timestamp;
 
-use crate::support::TIMEOUT;
 use crate::support::world::World;
+use crate::support::{TIMEOUT, eventually, synced};
 
 /// The devices of one scenario, each with its own database in one folder.
 struct Devices {
@@ -43,14 +42,11 @@ impl Devices {
 
     /// A device of `who`, offline until the first sync.
     fn device(&self, world: &World, who: &str, name: &str) -> Client {
-        let mut config = ClientConfig::new(
+        world.device(
+            who,
             self.dir.path().join(format!("{name}.sqlite3")),
-            world.server.http_url(),
-            world.token(who),
-        );
-        config.durability = Durability::Normal;
-        config.refresh_every = Duration::from_millis(200);
-        Client::open(config).expect("client opens")
+            Duration::from_millis(200),
+        )
     }
 
     /// Brings every device online until all are acknowledged and hold the same heads of
@@ -61,13 +57,7 @@ impl Devices {
             d.resume();
         }
         for d in devices {
-            assert!(
-                d.wait_for(TIMEOUT, |s| s.connection == ConnectionState::Online
-                    && s.unacknowledged == 0)
-                    .await,
-                "{:?}",
-                d.status()
-            );
+            assert!(d.wait_for(TIMEOUT, synced).await, "{:?}", d.status());
         }
         let deadline = tokio::time::Instant::now() + TIMEOUT;
         for doc in docs {
@@ -1137,14 +1127,11 @@ async fn scenario_10_long_offline_wrong_clock_and_a_member_leaving() {
     // it and suppresses the aggregate of fewer than three contributors.
     let gone = profiles[2];
     office.resume();
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while office.heads(&gone).is_ok() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the departed profile stays on the coordinator's device"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        "the departed profile leaves the coordinator's device",
+        || office.heads(&gone).is_err(),
+    )
+    .await;
     let hood_view = office
         .read::<NeighbourhoodDoc>(&hood)
         .unwrap()

@@ -9,3 +9,17 @@ use std::time::Duration;
 
 /// Generous liveness timeout (tests assert outcomes, never speed).
 pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits until `check` holds (polling every 50 ms), at most [`TIMEOUT`]; fails with `what`.
+pub(crate) async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Online and nothing left unacknowledged.
+pub(crate) fn synced(status: &nachbar_core::client::SyncStatus) -> bool {
+    status.connection == nachbar_core::client::ConnectionState::Online && status.unacknowledged == 0
+}

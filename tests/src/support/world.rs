@@ -85,6 +85,24 @@ impl World {
         self.users.insert(name, (id, token));
     }
 
+    /// A device of `who` with its own database at `database` (commits without fsync, the
+    /// document list refreshed every `refresh`), not started.
+    pub(crate) fn device(
+        &self,
+        who: &str,
+        database: impl Into<std::path::PathBuf>,
+        refresh: std::time::Duration,
+    ) -> nachbar_core::client::Client {
+        let mut config = nachbar_core::client::ClientConfig::new(
+            database,
+            self.server.http_url(),
+            self.token(who),
+        );
+        config.durability = nachbar_core::store::Durability::Normal;
+        config.refresh_every = refresh;
+        nachbar_core::client::Client::open(config).expect("client opens")
+    }
+
     /// A user's id.
     pub(crate) fn id(&self, who: &str) -> &str {
         &self.users[who].0
