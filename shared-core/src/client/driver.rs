@@ -310,8 +310,8 @@ async fn connection(
         .iter()
         .any(|e| matches!(e, SessionEvent::Connected { restored: true, .. }))
     {
+        // The counters grow again with the recount below, once the documents are opened.
         tracing::info!("the server was restored from a backup: uploading again");
-        shared.recount(None, now_ms());
     }
     // Every document on the device (created or edited offline among them) and every listed one.
     let opened = shared.with_replica(|r| {

@@ -236,19 +236,19 @@ impl SyncSession {
         let encoded_state = state.encode();
         // Received changes are on disk before anything reports them.
         replica.commit_received(&doc, &before)?;
-        let store = replica.store_mut();
-        store
-            .set_acked(&doc, &server.storage.0, &server_heads, now_ms)
-            .map_err(ReplicaError::from)?;
-        store
-            .set_sync_state(&doc, &server.storage.0, &encoded_state)
+        let flags = (read_only != was_read_only || changed).then_some((read_only, false));
+        replica
+            .store_mut()
+            .record_server_message(
+                &doc,
+                &server.storage.0,
+                &server_heads,
+                &encoded_state,
+                flags,
+                now_ms,
+            )
             .map_err(ReplicaError::from)?;
         let mut events = Vec::new();
-        if read_only != was_read_only || changed {
-            store
-                .set_flags(&doc, read_only, false)
-                .map_err(ReplicaError::from)?;
-        }
         if read_only && !was_read_only {
             events.push(SessionEvent::ReadOnly(doc));
         }

@@ -296,14 +296,31 @@ impl LocalStore {
         heads: &[ChangeHash],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let id = doc.to_string();
-        self.conn.execute(
-            "INSERT INTO documents (doc_id, acked_storage, acked_heads, synced_at)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (doc_id) DO UPDATE SET acked_storage = ?2, acked_heads = ?3,
-                                                synced_at = ?4",
-            params![id, storage_id, heads_to_bytes(heads), now_ms],
-        )?;
+        write_acked(&self.conn, doc, storage_id, heads, now_ms)
+    }
+
+    /// Records one sync message of the server in one transaction (one disk sync instead of
+    /// three): the heads it acknowledged, the sync state to resume from, and, when given, the
+    /// verdict flags (read-only, refused).
+    ///
+    /// # Errors
+    /// When SQLite fails; nothing is recorded then.
+    pub fn record_server_message(
+        &mut self,
+        doc: &DocumentId,
+        storage_id: &str,
+        heads: &[ChangeHash],
+        state: &[u8],
+        flags: Option<(bool, bool)>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        write_acked(&tx, doc, storage_id, heads, now_ms)?;
+        write_sync_state(&tx, doc, storage_id, state)?;
+        if let Some((read_only, refused)) = flags {
+            write_flags(&tx, doc, read_only, refused)?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -317,12 +334,7 @@ impl LocalStore {
         read_only: bool,
         refused: bool,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO documents (doc_id, read_only, refused) VALUES (?1, ?2, ?3)
-             ON CONFLICT (doc_id) DO UPDATE SET read_only = ?2, refused = ?3",
-            params![doc.to_string(), read_only, refused],
-        )?;
-        Ok(())
+        write_flags(&self.conn, doc, read_only, refused)
     }
 
     /// Replaces the user's document list with `listed` (from `GET /api/documents`); returns
@@ -392,12 +404,7 @@ impl LocalStore {
         storage_id: &str,
         state: &[u8],
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO sync_states (doc_id, storage_id, state) VALUES (?1, ?2, ?3)
-             ON CONFLICT (doc_id, storage_id) DO UPDATE SET state = ?3",
-            params![doc.to_string(), storage_id, state],
-        )?;
-        Ok(())
+        write_sync_state(&self.conn, doc, storage_id, state)
     }
 
     /// Forgets every sync state and acknowledgement that is not of `storage_id`: a server
@@ -486,6 +493,51 @@ pub fn remove_database(path: &Path) -> Result<(), StoreError> {
             _ => {}
         }
     }
+    Ok(())
+}
+
+fn write_acked(
+    conn: &Connection,
+    doc: &DocumentId,
+    storage_id: &str,
+    heads: &[ChangeHash],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO documents (doc_id, acked_storage, acked_heads, synced_at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (doc_id) DO UPDATE SET acked_storage = ?2, acked_heads = ?3,
+                                            synced_at = ?4",
+        params![doc.to_string(), storage_id, heads_to_bytes(heads), now_ms],
+    )?;
+    Ok(())
+}
+
+fn write_sync_state(
+    conn: &Connection,
+    doc: &DocumentId,
+    storage_id: &str,
+    state: &[u8],
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO sync_states (doc_id, storage_id, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (doc_id, storage_id) DO UPDATE SET state = ?3",
+        params![doc.to_string(), storage_id, state],
+    )?;
+    Ok(())
+}
+
+fn write_flags(
+    conn: &Connection,
+    doc: &DocumentId,
+    read_only: bool,
+    refused: bool,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO documents (doc_id, read_only, refused) VALUES (?1, ?2, ?3)
+         ON CONFLICT (doc_id) DO UPDATE SET read_only = ?2, refused = ?3",
+        params![doc.to_string(), read_only, refused],
+    )?;
     Ok(())
 }
 
