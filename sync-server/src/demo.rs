@@ -75,6 +75,10 @@ pub struct DemoPerson {
     pub user: String,
     /// A fresh device token.
     pub token: String,
+    /// The login name for the web app.
+    pub login: String,
+    /// A fresh password for the web app.
+    pub password: String,
 }
 
 fn ctx(person: &str, now: Timestamp) -> EditContext {
@@ -104,14 +108,17 @@ pub fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
     let people = tokens(&store, now)?;
     write_tokens(&config.data_dir, &people)?;
     println!(
-        "demo neighbourhood \"{NEIGHBOURHOOD}\": one token per person (also in demo-tokens.json)"
+        "demo neighbourhood \"{NEIGHBOURHOOD}\": sign in at http://{}/ with a login and password below; one device token per person (all in demo-tokens.json)",
+        config.listen
     );
     for p in &people {
         println!(
-            "{:<34} {:<12} {:<34} {}",
+            "{:<34} {:<12} {:<34} login {:<22} password {:<16} token {}",
             p.name,
             p.role,
             p.business.as_deref().unwrap_or("-"),
+            p.login,
+            p.password,
             p.token
         );
     }
@@ -141,18 +148,65 @@ fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
             r.get::<_, Option<String>>(3)?,
         ))
     })?;
+    let mut taken = std::collections::BTreeSet::new();
     for row in rows {
         let (user, name, role, business) = row?;
         let token = store.issue_token(&user, "demo", None, now.millis())?;
+        let login = login_for(&name, &mut taken);
+        let password = demo_password();
+        let hash = crate::web::password::hash(&password)?;
+        store.set_credentials(&user, &login, &hash)?;
         people.push(DemoPerson {
             name,
             role: role.unwrap_or_default(),
             business,
             user,
             token,
+            login,
+            password,
         });
     }
     Ok(people)
+}
+
+/// A login name from a person's name: lower case, umlauts spelled out, words joined by dots;
+/// a number appended when taken.
+pub fn login_for(name: &str, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let mut base = String::new();
+    for c in name.to_lowercase().chars() {
+        match c {
+            'ä' => base.push_str("ae"),
+            'ö' => base.push_str("oe"),
+            'ü' => base.push_str("ue"),
+            'ß' => base.push_str("ss"),
+            c if c.is_ascii_alphanumeric() => base.push(c),
+            _ if !base.is_empty() && !base.ends_with('.') => base.push('.'),
+            _ => {}
+        }
+    }
+    let base = base.trim_end_matches('.').to_owned();
+    let mut login = base.clone();
+    let mut n = 2;
+    while !taken.insert(login.clone()) {
+        login = format!("{base}{n}");
+        n += 1;
+    }
+    login
+}
+
+/// A fresh demo password: 15 characters from an alphabet without look-alikes.
+fn demo_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let bytes: [u8; 12] = rand::random();
+    let chars: Vec<char> = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 struct Demo<'a> {

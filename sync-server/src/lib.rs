@@ -6,7 +6,8 @@
 //! Modules:
 //! - [`hub`]: the pure state machine (handshake, sync sessions, fan-out, durable-before-ack);
 //! - [`storage`]: SQLite (WAL, `synchronous=FULL`), chunks, snapshots, audit, migrations;
-//! - [`access`]: the access policy the hub asks per (connection, document).
+//! - [`access`]: the access policy the hub asks per (connection, document);
+//! - [`web`]: the web app (server-rendered pages on the same documents and durable path).
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -27,4 +28,5 @@ pub mod server;
 pub mod shell;
 pub mod storage;
 pub mod sync_limits;
+pub mod web;
 pub mod writer;

@@ -121,7 +121,18 @@ enum Admin {
         #[arg(long)]
         token: String,
     },
-    /// Create an invite code for a user (enrol with POST /api/enroll); prints the code.
+    /// Set a user's login name and web password (the password is read from the environment
+    /// variable NACHBAR_PASSWORD, or from standard input, so it stays out of shell history).
+    SetPassword {
+        /// The user id.
+        #[arg(long)]
+        user: String,
+        /// The login name.
+        #[arg(long)]
+        login: String,
+    },
+    /// Create an invite code for a user (enrol a device with POST /api/enroll, or open
+    /// /enroll?code=… in a browser to set a password); prints the code.
     Invite {
         /// The user id.
         #[arg(long)]
@@ -302,6 +313,27 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             if !store.revoke_token(&token, now.millis())? {
                 bail!("no such active token");
             }
+        }
+        Admin::SetPassword { user, login } => {
+            let password = match std::env::var("NACHBAR_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            if !nachbar_server::web::pages::enroll::valid_login(&login) {
+                bail!("a login name has 3 to 64 letters, digits, dots, hyphens or underscores");
+            }
+            if store.login_taken(&login, &user)? {
+                bail!("the login name {login} is taken");
+            }
+            let hash = nachbar_server::web::password::hash(&password)?;
+            if !store.set_credentials(&user, &login, &hash)? {
+                bail!("no such user");
+            }
+            store.record_act("admin", "password.set", &user, &login, now.millis())?;
         }
         Admin::Invite { user, valid_days } => {
             println!(

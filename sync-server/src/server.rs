@@ -10,12 +10,12 @@ use nachbar_core::protocol::{Limits, PeerId, StorageId};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::access::{DirectoryPolicy, Policy};
+use crate::access::{DirectoryPolicy, PolicyCell};
 use crate::config::ServeConfig;
 use crate::connection::ConnectionConfig;
 use crate::hub::{Hub, HubConfig};
 use crate::routes::{AppState, router};
-use crate::shell::{Command, run_hub};
+use crate::shell::{Command, HubShell, run_hub};
 use crate::storage::Store;
 use crate::writer::{self, WriterStats};
 
@@ -55,7 +55,9 @@ pub async fn run(
         .directory(nachbar_core::time::Timestamp::now().millis())
         .context("reading the directory")?;
     let directory_version = directory.version;
-    let policy: Arc<dyn Policy> = Arc::new(DirectoryPolicy::new(directory));
+    let policy = Arc::new(DirectoryPolicy::new(directory));
+    let policy_cell = PolicyCell::new(Arc::clone(&policy));
+    let (committed, _) = tokio::sync::broadcast::channel(1024);
     let hub = Hub::new(
         HubConfig {
             evict_after_ms: config.evict_after_secs * 1000,
@@ -76,11 +78,14 @@ pub async fn run(
     );
     let hub_task = tokio::spawn(run_hub(
         hub,
-        directory_version,
         hub_rx,
-        hub_tx.clone(),
-        writer_tx,
-        Arc::clone(&reader),
+        HubShell {
+            self_sender: hub_tx.clone(),
+            writer: writer_tx,
+            reader: Arc::clone(&reader),
+            policy: policy_cell.clone(),
+            committed: committed.clone(),
+        },
     ));
     let seen = {
         let store = reader
@@ -117,6 +122,17 @@ pub async fn run(
         next_conn: AtomicU64::new(1),
         auth_refusals: AtomicU64::new(0),
         shutdown: tokio_util::sync::CancellationToken::new(),
+        web: crate::web::WebState {
+            db: Arc::new(Mutex::new(
+                Store::open(&db).context("opening the web app's connection")?,
+            )),
+            policy: policy_cell,
+            committed,
+            limiter: Mutex::default(),
+            edit_locks: crate::web::edit::EditLocks::default(),
+            live_streams: Mutex::default(),
+            config: crate::web::WebConfig::default(),
+        },
     });
     let connections = state.shutdown.clone();
     let shutdown = async move {
@@ -124,10 +140,13 @@ pub async fn run(
         connections.cancel();
     };
     tracing::info!(addr = %listener.local_addr()?, storage_id = %storage_id, "listening");
-    axum::serve(listener, router(Arc::clone(&state)))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        router(Arc::clone(&state)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving")?;
     tracing::info!("shutting down: draining the writer");
     // Dropping the last hub sender stops the hub, which drops the writer's sender; the writer
     // commits what is queued and ends.

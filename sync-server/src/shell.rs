@@ -7,11 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use nachbar_core::ids::DocumentId;
 use nachbar_core::protocol::Message;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::access::{DirectoryPolicy, Policy};
-use crate::hub::{Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest};
+use crate::access::{DirectoryPolicy, PolicyCell};
+use crate::hub::{
+    Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
+};
 use crate::storage::Store;
 
 /// What a connection task receives from the hub.
@@ -78,8 +81,16 @@ pub enum Command {
     Input(HubInput),
     /// Current counters.
     Stats(oneshot::Sender<HubStats>),
-    /// The directory changed: new access rules, read at this directory version.
-    SetPolicy(Arc<dyn Policy>, i64),
+    /// The directory changed: new access rules (they carry their directory version).
+    SetPolicy(Arc<DirectoryPolicy>),
+    /// A change the server made for a user (a web edit; its id is assigned here): answered
+    /// once durable.
+    Submit {
+        /// The change.
+        submission: Submission,
+        /// The answer.
+        done: oneshot::Sender<Result<(), SubmitError>>,
+    },
     /// Make sure the rules are at least at this directory version before answering (a new
     /// connection's user may have been added a moment ago by an admin command).
     EnsureDirectory {
@@ -93,17 +104,38 @@ pub enum Command {
 /// A handle to send commands to the hub task.
 pub type HubSender = mpsc::UnboundedSender<Command>;
 
+/// What the hub task needs besides the hub: where effects go.
+#[derive(Debug)]
+pub struct HubShell {
+    /// Commands back to the hub task (loads answer through it).
+    pub self_sender: HubSender,
+    /// The writer thread.
+    pub writer: std::sync::mpsc::Sender<PersistRequest>,
+    /// The read connection for loads and directory reads.
+    pub reader: Arc<Mutex<Store>>,
+    /// The current access rules, shared with the web app.
+    pub policy: PolicyCell,
+    /// Documents with newly durable changes, for the web app's live pages.
+    pub committed: broadcast::Sender<DocumentId>,
+}
+
+/// Connections and waiting web edits of the hub task.
+#[derive(Debug, Default)]
+struct Outlets {
+    conns: HashMap<ConnId, Outlet>,
+    submits: HashMap<u64, oneshot::Sender<Result<(), SubmitError>>>,
+    next_submit: u64,
+}
+
 /// Runs the hub until every sender is dropped.
 pub async fn run_hub(
     mut hub: Hub,
-    mut policy_version: i64,
     mut commands: mpsc::UnboundedReceiver<Command>,
-    self_sender: HubSender,
-    writer: std::sync::mpsc::Sender<PersistRequest>,
-    reader: Arc<Mutex<Store>>,
+    shell: HubShell,
 ) {
     let start = Instant::now();
-    let mut conns: HashMap<ConnId, Outlet> = HashMap::new();
+    let mut out = Outlets::default();
+    let mut policy_version = shell.policy.current().version();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     // The earliest wake-up the hub asked for (owed fan-outs).
     let mut next_wake: Option<tokio::time::Instant> = None;
@@ -124,28 +156,31 @@ pub async fn run_hub(
         };
         let input = match command {
             Command::Register { conn, outbound } => {
-                conns.insert(conn, outbound);
+                out.conns.insert(conn, outbound);
                 continue;
             }
             Command::Stats(reply) => {
                 let _ = reply.send(hub.stats());
                 continue;
             }
-            Command::SetPolicy(policy, version) => {
-                if version >= policy_version {
-                    policy_version = version;
+            Command::SetPolicy(policy) => {
+                if policy.version() >= policy_version {
+                    policy_version = policy.version();
+                    shell.policy.set(Arc::clone(&policy));
                     let fx = hub.set_policy(policy);
-                    perform(fx, &mut conns, &self_sender, &writer, &reader);
+                    perform(fx, &mut out, &shell);
                 }
                 continue;
             }
             Command::EnsureDirectory { version, done } => {
                 if version > policy_version {
-                    match read_directory(&reader).await {
+                    match read_directory(&shell.reader).await {
                         Ok(dir) => {
                             policy_version = dir.version;
-                            let fx = hub.set_policy(Arc::new(DirectoryPolicy::new(dir)));
-                            perform(fx, &mut conns, &self_sender, &writer, &reader);
+                            let policy = Arc::new(DirectoryPolicy::new(dir));
+                            shell.policy.set(Arc::clone(&policy));
+                            let fx = hub.set_policy(policy);
+                            perform(fx, &mut out, &shell);
                         }
                         Err(e) => tracing::error!(error = %e, "reading the directory failed"),
                     }
@@ -153,10 +188,19 @@ pub async fn run_hub(
                 let _ = done.send(());
                 continue;
             }
+            Command::Submit {
+                mut submission,
+                done,
+            } => {
+                out.next_submit += 1;
+                submission.id = out.next_submit;
+                out.submits.insert(submission.id, done);
+                HubInput::Submit(submission)
+            }
             Command::Input(input) => input,
         };
         if let HubInput::Disconnect { conn } | HubInput::Refused { conn, .. } = &input {
-            conns.remove(conn);
+            out.conns.remove(conn);
         }
         let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         let fx = hub.handle_contained(now, input);
@@ -164,26 +208,23 @@ pub async fn run_hub(
             let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
             next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
         }
-        perform(fx, &mut conns, &self_sender, &writer, &reader);
+        perform(fx, &mut out, &shell);
     }
     tracing::info!("hub stopped");
 }
 
-/// Performs the hub's effects in order: persist, load, send, close.
-fn perform(
-    fx: Effects,
-    conns: &mut HashMap<ConnId, Outlet>,
-    hub: &HubSender,
-    writer: &std::sync::mpsc::Sender<PersistRequest>,
-    reader: &Arc<Mutex<Store>>,
-) {
+/// Performs the hub's effects in order: persist, load, send, close, then the answers to web
+/// edits and the notices of durable changes.
+fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
+    let conns = &mut out.conns;
+    let hub = &shell.self_sender;
     for request in fx.persist {
-        if writer.send(request).is_err() {
+        if shell.writer.send(request).is_err() {
             tracing::error!("writer thread is gone");
         }
     }
     for doc in fx.load {
-        let reader = Arc::clone(reader);
+        let reader = Arc::clone(&shell.reader);
         let back = hub.clone();
         tokio::task::spawn_blocking(move || {
             let result = match reader.lock() {
@@ -203,6 +244,15 @@ fn perform(
         let conn = close.conn;
         deliver(conns, hub, conn, Outbound::Close(Box::new(close)));
         conns.remove(&conn);
+    }
+    for (id, answer) in fx.submitted {
+        if let Some(done) = out.submits.remove(&id) {
+            let _ = done.send(answer);
+        }
+    }
+    for doc in fx.committed {
+        // Nobody listening is fine: live pages are optional.
+        let _ = shell.committed.send(doc);
     }
 }
 
@@ -285,9 +335,8 @@ pub async fn watch_storage(
         if let Some(dir) = dir {
             seen.directory_version = dir.version;
             last_read = Instant::now();
-            let v = dir.version;
             if hub
-                .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir)), v))
+                .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir))))
                 .is_err()
             {
                 return;

@@ -4,6 +4,7 @@
 //! A denied document is answered exactly like a missing one (`doc-unavailable`).
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
 
 use automerge::{Automerge, ROOT, ReadDoc};
 use nachbar_core::doc::{DocKind, Header};
@@ -115,13 +116,23 @@ impl DirectoryPolicy {
         self.dir.version
     }
 
-    fn roles<'a>(&'a self, who: &Principal) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    /// The directory snapshot it decides on.
+    pub fn directory(&self) -> &Directory {
+        &self.dir
+    }
+
+    /// The roles of `user`: (role, scope) pairs.
+    pub fn roles_of<'a>(&'a self, user: &str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.dir
             .roles
-            .get(&who.user_id)
+            .get(user)
             .into_iter()
             .flatten()
             .map(|(r, s)| (r.as_str(), s.as_str()))
+    }
+
+    fn roles<'a>(&'a self, who: &Principal) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.roles_of(&who.user_id)
     }
 
     fn has(&self, who: &Principal, role: &str, scope: &str) -> bool {
@@ -250,6 +261,37 @@ impl Policy for DirectoryPolicy {
 
     fn token_active(&self, who: &Principal) -> bool {
         self.dir.active_tokens.contains(&who.token_hash)
+    }
+}
+
+/// The current access rules, shared by the hub task (which replaces them when the directory
+/// changes) and the web app (which decides pages by the same rules).
+#[derive(Debug, Clone, Default)]
+pub struct PolicyCell(Arc<RwLock<Arc<DirectoryPolicy>>>);
+
+impl PolicyCell {
+    /// A cell holding `policy`.
+    pub fn new(policy: Arc<DirectoryPolicy>) -> Self {
+        PolicyCell(Arc::new(RwLock::new(policy)))
+    }
+
+    /// The rules now.
+    pub fn current(&self) -> Arc<DirectoryPolicy> {
+        match self.0.read() {
+            Ok(p) => Arc::clone(&p),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the rules (a newer directory version only).
+    pub fn set(&self, policy: Arc<DirectoryPolicy>) {
+        let mut slot = match self.0.write() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if policy.version() >= slot.version() {
+            *slot = policy;
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use nachbar_core::protocol::{Message, PeerId};
 use crate::access::DocInfo;
 
 use super::session::Session;
+use super::submit::Submission;
 use super::{ConnId, Effects, Millis};
 
 /// A message waiting for its document to load: (connection, sync data, was a request).
@@ -131,6 +132,8 @@ pub(super) enum DocEntry {
     Loading {
         queued: Vec<Queued>,
         sessions: BTreeMap<ConnId, Session>,
+        /// Web edits waiting for the document.
+        submissions: Vec<Submission>,
     },
     /// In memory.
     Ready(Box<Loaded>),
@@ -141,6 +144,21 @@ impl DocEntry {
         DocEntry::Loading {
             queued: vec![(conn, data, request)],
             sessions: BTreeMap::new(),
+            submissions: Vec::new(),
+        }
+    }
+
+    pub(super) fn loading_for_submission(submission: Submission) -> Self {
+        DocEntry::Loading {
+            queued: Vec::new(),
+            sessions: BTreeMap::new(),
+            submissions: vec![submission],
+        }
+    }
+
+    pub(super) fn queue_submission(&mut self, submission: Submission) {
+        if let DocEntry::Loading { submissions, .. } = self {
+            submissions.push(submission);
         }
     }
 
@@ -154,11 +172,15 @@ impl DocEntry {
         }
     }
 
-    /// The queued messages and the sessions to restore once loaded.
-    pub(super) fn into_queue(self) -> (Vec<Queued>, BTreeMap<ConnId, Session>) {
+    /// The queued messages, the sessions to restore and the web edits to apply once loaded.
+    pub(super) fn into_queue(self) -> (Vec<Queued>, BTreeMap<ConnId, Session>, Vec<Submission>) {
         match self {
-            DocEntry::Loading { queued, sessions } => (queued, sessions),
-            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new()),
+            DocEntry::Loading {
+                queued,
+                sessions,
+                submissions,
+            } => (queued, sessions, submissions),
+            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new(), Vec::new()),
         }
     }
 
@@ -169,6 +191,7 @@ impl DocEntry {
             DocEntry::Ready(loaded) => DocEntry::Loading {
                 queued: Vec::new(),
                 sessions: loaded.sessions,
+                submissions: Vec::new(),
             },
             loading => loading,
         }
@@ -177,7 +200,9 @@ impl DocEntry {
     pub(super) fn remove_session(&mut self, conn: ConnId, now: Millis) {
         match self {
             DocEntry::Ready(l) => l.remove_session(conn, now),
-            DocEntry::Loading { queued, sessions } => {
+            DocEntry::Loading {
+                queued, sessions, ..
+            } => {
                 sessions.remove(&conn);
                 queued.retain(|(c, _, _)| *c != conn);
             }

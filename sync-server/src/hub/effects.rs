@@ -84,6 +84,10 @@ pub struct Effects {
     pub close: Vec<Close>,
     /// Hand the hub `HubInput::Wake` at this time (monotonic ms).
     pub wake_at: Option<super::Millis>,
+    /// Answers to submissions (web edits), given once their commit returned.
+    pub submitted: Vec<(u64, Result<(), super::SubmitError>)>,
+    /// Documents with newly durable changes (for the web app's live pages).
+    pub committed: Vec<DocumentId>,
 }
 
 impl Effects {

@@ -14,6 +14,7 @@ mod handshake;
 mod recheck;
 mod relay;
 mod session;
+mod submit;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -33,6 +34,7 @@ use crate::access::{Access, DocInfo, Policy, Principal};
 use crate::storage::{Append, DocRecord};
 
 pub use effects::{Close, CloseCode, Effects, PersistRequest};
+pub use submit::{Submission, SubmitError};
 
 use document::{DocEntry, Loaded};
 use session::Session;
@@ -95,6 +97,9 @@ pub enum HubInput {
         /// The appended chunk.
         bytes: Vec<u8>,
     },
+    /// A change the server made for a user (a web edit), access already checked: merged,
+    /// persisted, answered in [`Effects::submitted`] once durable, then advertised.
+    Submit(Submission),
     /// Time passed (eviction of idle documents, owed fan-outs).
     Tick,
     /// A wake-up the hub asked for (`Effects::wake_at`): owed fan-outs.
@@ -185,6 +190,8 @@ pub struct Hub {
     wanted: HashMap<DocumentId, BTreeSet<ConnId>>,
     /// Persist requests in flight → their document.
     in_flight: HashMap<u64, DocumentId>,
+    /// Persist requests of submissions → the submission id to answer.
+    submissions: HashMap<u64, u64>,
     next_persist: u64,
     /// Highest ephemeral count seen per (sender, session).
     ephemeral_seen: HashMap<(PeerId, String), u64>,
@@ -203,6 +210,7 @@ fn input_target(input: &HubInput) -> (Option<ConnId>, Option<DocumentId>) {
         | HubInput::Disconnect { conn }
         | HubInput::Refused { conn, .. } => (Some(*conn), None),
         HubInput::Loaded { doc, .. } | HubInput::External { doc, .. } => (None, Some(*doc)),
+        HubInput::Submit(s) => (None, Some(s.doc)),
         HubInput::Persisted { .. } | HubInput::Tick | HubInput::Wake => (None, None),
     }
 }
@@ -217,6 +225,7 @@ impl Hub {
             docs: HashMap::new(),
             wanted: HashMap::new(),
             in_flight: HashMap::new(),
+            submissions: HashMap::new(),
             next_persist: 1,
             ephemeral_seen: HashMap::new(),
             stats: HubStats::default(),
@@ -262,6 +271,8 @@ impl Hub {
                         closing.extend(l.sessions.keys().copied());
                     }
                     self.in_flight.retain(|_, d| *d != doc);
+                    let in_flight = &self.in_flight;
+                    self.submissions.retain(|p, _| in_flight.contains_key(p));
                 }
                 closing.sort_unstable();
                 closing.dedup();
@@ -310,6 +321,7 @@ impl Hub {
             HubInput::Loaded { doc, result } => self.loaded(doc, result, &mut fx),
             HubInput::Persisted { id, result } => self.persisted(id, result, &mut fx),
             HubInput::External { doc, bytes } => self.external(doc, &bytes, &mut fx),
+            HubInput::Submit(submission) => self.submit(submission, &mut fx),
             HubInput::Tick => {
                 self.due_fan_outs(&mut fx);
                 self.evict_idle();

@@ -47,7 +47,7 @@ impl Hub {
         let Some(entry) = self.docs.remove(&doc) else {
             return;
         };
-        let (queued, kept_sessions) = entry.into_queue();
+        let (queued, kept_sessions, submissions) = entry.into_queue();
         let ready = match result {
             Ok(Some((bytes, record))) => match Automerge::load(&bytes) {
                 Ok(am) => {
@@ -71,6 +71,14 @@ impl Hub {
             for (conn, _, _) in queued {
                 self.unavailable(conn, doc, fx);
             }
+            for s in submissions {
+                fx.submitted.push((
+                    s.id,
+                    Err(SubmitError::Storage(
+                        "the document does not load".to_owned(),
+                    )),
+                ));
+            }
             return;
         };
         loaded.restore_sessions(kept_sessions);
@@ -79,6 +87,9 @@ impl Hub {
             if self.conns.contains_key(&conn) {
                 self.sync_ready(conn, doc, &data, request, fx);
             }
+        }
+        for s in submissions {
+            self.apply_submission(s, fx);
         }
         self.drop_if_empty_tentative(doc);
     }
@@ -360,6 +371,13 @@ impl Hub {
         let Some(doc) = self.in_flight.remove(&id) else {
             return;
         };
+        if let Some(submission) = self.submissions.remove(&id) {
+            let answer = result.clone().map_err(SubmitError::Storage);
+            fx.submitted.push((submission, answer));
+        }
+        if result.is_ok() {
+            fx.committed.push(doc);
+        }
         if let Err(e) = result {
             // Not durable: nothing of it may be advertised. Drop the document and its sessions;
             // the peers reconnect and upload again.
@@ -408,6 +426,7 @@ impl Hub {
         if entry.doc.get_heads() == before {
             return;
         }
+        fx.committed.push(doc);
         if entry.info.is_some() {
             // Workshop invitations written elsewhere count for new sessions.
             entry.info = Some(DocInfo::read(&entry.doc));

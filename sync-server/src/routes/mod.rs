@@ -38,14 +38,17 @@ pub struct AppState {
     pub auth_refusals: AtomicU64,
     /// Cancelled when the server shuts down.
     pub shutdown: connection::Shutdown,
+    /// The web app.
+    pub web: crate::web::WebState,
 }
 
 /// The router.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/sync", get(sync))
-        // automerge-repo clients (and the bench harness) connect to the root path.
-        .route("/", get(sync))
+        // automerge-repo clients (and the bench harness) connect to the root path; a browser
+        // gets the web app there.
+        .route("/", get(root))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -53,7 +56,32 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/documents", get(api::documents))
         .route("/api/people", get(api::people))
         .route("/api/enroll", axum::routing::post(api::enroll))
+        .merge(crate::web::router())
         .with_state(state)
+}
+
+/// `GET /`: the sync endpoint for a WebSocket upgrade, the web app otherwise.
+async fn root(State(state): State<Arc<AppState>>, request: axum::extract::Request) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, _) = request.into_parts();
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return crate::web::pages::home::root(state, parts).await;
+    }
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(ws) => ws,
+        Err(r) => return r.into_response(),
+    };
+    let query = match Query::<HashMap<String, String>>::from_request_parts(&mut parts, &state).await
+    {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
+    sync(State(state), query, parts.headers, ws).await
 }
 
 fn unauthorized(state: &AppState, why: &str) -> Response {

@@ -9,6 +9,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_init.sql"),
     include_str!("../../migrations/0002_directory.sql"),
+    include_str!("../../migrations/0003_web.sql"),
 ];
 
 /// Brings the database to the newest schema. Safe when several processes open the database

@@ -9,6 +9,7 @@
 mod directory;
 mod error;
 mod migrate;
+mod sessions;
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use directory::{BusinessEntry, Directory};
 pub use error::StoreError;
+pub use sessions::{Access, Account, InviteOutcome, SessionUser};
 
 /// What the server knows about a stored document for access decisions.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,185 @@
+//! Web edits: a typed `nachbar-core` edit on the stored document, made under an actor id per
+//! (user, web), handed to the hub as a submission and answered once it is committed. Phones
+//! receive it like any other change; a refused edit stores nothing.
+
+use std::time::Duration;
+
+use automerge::ActorId;
+use nachbar_core::DomainError;
+use nachbar_core::doc::{Applied, EditContext, NachbarDoc};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::model::TypedDoc;
+use nachbar_core::time::Timestamp;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, oneshot};
+
+use crate::access::{Access, DocInfo, Policy};
+use crate::hub::{Submission, SubmitError};
+use crate::routes::AppState;
+use crate::shell::Command;
+
+use super::read::{self, ReadError};
+use super::session::SignedIn;
+
+/// How long an edit waits for its commit before reporting the server busy.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a web edit was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The document is missing or the user may not read it (shown as 404).
+    #[error("not found")]
+    NotFound,
+    /// The user may read but not write it.
+    #[error("read only")]
+    ReadOnly,
+    /// The domain refused the edit (shown at its field).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Reading the document failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The hub refused or storage failed.
+    #[error(transparent)]
+    Submit(#[from] SubmitError),
+    /// The hub did not answer.
+    #[error("the server is busy")]
+    Unavailable,
+}
+
+/// One lock per document stripe: web edits of one document run one after another, so the
+/// web actor's changes form a chain (each starts from the previous one's commit).
+#[derive(Debug)]
+pub struct EditLocks {
+    stripes: Vec<Mutex<()>>,
+}
+
+impl Default for EditLocks {
+    fn default() -> Self {
+        EditLocks {
+            stripes: (0..64).map(|_| Mutex::new(())).collect(),
+        }
+    }
+}
+
+impl EditLocks {
+    fn stripe(&self, doc: &DocumentId) -> &Mutex<()> {
+        let h = Sha256::digest(doc.to_string().as_bytes());
+        &self.stripes[usize::from(h[0]) % self.stripes.len()]
+    }
+}
+
+/// The actor id of `user`'s web edits.
+pub fn web_actor(user: &str) -> ActorId {
+    let h = Sha256::digest(format!("nachbar-web:{user}").as_bytes());
+    ActorId::from(&h[..16])
+}
+
+/// The edit context of a web edit by `who` now.
+pub fn context(who: &SignedIn) -> EditContext {
+    EditContext::new(who.id(), Timestamp::now())
+}
+
+/// Hands a change to the hub and waits for its commit.
+async fn submit(state: &AppState, submission: Submission) -> Result<(), EditError> {
+    let (done, answer) = oneshot::channel();
+    state
+        .hub
+        .send(Command::Submit { submission, done })
+        .map_err(|_| EditError::Unavailable)?;
+    match tokio::time::timeout(COMMIT_TIMEOUT, answer).await {
+        Ok(Ok(result)) => Ok(result?),
+        _ => Err(EditError::Unavailable),
+    }
+}
+
+/// Edits document `id` as `D` for `who` with `f` (one typed edit, one change), then commits it
+/// through the hub. Returns what `f` returned.
+///
+/// # Errors
+/// [`EditError::NotFound`] for a missing or unreadable document (or another kind),
+/// [`EditError::ReadOnly`], the domain's refusal, or a failed commit.
+pub async fn edit<D, T>(
+    state: &AppState,
+    who: &SignedIn,
+    id: DocumentId,
+    f: impl FnOnce(&mut D, &EditContext) -> Result<(T, Applied), DomainError>,
+) -> Result<T, EditError>
+where
+    D: TypedDoc,
+{
+    let _turn = state.web.edit_locks.stripe(&id).lock().await;
+    let stored = read::load_many(&state.web, vec![id])
+        .await?
+        .pop()
+        .ok_or(EditError::NotFound)?;
+    if stored.record.kind.as_deref() != Some(D::KIND.code()) {
+        return Err(EditError::NotFound);
+    }
+    let doc = NachbarDoc::load(&stored.bytes, web_actor(who.id()))?;
+    match who
+        .policy
+        .access(&who.principal(), &DocInfo::read(doc.automerge()))
+    {
+        Access::None => return Err(EditError::NotFound),
+        Access::Read => return Err(EditError::ReadOnly),
+        Access::Write => {}
+    }
+    let mut typed = D::open(doc)?;
+    let (out, applied) = f(&mut typed, &context(who))?;
+    if let Some(change) = applied.change {
+        submit(
+            state,
+            Submission {
+                id: 0,
+                doc: id,
+                user: who.id().to_owned(),
+                bytes: change.bytes,
+                register: None,
+            },
+        )
+        .await?;
+    }
+    Ok(out)
+}
+
+/// Stores a new document `doc` (created by `who` with a core `create`) through the hub, if the
+/// rules let `who` create it. Returns its id.
+///
+/// # Errors
+/// [`EditError::NotFound`] when `who` may not create it, or a failed commit.
+pub async fn create(
+    state: &AppState,
+    who: &SignedIn,
+    doc: &NachbarDoc,
+) -> Result<DocumentId, EditError> {
+    let info = DocInfo::read(doc.automerge());
+    if !who.policy.may_create(&who.principal(), &info) {
+        return Err(EditError::NotFound);
+    }
+    let id = DocumentId::random();
+    let record = crate::documents::record(&id.to_string(), doc.automerge(), &info, who.id());
+    submit(
+        state,
+        Submission {
+            id: 0,
+            doc: id,
+            user: who.id().to_owned(),
+            bytes: doc.save(),
+            register: Some(record),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_user_has_one_web_actor() {
+        assert_eq!(web_actor("u1"), web_actor("u1"));
+        assert_ne!(web_actor("u1"), web_actor("u2"));
+    }
+}

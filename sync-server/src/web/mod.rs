@@ -1,0 +1,206 @@
+//! The web app: server-rendered pages (askama templates, htmx for in-place updates) on the
+//! same documents, access rules and durable path as the phones.
+//!
+//! - Sign-in with a login name and password ([`password`], argon2id) gives a browser session
+//!   cookie ([`session`]) that authenticates HTML routes only, never `/sync` or `/api`.
+//! - Page data comes from `nachbar-core`'s read models through pure view models ([`views`]);
+//!   documents are read from storage, which holds exactly what is durable ([`read`]).
+//! - A web edit is a typed core edit made under an actor per (user, web) and handed to the
+//!   hub as a [`Submission`](crate::hub::Submission): committed before any page or device
+//!   sees it ([`edit`]).
+//! - Open pages follow the hub's commits through server-sent events ([`live`]).
+//!
+//! The hub knows nothing about this module.
+
+pub mod assets;
+pub mod cookies;
+pub mod csrf;
+pub mod edit;
+pub mod errors;
+pub mod frame;
+pub mod i18n;
+pub mod limiter;
+pub mod live;
+pub mod pages;
+pub mod password;
+pub mod read;
+pub mod session;
+pub mod views;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use nachbar_core::ids::DocumentId;
+use tokio::sync::broadcast;
+
+use crate::access::PolicyCell;
+use crate::routes::AppState;
+use crate::storage::Store;
+
+/// Largest form body the web app reads (a workshop's longest text fits many times).
+pub const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// Settings of the web app.
+#[derive(Debug, Clone, Copy)]
+pub struct WebConfig {
+    /// How long a browser session lasts.
+    pub session_ttl: Duration,
+    /// How long an invitation link made in the web app stays valid.
+    pub invite_ttl: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session_ttl: Duration::from_secs(30 * 86_400),
+            invite_ttl: Duration::from_secs(14 * 86_400),
+        }
+    }
+}
+
+/// What the web app shares across requests.
+#[derive(Debug)]
+pub struct WebState {
+    /// The web app's own database connection (sessions, page reads, directory acts), apart
+    /// from the sync path's reader.
+    pub db: Arc<Mutex<Store>>,
+    /// The current access rules (kept current by the hub task).
+    pub policy: PolicyCell,
+    /// Documents with newly durable changes.
+    pub committed: broadcast::Sender<DocumentId>,
+    /// Failed sign-ins and invitation guesses.
+    pub limiter: Mutex<limiter::Limiter>,
+    /// One web edit at a time per document (the web actor's changes form a chain).
+    pub edit_locks: edit::EditLocks,
+    /// Open live-page streams per user (bounded by [`live::MAX_STREAMS_PER_USER`]).
+    pub live_streams: Mutex<std::collections::HashMap<String, usize>>,
+    /// Settings.
+    pub config: WebConfig,
+}
+
+/// The web app's routes (merged into the server's router).
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/assets/{version}/{name}", get(assets::serve))
+        .route(
+            "/login",
+            get(pages::sign_in::form).post(pages::sign_in::submit),
+        )
+        .route("/logout", post(pages::sign_in::sign_out))
+        .route(
+            "/enroll",
+            get(pages::enroll::form).post(pages::enroll::submit),
+        )
+        .route("/lang/{code}", get(pages::sign_in::switch_language))
+        .route("/start", get(pages::home::start))
+        .route("/n/{id}", get(pages::neighbourhood::show))
+        .route("/n/{id}/live", get(pages::neighbourhood::live_fragment))
+        .route("/n/{id}/heatmap.csv", get(pages::neighbourhood::csv))
+        .route(
+            "/n/{id}/businesses",
+            get(pages::people::page).post(pages::people::add_business),
+        )
+        .route(
+            "/n/{id}/businesses/{business}/invite",
+            post(pages::people::invite),
+        )
+        .route(
+            "/n/{id}/businesses/{business}/coach",
+            post(pages::people::assign_coach),
+        )
+        .route(
+            "/n/{id}/businesses/{business}/coach/remove",
+            post(pages::people::unassign_coach),
+        )
+        .route(
+            "/n/{id}/businesses/{business}/leave",
+            post(pages::people::leave),
+        )
+        .route(
+            "/n/{id}/people/{user}/revoke",
+            post(pages::people::revoke_access),
+        )
+        .route(
+            "/n/{id}/workshops",
+            get(pages::workshops::list).post(pages::workshops::create),
+        )
+        .route(
+            "/n/{id}/offerings",
+            get(pages::offerings::page).post(pages::offerings::create),
+        )
+        .route(
+            "/n/{id}/offerings/{offering}/status",
+            post(pages::offerings::set_status),
+        )
+        .route(
+            "/n/{id}/offerings/{offering}/date",
+            post(pages::offerings::add_date),
+        )
+        .route("/w/{doc}", get(pages::workshop::show))
+        .route("/w/{doc}/live", get(pages::workshop::live_fragment))
+        .route("/w/{doc}/print", get(pages::workshop::print))
+        .route("/w/{doc}/plan", post(pages::workshop::plan))
+        .route("/w/{doc}/invite", post(pages::workshop::invite))
+        .route("/w/{doc}/status", post(pages::workshop::set_status))
+        .route("/w/{doc}/blocks", post(pages::workshop::add_block))
+        .route(
+            "/w/{doc}/blocks/{block}",
+            post(pages::workshop::update_block),
+        )
+        .route(
+            "/w/{doc}/blocks/{block}/move",
+            post(pages::workshop::move_block),
+        )
+        .route(
+            "/w/{doc}/blocks/{block}/remove",
+            post(pages::workshop::remove_block),
+        )
+        .route("/w/{doc}/items", post(pages::workshop::add_item))
+        .route("/events", get(live::events))
+        .fallback(pages::errors::not_found)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn(guard))
+}
+
+/// Every web response: refuses cross-site POSTs (403) and sets the security headers (CSP
+/// `script-src 'self'`, no framing, no sniffing) and `Cache-Control: no-store` unless the
+/// response chose its own caching (assets).
+async fn guard(request: Request, next: Next) -> Response {
+    if !csrf::same_origin(request.method(), request.headers()) {
+        let lang = i18n::lang_of(request.headers());
+        return pages::errors::forbidden(lang);
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.entry(k).or_insert(HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "same-origin");
+    set(h, header::CACHE_CONTROL, "no-store");
+    set(h, header::VARY, "HX-Request, Cookie, Accept-Language");
+    response
+}
+
+/// Whether a request came from htmx (answer with a fragment, not a redirect).
+pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+/// `303 See Other` to `to` (after a form POST without JavaScript).
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response()
+}

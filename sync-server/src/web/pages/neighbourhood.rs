@@ -1,0 +1,211 @@
+//! The neighbourhood home (the coordinator's office) and its heat map as CSV. Built from the
+//! neighbourhood document, the member profiles and the workshops, each read only if the user
+//! may read it; never from assessments or action plans.
+
+use std::sync::Arc;
+
+use askama::Template;
+use automerge::ActorId;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use nachbar_core::catalogue;
+use nachbar_core::doc::NachbarDoc;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::model::business_profile::BusinessProfileDoc;
+use nachbar_core::model::neighbourhood::NeighbourhoodDoc;
+use nachbar_core::model::workshop::WorkshopDoc;
+
+use crate::access::{Access, DocInfo, Policy};
+use crate::routes::AppState;
+use crate::web::frame::{Frame, ok};
+use crate::web::i18n::Texts;
+use crate::web::read::{self, ReadError};
+use crate::web::session::{SignedIn, urlencode};
+use crate::web::views::home::{HomeView, heat_map_csv, home};
+use crate::web::views::today;
+
+/// The neighbourhood home.
+#[derive(Debug, Template)]
+#[template(path = "neighbourhood.html")]
+pub struct HomePage {
+    /// The frame.
+    pub frame: Frame,
+    /// The view.
+    pub v: HomeView,
+    /// CSV link.
+    pub csv_href: String,
+    /// Event stream of the live region.
+    pub events: String,
+    /// Fragment of the live region.
+    pub live_src: String,
+}
+
+/// The live region of the home (what a refresh swaps in).
+#[derive(Debug, Template)]
+#[template(path = "neighbourhood_live.html")]
+pub struct HomeLive {
+    /// The frame (texts).
+    pub frame: Frame,
+    /// The view.
+    pub v: HomeView,
+    /// CSV link.
+    pub csv_href: String,
+}
+
+/// What a neighbourhood home is built from, with the documents it depends on.
+#[derive(Debug)]
+pub struct HomeData {
+    /// The view.
+    pub view: HomeView,
+    /// Every document shown (for live updates).
+    pub docs: Vec<DocumentId>,
+}
+
+/// The neighbourhood's document id, if the neighbourhood exists.
+pub async fn hood_doc(state: &AppState, n: &str) -> Result<Option<DocumentId>, ReadError> {
+    let n = n.to_owned();
+    read::with_db(&state.web, move |s| {
+        let id: Option<Option<String>> =
+            rusqlite::OptionalExtension::optional(s.conn().query_row(
+                "SELECT doc_id FROM neighbourhoods WHERE id = ?1",
+                rusqlite::params![n],
+                |r| r.get(0),
+            ))?;
+        Ok(id.flatten().and_then(|d| d.parse().ok()))
+    })
+    .await
+}
+
+/// Builds the home of neighbourhood `n` for `who`; `None` when it does not exist or `who` may
+/// not read it.
+///
+/// # Errors
+/// On a storage error.
+pub async fn data(
+    state: &AppState,
+    who: &SignedIn,
+    n: &str,
+) -> Result<Option<HomeData>, ReadError> {
+    let Some(hood_id) = hood_doc(state, n).await? else {
+        return Ok(None);
+    };
+    let mut ids = vec![hood_id];
+    ids.extend(read::ids_of_kind(&state.web, n, "business-profile").await?);
+    ids.extend(read::ids_of_kind(&state.web, n, "workshop").await?);
+    let stored = read::load_many(&state.web, ids).await?;
+    let principal = who.principal();
+    let mut hood = None;
+    let mut profiles = Vec::new();
+    let mut workshops = Vec::new();
+    let mut docs = Vec::new();
+    for d in stored {
+        let doc = NachbarDoc::load(&d.bytes, ActorId::random())?;
+        if who
+            .policy
+            .access(&principal, &DocInfo::read(doc.automerge()))
+            == Access::None
+        {
+            continue;
+        }
+        docs.push(d.id);
+        match doc.kind() {
+            nachbar_core::doc::DocKind::Neighbourhood => {
+                hood = Some(NeighbourhoodDoc::open(doc)?.view()?);
+            }
+            nachbar_core::doc::DocKind::BusinessProfile => {
+                profiles.push(BusinessProfileDoc::open(doc)?.view()?);
+            }
+            nachbar_core::doc::DocKind::Workshop => {
+                workshops.push((d.id.to_string(), WorkshopDoc::open(doc)?.view()?));
+            }
+            _ => {}
+        }
+    }
+    let Some(hood) = hood else { return Ok(None) };
+    let t = Texts::of(who.lang);
+    let today = today(nachbar_core::time::Timestamp::now().millis());
+    let view = home(
+        &hood,
+        &profiles,
+        &workshops,
+        catalogue::release_1_0(),
+        &today,
+        who.lang,
+        t.not_shared,
+    );
+    Ok(Some(HomeData { view, docs }))
+}
+
+/// The neighbourhood home of `n` for `who`.
+pub async fn home_page(state: &AppState, who: &SignedIn, n: &str) -> Response {
+    let lang = who.lang;
+    match data(state, who, n).await {
+        Ok(Some(d)) => {
+            let path = format!("/n/{n}");
+            ok(&HomePage {
+                frame: Frame::new(lang, d.view.name.clone(), Some(who), &path, Some(n)),
+                v: d.view,
+                csv_href: format!("/n/{n}/heatmap.csv"),
+                events: format!("/events?page={}", urlencode(&path)),
+                live_src: format!("/n/{n}/live"),
+            })
+        }
+        Ok(None) => super::errors::not_found_in(lang),
+        Err(e) => super::errors::from_read(&e, lang),
+    }
+}
+
+/// `GET /n/{id}`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(n): Path<String>,
+) -> Response {
+    home_page(&state, &who, &n).await
+}
+
+/// `GET /n/{id}/live`: the live region alone.
+pub async fn live_fragment(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(n): Path<String>,
+) -> Response {
+    let lang = who.lang;
+    match data(&state, &who, &n).await {
+        Ok(Some(d)) => ok(&HomeLive {
+            frame: Frame::new(lang, d.view.name.clone(), Some(&who), "", Some(&n)),
+            v: d.view,
+            csv_href: format!("/n/{n}/heatmap.csv"),
+        }),
+        Ok(None) => super::errors::not_found_in(lang),
+        Err(e) => super::errors::from_read(&e, lang),
+    }
+}
+
+/// `GET /n/{id}/heatmap.csv`.
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(n): Path<String>,
+) -> Response {
+    let lang = who.lang;
+    match data(&state, &who, &n).await {
+        Ok(Some(d)) => match heat_map_csv(&d.view, lang, Texts::of(lang).business) {
+            Ok(bytes) => (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"themenkarte.csv\"",
+                    ),
+                ],
+                bytes,
+            )
+                .into_response(),
+            Err(_) => super::errors::unavailable(lang),
+        },
+        Ok(None) => super::errors::not_found_in(lang),
+        Err(e) => super::errors::from_read(&e, lang),
+    }
+}
