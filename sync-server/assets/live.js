@@ -7,7 +7,15 @@
   function refresh(el) {
     var src = el.getAttribute("data-live-src");
     if (!src || !window.htmx) return;
+    // Opened disclosure widgets stay open across the refresh.
+    var open = [];
+    var before = el.querySelectorAll("details");
+    for (var i = 0; i < before.length; i++) open.push(before[i].open);
     window.htmx.ajax("GET", src, { target: el, swap: "innerMorph" }).then(function () {
+      var after = el.querySelectorAll("details");
+      if (after.length === open.length) {
+        for (var j = 0; j < after.length; j++) if (open[j]) after[j].open = true;
+      }
       var status = document.getElementById("live-status");
       if (status) status.textContent = status.getAttribute("data-updated") + " " + new Date().toLocaleTimeString(document.documentElement.lang);
       document.documentElement.setAttribute("data-live-refreshes", String(1 + Number(document.documentElement.getAttribute("data-live-refreshes") || 0)));
@@ -31,6 +39,22 @@
       document.documentElement.setAttribute("data-live", "open");
     });
   }
+  // In-place swaps (a form's answer) keep opened disclosure widgets open too.
+  var kept = null;
+  document.addEventListener("htmx:before:swap", function () {
+    var live = document.getElementById("live");
+    if (!live) return;
+    kept = [];
+    var ds = live.querySelectorAll("details");
+    for (var i = 0; i < ds.length; i++) kept.push(ds[i].open);
+  });
+  document.addEventListener("htmx:after:swap", function () {
+    var live = document.getElementById("live");
+    if (!live || !kept) return;
+    var ds = live.querySelectorAll("details");
+    if (ds.length === kept.length) for (var i = 0; i < ds.length; i++) if (kept[i]) ds[i].open = true;
+    kept = null;
+  });
   function start() {
     var els = document.querySelectorAll("[data-live-events]");
     for (var i = 0; i < els.length; i++) watch(els[i]);

@@ -17,3 +17,4 @@ mod metrics;
 mod mobile_api;
 mod scenarios_e2e;
 mod support;
+mod web_browser;
