@@ -19,6 +19,42 @@ use crate::shell::{Command, HubShell, run_hub};
 use crate::storage::Store;
 use crate::writer::{self, WriterStats};
 
+/// A started server without a listener: the routes' state, the hub task, the storage watcher
+/// and the writer thread. [`run`] serves it; tests call the router directly.
+#[derive(Debug)]
+pub struct Started {
+    /// The routes' state.
+    pub state: Arc<AppState>,
+    hub_task: tokio::task::JoinHandle<()>,
+    watcher: tokio::task::JoinHandle<()>,
+    writer_thread: std::thread::JoinHandle<()>,
+    storage_id: String,
+}
+
+impl Started {
+    /// The router over this server's state.
+    pub fn router(&self) -> axum::Router {
+        router(Arc::clone(&self.state))
+    }
+
+    /// Stops the tasks and lets the writer commit everything queued.
+    pub async fn stop(self) {
+        // Dropping the last hub sender stops the hub, which drops the writer's sender; the
+        // writer commits what is queued and ends.
+        self.state.shutdown.cancel();
+        drop(self.state);
+        // Let connection tasks send their close frames.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        self.watcher.abort();
+        self.hub_task.abort();
+        let _ = self.hub_task.await;
+        let writer = self.writer_thread;
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .ok();
+    }
+}
+
 /// Runs the server on `listener` until `shutdown` resolves; then stops accepting, lets the
 /// writer commit everything queued, and returns.
 ///
@@ -29,6 +65,32 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let started = start(&config)?;
+    let state = Arc::clone(&started.state);
+    let connections = state.shutdown.clone();
+    let shutdown = async move {
+        shutdown.await;
+        connections.cancel();
+    };
+    tracing::info!(addr = %listener.local_addr()?, storage_id = %started.storage_id, "listening");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving")?;
+    tracing::info!("shutting down: draining the writer");
+    started.stop().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Opens the database and starts the writer thread, the hub task and the storage watcher.
+///
+/// # Errors
+/// When the database cannot be opened or migrated, or a thread cannot start.
+pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let db = config.database_path();
@@ -134,32 +196,11 @@ pub async fn run(
             config: crate::web::WebConfig::default(),
         },
     });
-    let connections = state.shutdown.clone();
-    let shutdown = async move {
-        shutdown.await;
-        connections.cancel();
-    };
-    tracing::info!(addr = %listener.local_addr()?, storage_id = %storage_id, "listening");
-    axum::serve(
-        listener,
-        router(Arc::clone(&state)).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving")?;
-    tracing::info!("shutting down: draining the writer");
-    // Dropping the last hub sender stops the hub, which drops the writer's sender; the writer
-    // commits what is queued and ends.
-    state.shutdown.cancel();
-    drop(state);
-    // Let connection tasks send their close frames.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    watcher.abort();
-    hub_task.abort();
-    let _ = hub_task.await;
-    tokio::task::spawn_blocking(move || writer_thread.join())
-        .await
-        .ok();
-    tracing::info!("stopped");
-    Ok(())
+    Ok(Started {
+        state,
+        hub_task,
+        watcher,
+        writer_thread,
+        storage_id,
+    })
 }

@@ -27,6 +27,11 @@ pub mod read;
 pub mod session;
 pub mod views;
 
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_access;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
