@@ -191,6 +191,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             policy: policy_cell,
             committed,
             limiter: Mutex::default(),
+            views: crate::web::cache::ViewCache::default(),
             edit_locks: crate::web::edit::EditLocks::default(),
             live_streams: Mutex::default(),
             config: crate::web::WebConfig::default(),

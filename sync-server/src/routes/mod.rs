@@ -115,7 +115,13 @@ pub(crate) async fn authenticate(
     let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
         Ok(store) => store
             .principal_for_token(&token, now)
-            .and_then(|p| Ok((p, store.directory_version()?)))
+            .and_then(|p| {
+                // When a device last connected, for the coordinator's list of people.
+                if let Ok(principal) = &p {
+                    store.token_used(&principal.token_hash, now)?;
+                }
+                Ok((p, store.directory_version()?))
+            })
             .map_err(|e| format!("{e:#}")),
         Err(_) => Err("reader lock poisoned".to_owned()),
     })

@@ -13,6 +13,7 @@
 //! The hub knows nothing about this module.
 
 pub mod assets;
+pub mod cache;
 pub mod cookies;
 pub mod csrf;
 pub mod edit;
@@ -81,6 +82,8 @@ pub struct WebState {
     pub committed: broadcast::Sender<DocumentId>,
     /// Failed sign-ins and invitation guesses.
     pub limiter: Mutex<limiter::Limiter>,
+    /// Read models of documents by version.
+    pub views: cache::ViewCache,
     /// One web edit at a time per document (the web actor's changes form a chain).
     pub edit_locks: edit::EditLocks,
     /// Open live-page streams per user (bounded by [`live::MAX_STREAMS_PER_USER`]).

@@ -132,3 +132,80 @@ pub async fn ids_of_kind(
     })
     .await
 }
+
+/// The neighbourhood, profile and workshop documents of neighbourhood `n` with their read
+/// models, hydrating only those changed since they were cached. `None` when the neighbourhood
+/// does not exist.
+///
+/// # Errors
+/// On a database error, or a stored document that does not load.
+pub async fn hood_views(
+    web: &WebState,
+    n: &str,
+) -> Result<Option<Vec<(DocumentId, Arc<super::cache::Hydrated>)>>, ReadError> {
+    let n = n.to_owned();
+    let cached = |id: &DocumentId, v: i64| web.views.get(id, v);
+    // One trip to the database: the versions, and the bytes of what is not cached.
+    let wanted: Vec<(DocumentId, i64, Option<Vec<u8>>)> = {
+        let versions = with_db(web, move |store| {
+            let exists: i64 = store.conn().query_row(
+                "SELECT COUNT(*) FROM neighbourhoods WHERE id = ?1",
+                rusqlite::params![n],
+                |r| r.get(0),
+            )?;
+            if exists == 0 {
+                return Ok(None);
+            }
+            let mut stmt = store.conn().prepare_cached(
+                "SELECT d.doc_id, (SELECT MAX(seq) FROM chunks c WHERE c.doc_id = d.doc_id)
+                 FROM documents d
+                 WHERE d.neighbourhood = ?1 AND d.kind IN ('neighbourhood', 'business-profile', 'workshop')
+                 ORDER BY d.created_at",
+            )?;
+            let rows = stmt
+                .query_map(rusqlite::params![n], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some(rows))
+        })
+        .await?;
+        let Some(versions) = versions else {
+            return Ok(None);
+        };
+        let parsed: Vec<(DocumentId, i64)> = versions
+            .into_iter()
+            .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))
+            .collect();
+        let missing: Vec<DocumentId> = parsed
+            .iter()
+            .filter(|(id, v)| cached(id, *v).is_none())
+            .map(|(id, _)| *id)
+            .collect();
+        let loaded = load_many(web, missing).await?;
+        parsed
+            .into_iter()
+            .map(|(id, v)| {
+                let bytes = loaded.iter().find(|d| d.id == id).map(|d| d.bytes.clone());
+                (id, v, bytes)
+            })
+            .collect()
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for (id, version, bytes) in wanted {
+        let hydrated = match (cached(&id, version), bytes) {
+            (Some(h), _) => h,
+            (None, Some(bytes)) => {
+                let Some(h) = super::cache::Hydrated::from_bytes(&bytes)? else {
+                    continue;
+                };
+                let h = Arc::new(h);
+                web.views.put(id, version, Arc::clone(&h));
+                h
+            }
+            (None, None) => continue,
+        };
+        out.push((id, hydrated));
+    }
+    Ok(Some(out))
+}

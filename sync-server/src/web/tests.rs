@@ -469,7 +469,10 @@ async fn hostile_names_are_escaped_everywhere_they_show() {
         );
     }
     let people = f.get(&format!("/n/{}/businesses", f.hood), &c).await;
-    assert!(people.body.contains(&format!("id=\"b-{}\"", f.b2)), "the hostile business has its card");
+    assert!(
+        people.body.contains(&format!("id=\"b-{}\"", f.b2)),
+        "the hostile business has its card"
+    );
     // The CSV guards against formula injection.
     let add = f
         .post(

@@ -319,5 +319,23 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
         }
     }
     pages.clear();
+    // The coordinator's live page follows no confidential document either.
+    let coordinator = signed_in(&f, "coordinator");
+    let followed = super::live::page_docs(f.state(), &coordinator, &format!("/n/{hood}"))
+        .await
+        .expect("a live page");
+    let records = f.state().web.db.lock().unwrap().records().unwrap();
+    for r in records
+        .iter()
+        .filter(|r| matches!(r.kind.as_deref(), Some("assessment" | "action-plan")))
+    {
+        let id: nachbar_core::ids::DocumentId = r.doc_id.parse().unwrap();
+        assert!(
+            !followed.contains(&id),
+            "the live page follows {}",
+            r.doc_id
+        );
+    }
+    assert!(!followed.is_empty());
     f.server.stop().await;
 }

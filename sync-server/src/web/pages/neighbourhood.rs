@@ -5,19 +5,15 @@
 use std::sync::Arc;
 
 use askama::Template;
-use automerge::ActorId;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use nachbar_core::catalogue;
-use nachbar_core::doc::NachbarDoc;
 use nachbar_core::ids::DocumentId;
-use nachbar_core::model::business_profile::BusinessProfileDoc;
-use nachbar_core::model::neighbourhood::NeighbourhoodDoc;
-use nachbar_core::model::workshop::WorkshopDoc;
 
-use crate::access::{Access, DocInfo, Policy};
+use crate::access::{Access, Policy};
 use crate::routes::AppState;
+use crate::web::cache::View;
 use crate::web::frame::{Frame, ok};
 use crate::web::i18n::Texts;
 use crate::web::read::{self, ReadError};
@@ -87,39 +83,23 @@ pub async fn data(
     who: &SignedIn,
     n: &str,
 ) -> Result<Option<HomeData>, ReadError> {
-    let Some(hood_id) = hood_doc(state, n).await? else {
+    let Some(views) = read::hood_views(&state.web, n).await? else {
         return Ok(None);
     };
-    let mut ids = vec![hood_id];
-    ids.extend(read::ids_of_kind(&state.web, n, "business-profile").await?);
-    ids.extend(read::ids_of_kind(&state.web, n, "workshop").await?);
-    let stored = read::load_many(&state.web, ids).await?;
     let principal = who.principal();
     let mut hood = None;
     let mut profiles = Vec::new();
     let mut workshops = Vec::new();
     let mut docs = Vec::new();
-    for d in stored {
-        let doc = NachbarDoc::load(&d.bytes, ActorId::random())?;
-        if who
-            .policy
-            .access(&principal, &DocInfo::read(doc.automerge()))
-            == Access::None
-        {
+    for (id, h) in &views {
+        if who.policy.access(&principal, &h.info) == Access::None {
             continue;
         }
-        docs.push(d.id);
-        match doc.kind() {
-            nachbar_core::doc::DocKind::Neighbourhood => {
-                hood = Some(NeighbourhoodDoc::open(doc)?.view()?);
-            }
-            nachbar_core::doc::DocKind::BusinessProfile => {
-                profiles.push(BusinessProfileDoc::open(doc)?.view()?);
-            }
-            nachbar_core::doc::DocKind::Workshop => {
-                workshops.push((d.id.to_string(), WorkshopDoc::open(doc)?.view()?));
-            }
-            _ => {}
+        docs.push(*id);
+        match &h.view {
+            View::Neighbourhood(v) => hood = Some(v.clone()),
+            View::Profile(v) => profiles.push(v.clone()),
+            View::Workshop(v) => workshops.push((id.to_string(), v.clone())),
         }
     }
     let Some(hood) = hood else { return Ok(None) };

@@ -1,0 +1,161 @@
+//! Web app figures (issue 9): server time to render the neighbourhood home for 12 and 200
+//! businesses (p50/p99, through the router: session lookup, storage reads, view model,
+//! template), and the weight of a first load (HTML, stylesheet and scripts, gzip).
+//!
+//! `cargo bench -p nachbar-server --bench web`
+
+use std::io::Write;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use clap::Parser;
+use http_body_util::BodyExt;
+use nachbar_core::catalogue;
+use nachbar_core::doc::EditContext;
+use nachbar_core::model::business_profile::{BusinessProfileDoc, TopicState};
+use nachbar_core::time::Timestamp;
+use nachbar_server::config::ServeConfig;
+use nachbar_server::storage::Store;
+use tower::ServiceExt;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    serve: ServeConfig,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn gzip(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip").len()
+}
+
+/// A neighbourhood of `n` businesses, each sharing a topic state in every area; returns
+/// (data dir, neighbourhood id, a session secret of its coordinator).
+fn seed(n: usize) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = Timestamp::now();
+    let mut store = Store::open(&dir.path().join("nachbar.sqlite3")).expect("store");
+    nachbar_server::admin::init(&mut store, now).expect("init");
+    let (hood, _) =
+        nachbar_server::admin::add_neighbourhood(&mut store, "Benchpark", "", now).expect("hood");
+    let areas: Vec<String> = catalogue::release_1_0()
+        .areas
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    for i in 0..n {
+        let (business, profile) = nachbar_server::admin::add_business(
+            &mut store,
+            &hood,
+            &format!("Betrieb {i:03}"),
+            "Handwerk",
+            None,
+            now,
+        )
+        .expect("business");
+        let ctx = EditContext::new(business.clone(), now);
+        // One stored change per edit.
+        for (j, area) in areas.iter().enumerate() {
+            let state = TopicState::ALL[(i + j) % TopicState::ALL.len()];
+            store
+                .edit_document(&profile.to_string(), |doc| {
+                    let mut p = BusinessProfileDoc::open(doc)?;
+                    Ok(((), p.set_topic_state(&ctx, area, Some(state))?))
+                })
+                .expect("topic state");
+        }
+    }
+    let coordinator = store.add_user("Koordination", now.millis()).expect("user");
+    store
+        .grant_role(&coordinator, "coordinator", &hood)
+        .expect("role");
+    let secret = store
+        .create_session(
+            &coordinator,
+            "bench",
+            now.millis() + 86_400_000,
+            now.millis(),
+        )
+        .expect("session");
+    (dir, hood, secret)
+}
+
+async fn get(router: &axum::Router, path: &str, secret: &str) -> (u16, Vec<u8>) {
+    let req = Request::builder()
+        .uri(path)
+        .header(header::COOKIE, format!("nachbar_session={secret}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = router.clone().oneshot(req).await.expect("response");
+    let status = response.status().as_u16();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        println!("web app figures (release build, in-process router, {} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
+        for n in [12usize, 200] {
+            let (dir, hood, secret) = seed(n);
+            let config = Cli::parse_from(["nachbar-server", "--data-dir", dir.path().to_str().expect("path")]).serve;
+            let server = nachbar_server::server::start(&config).expect("start");
+            let router = server.router();
+            let path = format!("/n/{hood}");
+            let cold = Instant::now();
+            let (status, html) = get(&router, &path, &secret).await;
+            let cold_ms = cold.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(status, 200);
+            for _ in 0..20 {
+                let _ = get(&router, &path, &secret).await;
+            }
+            let runs = if n > 100 { 200 } else { 1000 };
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let t = Instant::now();
+                let (s, _) = get(&router, &path, &secret).await;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(s, 200);
+            }
+            times.sort_by(f64::total_cmp);
+            println!(
+                "neighbourhood home, {n} businesses: p50 {:.2} ms, p99 {:.2} ms ({runs} renders, read models cached; first render {cold_ms:.1} ms; HTML {} KB, {} KB gzip)",
+                percentile(&times, 0.5),
+                percentile(&times, 0.99),
+                html.len() / 1024,
+                gzip(&html) / 1024
+            );
+            if n == 12 {
+                let mut total = gzip(&html);
+                let mut parts = vec![format!("HTML {} B", gzip(&html))];
+                for asset in ["app.css", "htmx.min.js", "live.js"] {
+                    let (s, body) = get(&router, &nachbar_server::web::assets::path(asset), &secret).await;
+                    assert_eq!(s, 200);
+                    total += gzip(&body);
+                    parts.push(format!("{asset} {} B", gzip(&body)));
+                }
+                println!("first load of the home, gzip: {:.1} KB ({})", total as f64 / 1024.0, parts.join(", "));
+            }
+            server.stop().await;
+        }
+    });
+}
