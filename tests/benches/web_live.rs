@@ -1,0 +1,241 @@
+//! Phone edit → visible in an open page (issue 9), with the release server: a coach's phone (a
+//! real `Client` with its own database) changes an agenda block's duration 200 times at 100 ms;
+//! an open workshop page is played by what its script does: it follows the page's server-sent
+//! events and, on `changed`, fetches the live fragment. Measured from the phone's edit call
+//! returning (committed on the phone) to the event, and to the fragment showing the new value.
+//!
+//! `cargo bench -p nachbar-tests --bench web_live`
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use nachbar_core::client::{Client, ClientConfig, ConnectionState};
+use nachbar_core::doc::EditContext;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::model::workshop::{BlockKind, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind};
+use nachbar_core::time::Timestamp;
+
+mod common;
+use common::{Server, percentile};
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, headers, body).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nConnection: close\r\n"
+    );
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: nachbar_session={c}\r\n"));
+    }
+    if let Some(f) = form {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            f.len()
+        ));
+    }
+    req.push_str("\r\n");
+    if let Some(f) = form {
+        req.push_str(f);
+    }
+    s.write_all(req.as_bytes()).expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn main() {
+    let server = Server::start();
+    server.admin(&["init"]);
+    let hood = server.admin(&["add-neighbourhood", "--name", "Livepark"]);
+    let business = server.admin(&[
+        "add-business",
+        "--neighbourhood",
+        &hood,
+        "--name",
+        "Glaserei",
+    ]);
+    let (coordinator, _) = server.user("Koordination", "coordinator", &hood);
+    let (coach, coach_token) = server.user("Coach", "coach", &business);
+    let out = std::process::Command::new(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/release/nachbar-server"),
+    )
+    .arg("--data-dir")
+    .arg(server.dir.path())
+    .args([
+        "admin",
+        "set-password",
+        "--user",
+        &coordinator,
+        "--login",
+        "koordination",
+    ])
+    .env("NACHBAR_PASSWORD", "bench-passwort-1")
+    .output()
+    .expect("admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, head, _) = http(
+        server.port,
+        "POST",
+        "/login",
+        None,
+        Some("login=koordination&password=bench-passwort-1"),
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: nachbar_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("cookie")
+        .to_owned();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = ClientConfig::new(
+        dir.path().join("phone.sqlite3"),
+        format!("http://127.0.0.1:{}", server.port),
+        coach_token,
+    );
+    config.refresh_every = Duration::from_millis(300);
+    let phone = Client::open(config).expect("client");
+    phone.start(rt.handle());
+    let ctx = || EditContext::new(coach.clone(), Timestamp::now());
+    let doc: DocumentId = phone
+        .create(|actor| {
+            WorkshopDoc::create(
+                actor,
+                &ctx(),
+                &hood,
+                &NewWorkshop {
+                    title: "Live".to_owned(),
+                    kind: WorkshopKind::TopicWorkshop,
+                    date: "2030-01-10".to_owned(),
+                    start: "09:00".to_owned(),
+                    end: "17:00".to_owned(),
+                    place: String::new(),
+                    host: None,
+                    goal: String::new(),
+                },
+            )
+        })
+        .expect("workshop");
+    let block = phone
+        .edit(&doc, |w: &mut WorkshopDoc| {
+            w.add_block(
+                &ctx(),
+                &NewBlock {
+                    title: "Block".to_owned(),
+                    kind: BlockKind::Method,
+                    duration_min: 10,
+                    method: None,
+                    goal: String::new(),
+                    materials: String::new(),
+                    expected_output: String::new(),
+                },
+                None,
+            )
+        })
+        .expect("block");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(phone.status().connection == ConnectionState::Online
+        && phone.status().unacknowledged == 0)
+    {
+        assert!(Instant::now() < deadline, "the phone syncs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // The open page's event stream.
+    let mut sse = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    write!(sse, "GET /events?page=/w/{doc} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: nachbar_session={cookie}\r\nAccept: text/event-stream\r\n\r\n").expect("write");
+    sse.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut events = BufReader::new(sse);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        events.read_line(&mut line).expect("headers");
+        assert!(!line.starts_with("HTTP/1.1 4"), "{line}");
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut to_event = Vec::new();
+    let mut to_visible = Vec::new();
+    for i in 0..200u32 {
+        let minutes = 11 + i64::from(i);
+        let t = Instant::now();
+        phone
+            .edit(&doc, |w: &mut WorkshopDoc| {
+                w.set_block_duration(&ctx(), &block, minutes)
+            })
+            .expect("edit");
+        let edited = Instant::now();
+        loop {
+            line.clear();
+            events.read_line(&mut line).expect("an event");
+            if line.starts_with("event: changed") {
+                break;
+            }
+        }
+        to_event.push(edited.elapsed().as_secs_f64() * 1000.0);
+        let expected = format!("value=\"{minutes}\"");
+        loop {
+            let (status, _, body) = http(
+                server.port,
+                "GET",
+                &format!("/w/{doc}/live"),
+                Some(&cookie),
+                None,
+            );
+            assert_eq!(status, 200);
+            if body.contains(&expected) {
+                break;
+            }
+            // The event came from an earlier commit; wait for the next one.
+            line.clear();
+            events.read_line(&mut line).expect("an event");
+        }
+        to_visible.push(edited.elapsed().as_secs_f64() * 1000.0);
+        let spent = t.elapsed();
+        std::thread::sleep(Duration::from_millis(100).saturating_sub(spent));
+    }
+    phone.stop();
+    for v in [&mut to_event, &mut to_visible] {
+        v.sort_by(f64::total_cmp);
+    }
+    println!("phone edit → open page (release server, 2 cores, 200 edits at 100 ms)");
+    println!(
+        "  → event at the page: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&to_event, 0.5),
+        percentile(&to_event, 0.99),
+        to_event[to_event.len() - 1]
+    );
+    println!(
+        "  → fragment with the new value fetched: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&to_visible, 0.5),
+        percentile(&to_visible, 0.99),
+        to_visible[to_visible.len() - 1]
+    );
+}
