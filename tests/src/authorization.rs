@@ -308,3 +308,94 @@ async fn members_read_the_workshops_they_are_invited_to() {
     assert!(!refused, "invited now");
     assert_eq!(copy.get_heads(), doc.get_heads());
 }
+
+/// Whether `r` carries anything of a document: a sync message with heads or changes.
+fn carries_content(r: &Received) -> bool {
+    let Received::Message(Message::Sync { data, .. }) = r else {
+        return false;
+    };
+    let msg = automerge::sync::Message::decode(data).expect("sync message");
+    let mut carried = Automerge::new();
+    for chunk in msg.changes.iter() {
+        carried.load_incremental(chunk).expect("chunk");
+    }
+    !msg.heads.is_empty() || !carried.get_heads().is_empty()
+}
+
+#[tokio::test]
+async fn a_sync_naming_a_document_before_it_exists_never_receives_it_if_denied() {
+    let w = World::new().await;
+    let id = DocumentId::random();
+    // owner2 names the id with `sync` (not `request`) before owner1 creates it.
+    let mut owner2 = w.client("owner2").await;
+    let empty =
+        automerge::sync::SyncDoc::generate_sync_message(&Automerge::new(), &mut State::new());
+    owner2
+        .send(&Message::Sync {
+            sender_id: owner2.peer.clone(),
+            target_id: owner2.server.clone(),
+            document_id: id,
+            data: empty.expect("a first message").encode(),
+        })
+        .await;
+    let first = owner2.recv(crate::support::TIMEOUT).await.expect("answer");
+    assert!(!carries_content(&first), "{first:?}");
+
+    let a = w.assessment("owner1", &w.b1);
+    let mut owner1 = w.client("owner1").await;
+    let mut doc = a.inner().automerge().clone();
+    let other = owner1.sync(id, &mut doc, &mut State::new()).await;
+    assert!(!unavailable(&other), "owner1 creates it: {other:?}");
+    // owner2 is told the document is unavailable, and is sent nothing of it before.
+    loop {
+        let next = owner2.recv(crate::support::TIMEOUT).await;
+        let next = next.expect("doc-unavailable arrives");
+        assert!(!carries_content(&next), "owner2 was sent the assessment");
+        if unavailable(std::slice::from_ref(&next)) {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_peer_id_in_use_by_another_user_is_refused_to_the_newcomer() {
+    let w = World::new().await;
+    let mut owner1 = w.client("owner1").await;
+    let ws = crate::support::client::open(&w.server.url(), Some(w.token("owner2")))
+        .await
+        .expect("upgrade accepted");
+    let mut thief = crate::support::client::Client::raw(ws);
+    thief
+        .send(&Message::Join {
+            sender_id: owner1.peer.clone(),
+            supported_protocol_versions: Some(vec!["1".to_owned()]),
+            peer_metadata: None,
+        })
+        .await;
+    let mut got = Vec::new();
+    while let Some(r) = thief.recv(crate::support::TIMEOUT).await {
+        let closed = matches!(r, Received::Closed(..));
+        got.push(r);
+        if closed {
+            break;
+        }
+    }
+    assert!(
+        matches!(
+            &got[..],
+            [
+                Received::Message(Message::Error { .. }),
+                Received::Closed(1008, _)
+            ]
+        ),
+        "{got:?}"
+    );
+    // The holder keeps its connection and syncs.
+    let a = w.assessment("owner1", &w.b1);
+    let id = DocumentId::random();
+    let mut doc = a.inner().automerge().clone();
+    let mut state = State::new();
+    let other = owner1.sync(id, &mut doc, &mut state).await;
+    assert!(other.is_empty(), "{other:?}");
+    assert!(doc.has_our_changes(&state), "stored and acknowledged");
+}

@@ -103,6 +103,10 @@ impl Loaded {
         let Some(session) = self.sessions.get_mut(&conn) else {
             return;
         };
+        if !session.is_decided() && !self.doc.get_heads().is_empty() {
+            // Not ruled on yet: nothing of the document goes out.
+            return;
+        }
         if session.owes_ack {
             // Automerge sends nothing when it believes the peer has our heads; an upload must
             // still be acknowledged, so forget what we last sent.

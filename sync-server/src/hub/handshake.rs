@@ -77,14 +77,26 @@ impl Hub {
                 fx,
             );
         }
-        // A newer connection of the same peer replaces the old one (reconnect without waiting
-        // for the old socket's timeout).
-        let stale: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(id, c)| **id != conn && c.peer.as_ref() == Some(&sender))
-            .map(|(id, _)| *id)
-            .collect();
+        // A peer id belongs to the user whose open connection holds it: another user's join
+        // with it is refused, and the holder is left alone.
+        let user = self.conns.get(&conn).map(|c| c.principal.user_id.clone());
+        let holders = || {
+            self.conns
+                .iter()
+                .filter(|(id, c)| **id != conn && c.peer.as_ref() == Some(&sender))
+        };
+        if holders().any(|(_, c)| Some(&c.principal.user_id) != user.as_ref()) {
+            return self.fail(
+                conn,
+                CloseCode::Policy,
+                "protocol",
+                format!("peer id {sender} is in use by another user"),
+                fx,
+            );
+        }
+        // A newer connection of the same peer (and user) replaces the old one (reconnect
+        // without waiting for the old socket's timeout).
+        let stale: Vec<ConnId> = holders().map(|(id, _)| *id).collect();
         for old in stale {
             fx.close.push(Close {
                 conn: old,

@@ -19,6 +19,8 @@ mod sync;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_denied;
+#[cfg(test)]
 mod tests_peers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

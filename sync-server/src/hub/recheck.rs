@@ -1,4 +1,5 @@
-//! Re-checking every session and token after the access rules changed (revocation).
+//! The policy's rulings on sessions: the first one once a document's header is known, and a
+//! re-check of every session and token after the access rules changed (revocation).
 
 use super::*;
 
@@ -45,14 +46,49 @@ impl Hub {
             }
         }
         for (conn, doc) in ended {
-            self.refuse("revoked");
-            if let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) {
-                entry.remove_session(conn, self.now);
-            }
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.docs.remove(&doc);
-            }
-            self.unavailable(conn, doc, fx);
+            self.end_session(conn, doc, "revoked", fx);
         }
+    }
+
+    /// Rules on the undecided sessions of `doc` once its header is known (its first changes
+    /// registered it, or it loaded from storage): each gets the access the policy gives its
+    /// user; a denied one is told the document is unavailable and ended, having been sent
+    /// nothing of it.
+    pub(super) fn decide_sessions(&mut self, doc: DocumentId, fx: &mut Effects) {
+        let policy = Arc::clone(&self.policy);
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
+        let Some(info) = entry.info.clone() else {
+            return;
+        };
+        let mut denied = Vec::new();
+        for (conn, session) in entry.sessions.iter_mut().filter(|(_, s)| !s.is_decided()) {
+            let access = self
+                .conns
+                .get(conn)
+                .map_or(Access::None, |c| policy.access(&c.principal, &info));
+            if access == Access::None {
+                denied.push(*conn);
+            } else {
+                session.set_access(access);
+            }
+        }
+        for conn in denied {
+            self.end_session(conn, doc, "access", fx);
+        }
+    }
+
+    /// Ends the session of `conn` on `doc` (counted as a refusal of `kind`): the peer is told
+    /// the document is unavailable.
+    fn end_session(&mut self, conn: ConnId, doc: DocumentId, kind: &'static str, fx: &mut Effects) {
+        self.refuse(kind);
+        if let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) {
+            entry.remove_session(conn, self.now);
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.docs.remove(&doc);
+        }
+        self.unavailable(conn, doc, fx);
     }
 }

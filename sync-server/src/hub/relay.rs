@@ -39,7 +39,8 @@ impl Hub {
         let Some(DocEntry::Ready(entry)) = self.docs.get(&doc) else {
             return;
         };
-        if !entry.sessions.contains_key(&conn) {
+        // Ephemera of or for a session the policy has not ruled on yet are dropped.
+        if !entry.sessions.get(&conn).is_some_and(|s| s.is_decided()) {
             return;
         }
         let key = (sender.clone(), session_id.clone());
@@ -51,7 +52,12 @@ impl Hub {
             return;
         }
         self.ephemeral_seen.insert(key, count);
-        for other in entry.sessions.keys().filter(|c| **c != conn) {
+        let others = entry
+            .sessions
+            .iter()
+            .filter(|(c, s)| **c != conn && s.is_decided())
+            .map(|(c, _)| c);
+        for other in others {
             if let Some(peer) = self.conns.get(other).and_then(|c| c.peer.clone()) {
                 fx.send.push((
                     *other,

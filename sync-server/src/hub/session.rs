@@ -14,6 +14,11 @@ pub(super) struct Session {
     /// Changes this peer uploaded were committed since our last message to it: the next
     /// message must go out (with the new heads) even if Automerge has nothing to say.
     pub(super) owes_ack: bool,
+    /// The policy has ruled on this session. A session on a document that is not registered
+    /// yet is undecided: it may upload the first changes (which must show a document its user
+    /// may create), but it is ruled on as soon as the document's header is known, and until
+    /// then it is sent nothing but the empty document and no ephemera.
+    decided: bool,
 }
 
 impl Session {
@@ -28,7 +33,22 @@ impl Session {
             access,
             last_sent: None,
             owes_ack: false,
+            decided: true,
         }
+    }
+
+    /// A session on a document not registered yet: writable, so that its first changes can
+    /// register the document, and [undecided](Session::is_decided) until they do.
+    pub(super) fn undecided() -> Self {
+        Session {
+            decided: false,
+            ..Session::new(Access::Write)
+        }
+    }
+
+    /// Whether the policy has ruled on this session.
+    pub(super) fn is_decided(&self) -> bool {
+        self.decided
     }
 
     /// During a burst, a peer that has not answered our last message within `pace` ms gets
@@ -38,8 +58,9 @@ impl Session {
         self.state.in_flight && self.last_sent.is_some_and(|at| now < at + pace)
     }
 
-    /// Switches between read-only and read-write after a policy change.
+    /// Switches between read-only and read-write after a policy change (or the first ruling).
     pub(super) fn set_access(&mut self, access: Access) {
+        self.decided = true;
         if access != self.access {
             self.state.set_read_only(access != Access::Write);
             self.access = access;

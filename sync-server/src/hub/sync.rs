@@ -83,6 +83,8 @@ impl Hub {
         };
         loaded.restore_sessions(kept_sessions);
         self.docs.insert(doc, DocEntry::Ready(Box::new(loaded)));
+        // Sessions kept across a reload of a tentative document that meanwhile was stored.
+        self.decide_sessions(doc, fx);
         for (conn, data, request) in queued {
             if self.conns.contains_key(&conn) {
                 self.sync_ready(conn, doc, &data, request, fx);
@@ -163,11 +165,12 @@ impl Hub {
         };
         // A new session: decide access once; denied looks exactly like missing.
         if !entry.sessions.contains_key(&conn) {
-            let access = match &entry.info {
-                Some(info) => policy.access(&principal, info),
-                // Not stored yet: the first changes must show a document this user may create.
-                None => Access::Write,
-            };
+            // Not stored yet (`None`): the first changes must show a document this user may
+            // create, and every session is ruled on once they have arrived (`decide_sessions`).
+            let access = entry
+                .info
+                .as_ref()
+                .map(|info| policy.access(&principal, info));
             if !entry.registered
                 && request
                 && message.heads.is_empty()
@@ -182,7 +185,7 @@ impl Hub {
                 self.unavailable(conn, doc, fx);
                 return;
             }
-            if access == Access::None {
+            if access == Some(Access::None) {
                 self.refuse("access");
                 if request {
                     self.wanted.entry(doc).or_default().insert(conn);
@@ -190,7 +193,7 @@ impl Hub {
                 self.unavailable(conn, doc, fx);
                 return;
             }
-            entry.add_session(conn, Session::new(access));
+            entry.add_session(conn, access.map_or_else(Session::undecided, Session::new));
             if let Some(c) = self.conns.get_mut(&conn) {
                 c.docs.insert(doc);
             }
@@ -323,6 +326,9 @@ impl Hub {
                 }
                 register = Some(record_for(doc, &entry.doc, &info, &principal.user_id));
                 entry.info = Some(info);
+                // The header is known now: every session opened on the tentative document
+                // (the uploader's included) gets the access its user has, or ends.
+                self.decide_sessions(doc, fx);
             }
         }
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {

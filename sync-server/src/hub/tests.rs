@@ -137,7 +137,17 @@ pub(super) struct Client {
 
 impl Client {
     pub(super) fn connect(net: &mut Net, conn: ConnId, principal: Principal) -> Client {
-        let peer = PeerId(format!("peer-{conn}"));
+        let client = Client::join(net, conn, principal, PeerId(format!("peer-{conn}")));
+        let reply = net.take(conn);
+        assert!(
+            matches!(&reply[..], [Message::Peer { selected_protocol_version, .. }] if selected_protocol_version == "1"),
+            "{reply:?}"
+        );
+        client
+    }
+
+    /// Connects and joins as `peer`, leaving the hub's answer in the outbox.
+    pub(super) fn join(net: &mut Net, conn: ConnId, principal: Principal, peer: PeerId) -> Client {
         net.input(HubInput::Connect { conn, principal });
         net.input(HubInput::Receive {
             conn,
@@ -147,11 +157,6 @@ impl Client {
                 peer_metadata: None,
             },
         });
-        let reply = net.take(conn);
-        assert!(
-            matches!(&reply[..], [Message::Peer { selected_protocol_version, .. }] if selected_protocol_version == "1"),
-            "{reply:?}"
-        );
         Client {
             conn,
             peer,
@@ -168,10 +173,19 @@ impl Client {
 
     /// Sends our next sync message (as `request` when we have nothing).
     pub(super) fn send(&mut self, net: &mut Net, doc: DocumentId) -> bool {
+        let request = self.doc.get_heads().is_empty();
+        self.send_as(net, doc, request)
+    }
+
+    /// Sends our next sync message as `sync`, even when we have nothing.
+    pub(super) fn push(&mut self, net: &mut Net, doc: DocumentId) -> bool {
+        self.send_as(net, doc, false)
+    }
+
+    fn send_as(&mut self, net: &mut Net, doc: DocumentId, request: bool) -> bool {
         let Some(msg) = self.doc.generate_sync_message(&mut self.state) else {
             return false;
         };
-        let request = self.doc.get_heads().is_empty();
         let (sender_id, target_id, data) =
             (self.peer.clone(), PeerId(SERVER.to_owned()), msg.encode());
         let message = if request {
@@ -197,7 +211,7 @@ impl Client {
     }
 
     /// Applies what the hub sent us; returns the other messages.
-    fn receive(&mut self, net: &mut Net) -> Vec<Message> {
+    pub(super) fn receive(&mut self, net: &mut Net) -> Vec<Message> {
         let mut other = Vec::new();
         for m in net.take(self.conn) {
             match m {
