@@ -78,6 +78,9 @@ impl From<ClientError> for MobileError {
             ClientError::Local(ReplicaError::Domain(d)) => d.into(),
             ClientError::Local(ReplicaError::Missing(_)) => MobileError::NotFound { detail },
             ClientError::Local(ReplicaError::Store(_)) => MobileError::Storage { detail },
+            ClientError::Local(ReplicaError::NotSetAside(_)) => {
+                MobileError::InvalidInput { detail }
+            }
             ClientError::Config(_) => MobileError::InvalidInput { detail },
             ClientError::Network(_) | ClientError::Server(_) => MobileError::Network { detail },
             ClientError::Unauthorized => MobileError::Unauthorized { detail },

@@ -99,6 +99,11 @@ pub struct SyncStatusRecord {
     pub read_only: Vec<String>,
     /// Documents the server refused.
     pub refused: Vec<String>,
+    /// Documents set aside: no longer listed (or refused) with changes the server lacks; kept
+    /// until access returns, or exported and discarded by the user.
+    pub set_aside: Vec<String>,
+    /// Changes in set-aside documents: "N changes could not be delivered".
+    pub undelivered: u64,
     /// The last error, for diagnostics.
     pub last_error: Option<String>,
 }
@@ -116,6 +121,8 @@ impl From<SyncStatus> for SyncStatusRecord {
             last_sync_ms: s.last_sync_ms,
             read_only: s.read_only.iter().map(ToString::to_string).collect(),
             refused: s.refused.iter().map(ToString::to_string).collect(),
+            set_aside: s.set_aside.iter().map(ToString::to_string).collect(),
+            undelivered: s.undelivered as u64,
             last_error: s.last_error,
         }
     }

@@ -18,7 +18,7 @@ use crate::support::world::World;
 use crate::support::{TIMEOUT, eventually, synced};
 
 /// A neighbourhood on a fresh server, a folder for the devices' databases, the runtime.
-async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle) {
+pub(crate) async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle) {
     (
         World::new().await,
         tempfile::tempdir().expect("tempdir"),
@@ -27,7 +27,7 @@ async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle) {
 }
 
 /// The first document of `kind` (and `business`, if given) that `who` may read.
-async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) -> DocumentId {
+pub(crate) async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) -> DocumentId {
     world
         .documents(who)
         .await
@@ -38,7 +38,7 @@ async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) ->
 }
 
 /// A device of `who`: its own database in `dir`, not started.
-fn device(world: &World, who: &str, dir: &tempfile::TempDir) -> Client {
+pub(crate) fn device(world: &World, who: &str, dir: &tempfile::TempDir) -> Client {
     world.device(
         who,
         dir.path().join(format!("{who}.sqlite3")),
@@ -46,11 +46,11 @@ fn device(world: &World, who: &str, dir: &tempfile::TempDir) -> Client {
     )
 }
 
-fn ctx(world: &World, who: &str) -> EditContext {
+pub(crate) fn ctx(world: &World, who: &str) -> EditContext {
     EditContext::new(world.id(who), Timestamp::now())
 }
 
-fn new_assessment(world: &World, who: &str, client: &Client) -> DocumentId {
+pub(crate) fn new_assessment(world: &World, who: &str, client: &Client) -> DocumentId {
     let new = NewAssessment {
         neighbourhood: &world.hood,
         business: &world.b1,
@@ -64,7 +64,7 @@ fn new_assessment(world: &World, who: &str, client: &Client) -> DocumentId {
         .expect("created")
 }
 
-fn level(client: &Client, doc: &DocumentId, question: &str) -> Option<u8> {
+pub(crate) fn level(client: &Client, doc: &DocumentId, question: &str) -> Option<u8> {
     let view = client.read::<AssessmentDoc>(doc).ok()?.view().ok()?;
     view.items
         .into_iter()

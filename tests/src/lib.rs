@@ -8,6 +8,7 @@
 
 mod authorization;
 mod bad_input;
+mod client_keeps_work;
 mod client_sync;
 mod durability;
 mod e2e_sync;

@@ -193,6 +193,15 @@ fun main() {
         check("a bad id is refused", true)
     }
     check("nothing of the refused edits was kept", client.status().unacknowledged == 10uL)
+    val exported = client.exportDocument(doc)
+    check("an export is an Automerge file", exported.size > 4 && exported[0] == 0x85.toByte() && exported[1] == 0x6f.toByte())
+    try {
+        client.discardDocument(doc)
+        check("a document waiting for its upload cannot be discarded", false)
+    } catch (e: MobileException.InvalidInput) {
+        check("a document waiting for its upload cannot be discarded", e.message.contains("set aside"))
+    }
+    check("nothing set aside", client.status().undelivered == 0uL && client.status().setAside.isEmpty())
 
     client.start()
     Thread.sleep(300)

@@ -227,6 +227,10 @@ class BindingsScenario(unittest.TestCase):
         with self.assertRaises(nm.MobileError.InvalidInput):
             nm.NachbarClient.open(os.path.join(self.dir.name, "x.sqlite3"), "ftp://nowhere", self.token, self.coach)
         self.assertEqual(phone.status().unacknowledged, 1, "nothing of the refused edits was kept")
+        self.assertEqual(bytes(phone.export_document(doc))[:4], b"\x85\x6f\x4a\x83", "an Automerge file")
+        with self.assertRaises(nm.MobileError.InvalidInput):
+            phone.discard_document(doc)
+        self.assertEqual((phone.status().undelivered, phone.status().set_aside), (0, []))
 
     def test_3_sign_out_wipes_the_database(self):
         path = os.path.join(self.dir.name, "wipe.sqlite3")

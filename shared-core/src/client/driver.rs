@@ -16,7 +16,7 @@ use super::status::{ClientEvent, ConnectionState, Origin};
 use super::transport::Io;
 use super::{ClientError, Command, Shared, http, transport};
 use crate::ids::DocumentId;
-use crate::protocol::{Limits, Message, PeerId};
+use crate::protocol::{Limits, Message, PeerId, StorageId};
 use crate::session::{SessionError, SessionEvent, SyncSession};
 use crate::store::Listed;
 use crate::time::Timestamp;
@@ -149,8 +149,9 @@ pub(crate) async fn run(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiv
     shared.update_status(|s| s.connection = ConnectionState::Stopped);
 }
 
-/// Fetches `/api/me`, `/api/people` and `/api/documents`, keeps them on the device and removes
-/// documents that are no longer listed (access revoked); returns the listed documents.
+/// Fetches `/api/me`, `/api/people` and `/api/documents` and keeps them on the device; a
+/// document no longer listed is marked withdrawn (decided by [`settle`] once the server is
+/// known); returns the listed documents.
 async fn refresh(shared: &Shared, token: &str) -> Result<Vec<DocumentId>, ClientError> {
     #[derive(serde::Deserialize)]
     struct Entry {
@@ -180,26 +181,35 @@ async fn refresh(shared: &Shared, token: &str) -> Result<Vec<DocumentId>, Client
         })
         .collect();
     let now = now_ms();
-    let revoked = shared.with_replica(|replica| {
+    let withdrawn = shared.with_replica(|replica| {
         let store = replica.store_mut();
         store.cache_put("me", &me.to_string(), now)?;
         store.cache_put("people", &people.to_string(), now)?;
         store.cache_put("documents", &documents.to_string(), now)?;
-        let revoked = store.set_listing(&listed)?;
-        for id in &revoked {
-            replica.purge(id)?;
-        }
-        Ok(revoked)
+        Ok(store.set_listing(&listed)?)
     })?;
-    for id in revoked {
-        tracing::info!(doc_id = %id, "access revoked: removed from this device");
-        shared.emit(ClientEvent::DocumentRemoved(id));
-        shared.update_status(|s| {
-            s.unacknowledged_by_document.remove(&id);
-            s.unacknowledged = s.unacknowledged_by_document.values().sum();
-        });
+    if !withdrawn.is_empty() {
+        shared.recount(Some(&withdrawn), now);
     }
     Ok(listed.into_iter().map(|l| l.doc_id).collect())
+}
+
+/// Decides the withdrawn documents with the server `storage` (whose acknowledgements count):
+/// removes those it acknowledged completely, keeps aside those with changes it lacks.
+fn settle(shared: &Shared, storage: &StorageId) -> Result<(), ClientError> {
+    let settled = shared.with_replica(|r| Ok(r.settle_withdrawn(&storage.0)?))?;
+    for id in &settled.purged {
+        tracing::info!(doc_id = %id, "access revoked: removed from this device");
+    }
+    for (id, pending) in &settled.kept {
+        tracing::warn!(doc_id = %id, pending, "no longer listed: kept aside with undelivered changes");
+    }
+    shared.removed(&settled.purged);
+    let kept: Vec<DocumentId> = settled.kept.iter().map(|(id, _)| *id).collect();
+    if !kept.is_empty() {
+        shared.recount(Some(&kept), now_ms());
+    }
+    Ok(())
 }
 
 async fn open_socket(shared: &Shared, token: &str) -> Result<Socket, ClientError> {
@@ -306,6 +316,13 @@ async fn connection(
         s.connection = ConnectionState::Online;
         s.last_error = None;
     });
+    let Some(storage) = session.server().map(|s| s.storage.clone()) else {
+        return lost("the handshake named no server", false);
+    };
+    // Only now is it known whose acknowledgements count (a restored server forgets them all).
+    if let Err(e) = settle(shared, &storage) {
+        return lost(e, true);
+    }
     if events
         .iter()
         .any(|e| matches!(e, SessionEvent::Connected { restored: true, .. }))
@@ -388,6 +405,9 @@ async fn connection(
                     Ok(listed) => listed,
                     Err(e) => return failed(e, true),
                 };
+                if let Err(e) = settle(shared, &storage) {
+                    return lost(e, true);
+                }
                 let known: Vec<DocumentId> = session.open_documents().copied().collect();
                 let fresh: Vec<DocumentId> = listed.into_iter().filter(|d| !known.contains(d)).collect();
                 match shared.with_replica(|r| {

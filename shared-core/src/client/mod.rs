@@ -190,11 +190,37 @@ impl Shared {
                 }
                 set_member(&mut s.read_only, id, doc.read_only);
                 set_member(&mut s.refused, id, doc.refused);
+                set_member(
+                    &mut s.set_aside,
+                    id,
+                    count > 0 && (doc.withdrawn || doc.refused),
+                );
             }
-            s.unacknowledged = s.unacknowledged_by_document.values().sum();
+            s.sum_up();
             if s.unacknowledged == 0 && s.connection == ConnectionState::Online {
                 s.last_sync_ms = Some(now_ms);
             }
+        });
+    }
+}
+
+impl Shared {
+    /// Tells the app that `ids` left the device and drops them from the status.
+    pub(crate) fn removed(&self, ids: &[DocumentId]) {
+        for id in ids {
+            self.emit(ClientEvent::DocumentRemoved(*id));
+        }
+        if ids.is_empty() {
+            return;
+        }
+        self.update_status(|s| {
+            for id in ids {
+                s.unacknowledged_by_document.remove(id);
+                for list in [&mut s.read_only, &mut s.refused, &mut s.set_aside] {
+                    list.retain(|d| d != id);
+                }
+            }
+            s.sum_up();
         });
     }
 }
@@ -346,6 +372,28 @@ impl Client {
             }
             Ok(out)
         })
+    }
+
+    /// The whole document as Automerge bytes (an `.automerge` file): to keep work the server
+    /// would not take (a set-aside document) outside the app.
+    ///
+    /// # Errors
+    /// A missing document; store errors.
+    pub fn export_document(&self, id: &DocumentId) -> Result<Vec<u8>, ClientError> {
+        self.shared.with_replica(|r| Ok(r.export(id)?))
+    }
+
+    /// Removes a document the server no longer lists for this user (a set-aside one), its
+    /// undelivered changes with it: only on the user's explicit request, after an export.
+    ///
+    /// # Errors
+    /// [`ReplicaError::NotSetAside`] for a document that is not set aside; a missing one;
+    /// store errors.
+    pub fn discard_document(&self, id: &DocumentId) -> Result<(), ClientError> {
+        self.shared.with_replica(|r| Ok(r.discard(id)?))?;
+        tracing::info!(doc_id = %id, "discarded on the user's request");
+        self.shared.removed(&[*id]);
+        Ok(())
     }
 
     /// A cached API answer (`me`, `people`, `documents`) as JSON text, if fetched once.

@@ -38,8 +38,27 @@ pub struct SyncStatus {
     pub read_only: Vec<DocumentId>,
     /// Documents the server refused (unavailable, or a creation it did not accept).
     pub refused: Vec<DocumentId>,
+    /// Documents set aside: the server no longer lists or refuses them, and they hold changes
+    /// it has not acknowledged. They stay on the device until access returns (then they are
+    /// delivered), or the user exports ([`Client::export_document`](super::Client::export_document))
+    /// and discards ([`Client::discard_document`](super::Client::discard_document)) them.
+    pub set_aside: Vec<DocumentId>,
+    /// Changes in set-aside documents: "N changes could not be delivered".
+    pub undelivered: usize,
     /// The last error, for a diagnostics screen.
     pub last_error: Option<String>,
+}
+
+impl SyncStatus {
+    /// Recomputes the totals from the per-document counts.
+    pub(crate) fn sum_up(&mut self) {
+        self.unacknowledged = self.unacknowledged_by_document.values().sum();
+        self.undelivered = self
+            .set_aside
+            .iter()
+            .filter_map(|id| self.unacknowledged_by_document.get(id))
+            .sum();
+    }
 }
 
 /// Where a document change came from.
@@ -61,7 +80,8 @@ pub enum ClientEvent {
         /// Local or remote.
         origin: Origin,
     },
-    /// A document was removed from this device (access revoked).
+    /// A document was removed from this device (access revoked and everything acknowledged, or
+    /// discarded by the user).
     DocumentRemoved(DocumentId),
     /// The sync status changed.
     StatusChanged(SyncStatus),

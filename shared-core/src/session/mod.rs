@@ -236,7 +236,8 @@ impl SyncSession {
         let encoded_state = state.encode();
         // Received changes are on disk before anything reports them.
         replica.commit_received(&doc, &before)?;
-        let flags = (read_only != was_read_only || changed).then_some((read_only, false));
+        // The server syncs it: no longer refused (a re-granted document), read-only as it says.
+        let flags = Some((read_only, false));
         replica
             .store_mut()
             .record_server_message(

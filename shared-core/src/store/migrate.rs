@@ -6,7 +6,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// Migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_local.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_local.sql"),
+    include_str!("../../migrations/0002_withdrawn.sql"),
+];
 
 /// Brings the database to the newest schema; refuses one written by a newer app. Each
 /// migration runs in an immediate (write-locked) transaction that reads the version inside it,

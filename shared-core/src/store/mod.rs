@@ -18,7 +18,7 @@ use automerge::{ActorId, Automerge, ChangeHash};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub use error::StoreError;
-pub use replica::{EditResult, Replica, ReplicaError};
+pub use replica::{EditResult, Replica, ReplicaError, Settled};
 
 use crate::ids::DocumentId;
 
@@ -58,6 +58,9 @@ pub struct DocStatus {
     pub acked_heads: Vec<ChangeHash>,
     /// Milliseconds since the epoch of the last completed sync.
     pub synced_at: Option<i64>,
+    /// The server listed it for this user and lists it no more (access revoked, or a restore
+    /// from a backup that predates it): kept while it holds unacknowledged changes.
+    pub withdrawn: bool,
 }
 
 /// One entry of the user's document list (`GET /api/documents`).
@@ -260,7 +263,7 @@ impl LocalStore {
             .conn
             .query_row(
                 "SELECT listed, kind, title, business, writable, read_only, refused,
-                        acked_storage, acked_heads, synced_at
+                        acked_storage, acked_heads, synced_at, withdrawn
                  FROM documents WHERE doc_id = ?1",
                 [doc.to_string()],
                 |r| {
@@ -275,6 +278,7 @@ impl LocalStore {
                         acked_storage: r.get(7)?,
                         acked_heads: heads_from_bytes(&r.get::<_, Vec<u8>>(8)?),
                         synced_at: r.get(9)?,
+                        withdrawn: r.get(10)?,
                     })
                 },
             )
@@ -337,8 +341,10 @@ impl LocalStore {
         write_flags(&self.conn, doc, read_only, refused)
     }
 
-    /// Replaces the user's document list with `listed` (from `GET /api/documents`); returns
-    /// the documents that were listed before and are not any more (access revoked).
+    /// Replaces the user's document list with `listed` (from `GET /api/documents`); marks the
+    /// documents that were listed before and are not any more as withdrawn (nothing is removed
+    /// here: see [`Replica::settle_withdrawn`]) and returns them; a listed document is no longer
+    /// withdrawn.
     ///
     /// # Errors
     /// When SQLite fails; the old list stays then.
@@ -349,13 +355,16 @@ impl LocalStore {
             stmt.query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };
-        tx.execute("UPDATE documents SET listed = 0", [])?;
+        tx.execute(
+            "UPDATE documents SET withdrawn = 1, listed = 0 WHERE listed = 1",
+            [],
+        )?;
         for entry in listed {
             tx.execute(
                 "INSERT INTO documents (doc_id, kind, title, business, listed, writable)
                  VALUES (?1, ?2, ?3, ?4, 1, ?5)
                  ON CONFLICT (doc_id) DO UPDATE SET kind = ?2, title = ?3, business = ?4,
-                                                    listed = 1, writable = ?5",
+                                                    listed = 1, writable = ?5, withdrawn = 0",
                 params![
                     entry.doc_id.to_string(),
                     entry.kind,
@@ -373,6 +382,20 @@ impl LocalStore {
             .filter(|id| !now.contains(id))
             .filter_map(|id| id.parse().ok())
             .collect())
+    }
+
+    /// Every document marked withdrawn (see [`LocalStore::set_listing`]).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn withdrawn(&self) -> Result<Vec<DocumentId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT doc_id FROM documents WHERE withdrawn = 1 ORDER BY doc_id")?;
+        let ids = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
     }
 
     /// The encoded sync state of `doc` with the server `storage_id`.
@@ -427,7 +450,8 @@ impl LocalStore {
         Ok(forgotten)
     }
 
-    /// Removes a document from the device (its access was revoked).
+    /// Removes a document from the device: everything it held was acknowledged and its access
+    /// was withdrawn, or the user discarded it.
     ///
     /// # Errors
     /// When SQLite fails; nothing is removed then.

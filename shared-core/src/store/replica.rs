@@ -24,6 +24,19 @@ pub enum ReplicaError {
     /// No such document on this device.
     #[error("document {0} is not on this device")]
     Missing(DocumentId),
+    /// Only a document set aside (the server no longer lists it, or refused it) can be
+    /// discarded; a listed one syncs, and one created here waits for its first upload.
+    #[error("document {0} is not set aside (it syncs with the server): it cannot be discarded")]
+    NotSetAside(DocumentId),
+}
+
+/// What [`Replica::settle_withdrawn`] did with the documents the server no longer lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Removed from the device: the server had acknowledged everything they held.
+    pub purged: Vec<DocumentId>,
+    /// Kept aside with their count of changes the server has not acknowledged.
+    pub kept: Vec<(DocumentId, usize)>,
 }
 
 /// What a typed edit returns; the replica persists the change itself and hands back the rest.
@@ -228,11 +241,77 @@ impl Replica {
         Ok(unacknowledged(self.automerge(id)?, &acked))
     }
 
-    /// Removes `id` from memory and from the device.
+    /// Local changes of `id` that the server with `storage_id` has not acknowledged (every
+    /// change counts when the acknowledgement is of another server, or there is none).
     ///
     /// # Errors
-    /// Store errors.
-    pub fn purge(&mut self, id: &DocumentId) -> Result<(), ReplicaError> {
+    /// Store errors; a missing document.
+    pub fn unacknowledged_by(
+        &mut self,
+        id: &DocumentId,
+        storage_id: &str,
+    ) -> Result<usize, ReplicaError> {
+        let status = self.store.status(id)?;
+        let acked = if status.acked_storage.as_deref() == Some(storage_id) {
+            status.acked_heads
+        } else {
+            Vec::new()
+        };
+        Ok(unacknowledged(self.automerge(id)?, &acked))
+    }
+
+    /// Decides the documents the server no longer lists, once connected to the server with
+    /// `storage_id`: one whose every change that server acknowledged is removed; one with
+    /// changes it lacks is kept aside (never removed silently) until it is listed again,
+    /// delivered, or discarded by the user.
+    ///
+    /// # Errors
+    /// Store errors; the undecided documents stay withdrawn then.
+    pub fn settle_withdrawn(&mut self, storage_id: &str) -> Result<Settled, ReplicaError> {
+        let mut settled = Settled::default();
+        for id in self.store.withdrawn()? {
+            let pending = if self.contains(&id)? {
+                self.unacknowledged_by(&id, storage_id)?
+            } else {
+                0
+            };
+            if pending == 0 {
+                self.purge(&id)?;
+                settled.purged.push(id);
+            } else {
+                settled.kept.push((id, pending));
+            }
+        }
+        Ok(settled)
+    }
+
+    /// The whole document `id` as Automerge bytes (an `.automerge` file), to export work the
+    /// server would not take.
+    ///
+    /// # Errors
+    /// A missing document; store errors.
+    pub fn export(&mut self, id: &DocumentId) -> Result<Vec<u8>, ReplicaError> {
+        Ok(self.automerge(id)?.save())
+    }
+
+    /// Removes a set-aside document (withdrawn or refused, not listed), unacknowledged changes
+    /// and all, on the user's explicit request.
+    ///
+    /// # Errors
+    /// [`ReplicaError::NotSetAside`] for any other document; a missing one; store errors.
+    pub fn discard(&mut self, id: &DocumentId) -> Result<(), ReplicaError> {
+        if !self.contains(id)? {
+            return Err(ReplicaError::Missing(*id));
+        }
+        let status = self.store.status(id)?;
+        if status.listed || !(status.withdrawn || status.refused) {
+            return Err(ReplicaError::NotSetAside(*id));
+        }
+        self.purge(id)
+    }
+
+    /// Removes `id` from memory and from the device.
+    fn purge(&mut self, id: &DocumentId) -> Result<(), ReplicaError> {
         self.docs.remove(id);
         self.store.purge(id)?;
         Ok(())

@@ -99,7 +99,7 @@ fn unacknowledged_counts_what_the_acknowledged_heads_do_not_cover() {
 }
 
 #[test]
-fn the_listing_reports_revoked_documents_and_purge_removes_them() {
+fn the_listing_marks_unlisted_documents_withdrawn_and_purge_removes_them() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = LocalStore::open(dir.path().join("db"), Durability::Normal).unwrap();
     let (a, b) = (DocumentId::random(), DocumentId::random());
@@ -123,7 +123,14 @@ fn the_listing_reports_revoked_documents_and_purge_removes_them() {
     assert_eq!(status.title.as_deref(), Some("Glaserei"));
 
     assert_eq!(store.set_listing(&[listed(a)]).unwrap(), vec![b]);
+    assert!(store.status(&b).unwrap().withdrawn, "marked, not removed");
+    assert!(store.load(&b).unwrap().is_some());
+    assert_eq!(store.withdrawn().unwrap(), vec![b]);
+    assert!(store.set_listing(&[listed(a), listed(b)]).unwrap().is_empty());
+    assert!(!store.status(&b).unwrap().withdrawn, "listed again");
+    assert_eq!(store.set_listing(&[listed(a)]).unwrap(), vec![b]);
     store.purge(&b).unwrap();
+    assert!(store.withdrawn().unwrap().is_empty());
     assert!(store.load(&b).unwrap().is_none());
     assert_eq!(store.sync_state(&b, "s").unwrap(), None);
     assert!(!store.status(&b).unwrap().listed);
