@@ -101,13 +101,17 @@ impl NachbarClient {
     /// The whole document as Automerge bytes, to save as an `.automerge` file (work in a
     /// set-aside document the server would not take).
     pub fn export_document(&self, document_id: String) -> Result<Vec<u8>, MobileError> {
-        Ok(self.client.export_document(&document_id(&document_id)?)?)
+        Ok(self
+            .client
+            .export_document(&self::document_id(&document_id)?)?)
     }
 
     /// Removes a set-aside document (one the server no longer lists) with its undelivered
     /// changes, on the user's explicit request; any other document is refused.
     pub fn discard_document(&self, document_id: String) -> Result<(), MobileError> {
-        Ok(self.client.discard_document(&document_id(&document_id)?)?)
+        Ok(self
+            .client
+            .discard_document(&self::document_id(&document_id)?)?)
     }
 
     /// The cached `/api/people` answer (JSON), for names offline.

@@ -27,7 +27,12 @@ pub(crate) async fn setup() -> (World, tempfile::TempDir, tokio::runtime::Handle
 }
 
 /// The first document of `kind` (and `business`, if given) that `who` may read.
-pub(crate) async fn listed(world: &World, who: &str, kind: &str, business: Option<&str>) -> DocumentId {
+pub(crate) async fn listed(
+    world: &World,
+    who: &str,
+    kind: &str,
+    business: Option<&str>,
+) -> DocumentId {
     world
         .documents(who)
         .await

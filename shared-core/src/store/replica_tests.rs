@@ -113,12 +113,20 @@ fn a_withdrawn_document_is_removed_only_when_the_server_acknowledged_all_of_it()
     let (done, pending) = (new_assessment(&mut replica), new_assessment(&mut replica));
     for id in [done, pending] {
         let heads = replica.automerge(&id).unwrap().get_heads();
-        replica.store_mut().set_acked(&id, "server-a", &heads, 1).unwrap();
+        replica
+            .store_mut()
+            .set_acked(&id, "server-a", &heads, 1)
+            .unwrap();
     }
     replica
-        .edit(&pending, |a: &mut AssessmentDoc| a.set_level(&ctx(), "C2", 3))
+        .edit(&pending, |a: &mut AssessmentDoc| {
+            a.set_level(&ctx(), "C2", 3)
+        })
         .unwrap();
-    replica.store_mut().set_listing(&listing(&[done, pending])).unwrap();
+    replica
+        .store_mut()
+        .set_listing(&listing(&[done, pending]))
+        .unwrap();
     assert_eq!(
         replica.store_mut().set_listing(&[]).unwrap().len(),
         2,
@@ -132,15 +140,31 @@ fn a_withdrawn_document_is_removed_only_when_the_server_acknowledged_all_of_it()
 
     let settled = replica.settle_withdrawn("server-a").unwrap();
     assert_eq!(settled.purged, vec![done]);
-    assert_eq!(settled.kept, vec![(pending, 1)], "the offline answer is kept");
+    assert_eq!(
+        settled.kept,
+        vec![(pending, 1)],
+        "the offline answer is kept"
+    );
     assert!(!replica.contains(&done).unwrap());
     assert_eq!(level(&mut replica, &pending, "C2"), Some(3));
 
     // The export holds the undelivered answer; listed again it is no longer withdrawn.
     let exported = automerge::Automerge::load(&replica.export(&pending).unwrap()).unwrap();
-    assert_eq!(exported.get_heads(), replica.automerge(&pending).unwrap().get_heads());
-    replica.store_mut().set_listing(&listing(&[pending])).unwrap();
-    assert!(replica.settle_withdrawn("server-a").unwrap().kept.is_empty());
+    assert_eq!(
+        exported.get_heads(),
+        replica.automerge(&pending).unwrap().get_heads()
+    );
+    replica
+        .store_mut()
+        .set_listing(&listing(&[pending]))
+        .unwrap();
+    assert!(
+        replica
+            .settle_withdrawn("server-a")
+            .unwrap()
+            .kept
+            .is_empty()
+    );
     assert!(replica.contains(&pending).unwrap());
 }
 
@@ -154,10 +178,16 @@ fn only_a_set_aside_document_can_be_discarded() {
         "created here, waiting for its upload"
     );
     replica.store_mut().set_listing(&listing(&[id])).unwrap();
-    assert!(matches!(replica.discard(&id), Err(ReplicaError::NotSetAside(_))));
+    assert!(matches!(
+        replica.discard(&id),
+        Err(ReplicaError::NotSetAside(_))
+    ));
     assert!(replica.contains(&id).unwrap());
     replica.store_mut().set_listing(&[]).unwrap();
     replica.discard(&id).unwrap();
     assert!(!replica.contains(&id).unwrap());
-    assert!(matches!(replica.discard(&id), Err(ReplicaError::Missing(_))));
+    assert!(matches!(
+        replica.discard(&id),
+        Err(ReplicaError::Missing(_))
+    ));
 }

@@ -126,7 +126,12 @@ fn the_listing_marks_unlisted_documents_withdrawn_and_purge_removes_them() {
     assert!(store.status(&b).unwrap().withdrawn, "marked, not removed");
     assert!(store.load(&b).unwrap().is_some());
     assert_eq!(store.withdrawn().unwrap(), vec![b]);
-    assert!(store.set_listing(&[listed(a), listed(b)]).unwrap().is_empty());
+    assert!(
+        store
+            .set_listing(&[listed(a), listed(b)])
+            .unwrap()
+            .is_empty()
+    );
     assert!(!store.status(&b).unwrap().withdrawn, "listed again");
     assert_eq!(store.set_listing(&[listed(a)]).unwrap(), vec![b]);
     store.purge(&b).unwrap();
