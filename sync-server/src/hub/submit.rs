@@ -4,6 +4,8 @@
 //!
 //! The caller has checked the access rules; the hub still refuses a change to the header.
 
+use automerge::ReadDoc;
+
 use super::*;
 
 /// A change made by the server on behalf of a user.
@@ -87,9 +89,21 @@ impl Hub {
             return;
         }
         let before = entry.doc.get_heads();
-        if let Err(e) = entry.doc.load_incremental(&s.bytes) {
-            fx.submitted
-                .push((s.id, Err(SubmitError::Invalid(e.to_string()))));
+        let applied = entry
+            .doc
+            .load_incremental(&s.bytes)
+            .map_err(|e| e.to_string());
+        // Changes whose dependencies the document lacks would wait in Automerge's queue and
+        // be stored as bytes no load can place: refused whole.
+        let refusal = match applied {
+            Err(e) => Some(e),
+            Ok(_) if !entry.doc.get_missing_deps(&[]).is_empty() => {
+                Some("the change depends on changes the document lacks".to_owned())
+            }
+            Ok(_) => None,
+        };
+        if let Some(reason) = refusal {
+            fx.submitted.push((s.id, Err(SubmitError::Invalid(reason))));
             self.reload(s.doc, fx);
             return;
         }

@@ -743,3 +743,48 @@ fn in_a_burst_a_peer_that_has_not_answered_waits_for_the_next_round() {
     carol.sync(&mut net, doc);
     assert_eq!(carol.doc.get_heads(), alice.doc.get_heads());
 }
+
+#[test]
+fn a_submission_that_depends_on_missing_changes_is_refused_and_stores_nothing() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect(&mut net, 1, sandbox("alice"));
+    alice.edit("greeting", 1);
+    alice.sync(&mut net, doc);
+    let stored = net.store[&doc].0.len();
+    // Two changes on top; only the second is submitted (its parent never reaches the hub).
+    let mut web = alice.doc.fork();
+    web.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "a", 1).map(drop))
+        .unwrap();
+    web.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, "b", 2).map(drop))
+        .unwrap();
+    let orphan = web.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let submit = |net: &mut Net, id: u64, bytes: Vec<u8>| {
+        let fx = net.hub.handle(
+            net.now,
+            HubInput::Submit(Submission {
+                id,
+                doc,
+                user: "alice".to_owned(),
+                bytes,
+                register: None,
+            }),
+        );
+        (fx.submitted, fx.persist.len(), fx.load)
+    };
+    let (answers, persists, reload) = submit(&mut net, 7, orphan);
+    assert_eq!(persists, 0, "nothing to store");
+    assert!(
+        matches!(&answers[..], [(7, Err(SubmitError::Invalid(_)))]),
+        "{answers:?}"
+    );
+    assert_eq!(net.store[&doc].0.len(), stored);
+    assert_eq!(reload, vec![doc], "the document is read again from storage");
+    let result = Ok(net.store.get(&doc).cloned());
+    net.input(HubInput::Loaded { doc, result });
+    // Both changes together apply.
+    let both = web.save_after(&alice.doc.get_heads());
+    let (answers, persists, _) = submit(&mut net, 8, both);
+    assert!(answers.is_empty(), "answered once committed: {answers:?}");
+    assert_eq!(persists, 1);
+}

@@ -93,8 +93,8 @@ async fn submit(state: &AppState, submission: Submission) -> Result<(), EditErro
     }
 }
 
-/// Edits document `id` as `D` for `who` with `f` (one typed edit, one change), then commits it
-/// through the hub. Returns what `f` returned.
+/// Edits document `id` as `D` for `who` with `f` (one or more typed edits), then commits every
+/// change it made through the hub in one submission. Returns what `f` returned.
 ///
 /// # Errors
 /// [`EditError::NotFound`] for a missing or unreadable document (or another kind),
@@ -125,16 +125,19 @@ where
         Access::Read => return Err(EditError::ReadOnly),
         Access::Write => {}
     }
+    let before = doc.automerge().get_heads();
     let mut typed = D::open(doc)?;
-    let (out, applied) = f(&mut typed, &context(who))?;
-    if let Some(change) = applied.change {
+    // `f` may make several changes (one per invited person, say): all of them are submitted.
+    let (out, _last) = f(&mut typed, &context(who))?;
+    let am = typed.inner().automerge();
+    if am.get_heads() != before {
         submit(
             state,
             Submission {
                 id: 0,
                 doc: id,
                 user: who.id().to_owned(),
-                bytes: change.bytes,
+                bytes: am.save_after(&before),
                 register: None,
             },
         )

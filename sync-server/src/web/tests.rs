@@ -80,6 +80,7 @@ impl Fixture {
             ("other_coordinator", "coordinator", other_hood.as_str()),
             ("coach", "coach", b1.as_str()),
             ("owner1", "owner", b1.as_str()),
+            ("staff1", "staff", b1.as_str()),
             ("owner2", "owner", b2.as_str()),
             ("owner3", "owner", b3.as_str()),
             ("admin", "admin", ""),

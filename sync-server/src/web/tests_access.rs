@@ -232,6 +232,80 @@ async fn web_edits_answer_htmx_with_a_fragment_and_forms_with_a_redirect() {
     f.server.stop().await;
 }
 
+/// The stored workshop `path` (`/w/<id>`) as its read model.
+fn stored_workshop(f: &Fixture, path: &str) -> nachbar_core::model::workshop::WorkshopView {
+    let id = path.trim_start_matches("/w/");
+    let stored = f.state().web.db.lock().unwrap().load(id).unwrap().unwrap();
+    let doc = nachbar_core::doc::NachbarDoc::load(&stored.bytes, Fixture::actor()).unwrap();
+    use nachbar_core::model::TypedDoc;
+    nachbar_core::model::workshop::WorkshopDoc::open(doc)
+        .unwrap()
+        .view()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_edit_of_several_changes_is_stored_whole_or_not_at_all() {
+    let f = Fixture::new().await;
+    let c = f.sign_in("coordinator").await;
+    let workshop = f
+        .post(
+            &format!("/n/{}/workshops", f.hood),
+            &c,
+            "title=Plan&kind=topic_workshop&date=2030-02-01&start=09:00&end=10:00",
+        )
+        .await
+        .header("location")
+        .to_owned();
+    // A business of two people: both invitations, one submission.
+    let invited = f
+        .post(
+            &format!("{workshop}/invite"),
+            &c,
+            &format!("business={}", f.b1),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::SEE_OTHER, "{}", invited.body);
+    let mut people: Vec<String> = stored_workshop(&f, &workshop)
+        .participants
+        .into_iter()
+        .map(|p| p.person)
+        .collect();
+    people.sort();
+    let mut expected = vec![f.users["owner1"].clone(), f.users["staff1"].clone()];
+    expected.sort();
+    assert_eq!(people, expected);
+    // A plan whose times are refused stores its guiding question neither.
+    let refused = f
+        .post(
+            &format!("{workshop}/plan"),
+            &c,
+            "guiding_question=Wie+weiter%3F&start=11:00&end=10:00",
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let view = stored_workshop(&f, &workshop);
+    assert_eq!(view.guiding_question, "", "nothing stored");
+    let planned = f
+        .post(
+            &format!("{workshop}/plan"),
+            &c,
+            "guiding_question=Wie+weiter%3F&start=09:00&end=11:00",
+        )
+        .await;
+    assert_eq!(planned.status, StatusCode::SEE_OTHER, "{}", planned.body);
+    assert_eq!(
+        stored_workshop(&f, &workshop).guiding_question,
+        "Wie weiter?"
+    );
+    f.server.stop().await;
+}
+
 #[tokio::test]
 async fn no_page_a_coordinator_reaches_shows_confidential_content() {
     const CANARY: &str = "KANARIENVOGEL-7f3a";

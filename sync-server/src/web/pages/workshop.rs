@@ -253,32 +253,9 @@ pub async fn plan(
     Path(doc): Path<String>,
     Form(f): Form<PlanForm>,
 ) -> Response {
-    let lang = who.lang;
-    let Some(id) = super::doc_id(&doc) else {
-        return super::errors::not_found_in(lang);
-    };
-    let question = f.guiding_question.clone();
-    let first = edit::edit::<WorkshopDoc, ()>(&state, &who, id, move |w, ctx| {
-        Ok(((), w.set_guiding_question(ctx, &question)?))
-    })
-    .await;
-    if let Err(e) = first {
-        return match e {
-            EditError::Domain(e) => {
-                respond(
-                    &state,
-                    &who,
-                    &doc,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    domain(&e, lang),
-                    false,
-                )
-                .await
-            }
-            e => super::errors::from_edit(&e, lang),
-        };
-    }
+    // One submission: invalid times store the question neither.
     edit_and_answer(&state, &who, &headers, &doc, move |w, ctx| {
+        let _in_the_same_submission = w.set_guiding_question(ctx, &f.guiding_question)?;
         Ok(((), w.set_times(ctx, &f.start, &f.end)?))
     })
     .await
