@@ -55,6 +55,11 @@ pub struct ServeConfig {
     /// listening (how the benchmark harness connects).
     #[arg(long, env = "NACHBAR_SANDBOX_TOKEN_FILE")]
     pub sandbox_token_file: Option<PathBuf>,
+    /// Trust `X-Real-IP` from a peer on this host as the client's address for the sign-in
+    /// and enrolment limits: set it when a reverse proxy on this host sets that header (the
+    /// README's nginx does), never when clients reach the server directly.
+    #[arg(long, env = "NACHBAR_TRUST_PROXY_HEADERS", default_value_t = false)]
+    pub trust_proxy_headers: bool,
     /// Log format.
     #[arg(long, env = "NACHBAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

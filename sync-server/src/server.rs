@@ -194,7 +194,11 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             views: crate::web::cache::ViewCache::default(),
             edit_locks: crate::web::edit::EditLocks::default(),
             live_streams: Mutex::default(),
-            config: crate::web::WebConfig::default(),
+            hashers: crate::web::password::Hashers::default(),
+            config: crate::web::WebConfig {
+                trust_proxy_headers: config.trust_proxy_headers,
+                ..crate::web::WebConfig::default()
+            },
         },
     });
     Ok(Started {

@@ -116,7 +116,8 @@ where
     if stored.record.kind.as_deref() != Some(D::KIND.code()) {
         return Err(EditError::NotFound);
     }
-    let doc = NachbarDoc::load(&stored.bytes, web_actor(who.id()))?;
+    let actor = web_actor(who.id());
+    let doc = read::blocking(move || Ok(NachbarDoc::load(&stored.bytes, actor)?)).await?;
     match who
         .policy
         .access(&who.principal(), &DocInfo::read(doc.automerge()))

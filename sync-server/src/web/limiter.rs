@@ -5,8 +5,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Failures allowed per login name before a wait (refilled one per [`REFILL`]).
+/// Failures allowed per login name from one address before a wait (refilled one per
+/// [`REFILL`]).
 pub const PER_LOGIN: u32 = 5;
+/// Failures allowed per login name from all addresses together; checked only for an address
+/// that failed for this login before, so that guesses from many addresses cannot lock the
+/// account's owner out.
+pub const PER_LOGIN_TOTAL: u32 = 50;
 /// Failures allowed per address before a wait.
 pub const PER_ADDRESS: u32 = 20;
 /// One failure is forgiven per this long.
@@ -77,6 +82,21 @@ impl Limiter {
             b.refill(now_ms);
             b.milli_tokens = b.milli_tokens.saturating_sub(1000);
         }
+    }
+
+    /// Gives back one failure to every key (an attempt counted up front that succeeded).
+    pub fn refund(&mut self, keys: &[(&str, u32)], now_ms: u64) {
+        for (key, _) in keys {
+            if let Some(b) = self.buckets.get_mut(*key) {
+                b.refill(now_ms);
+                b.milli_tokens = (b.milli_tokens + 1000).min(u64::from(b.capacity) * 1000);
+            }
+        }
+    }
+
+    /// Whether `key` has failures remembered.
+    pub fn contains(&self, key: &str) -> bool {
+        self.buckets.contains_key(key)
     }
 
     /// Forgets a key after a success (the login's bucket, not the address's).

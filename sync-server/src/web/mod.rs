@@ -59,6 +59,9 @@ pub struct WebConfig {
     pub session_ttl: Duration,
     /// How long an invitation link made in the web app stays valid.
     pub invite_ttl: Duration,
+    /// `X-Real-IP` from a loopback peer names the client (a reverse proxy on this host that
+    /// sets it, as in the README); otherwise the peer address counts.
+    pub trust_proxy_headers: bool,
 }
 
 impl Default for WebConfig {
@@ -66,6 +69,7 @@ impl Default for WebConfig {
         WebConfig {
             session_ttl: Duration::from_secs(30 * 86_400),
             invite_ttl: Duration::from_secs(14 * 86_400),
+            trust_proxy_headers: false,
         }
     }
 }
@@ -88,6 +92,8 @@ pub struct WebState {
     pub edit_locks: edit::EditLocks,
     /// Open live-page streams per user (bounded by [`live::MAX_STREAMS_PER_USER`]).
     pub live_streams: Mutex<std::collections::HashMap<String, usize>>,
+    /// The bounded password hashers (sign-in, enrolment).
+    pub hashers: password::Hashers,
     /// Settings.
     pub config: WebConfig,
 }

@@ -52,6 +52,47 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
         .map_err(|e| PasswordError::Hash(e.to_string()))
 }
 
+/// Argon2 runs at most this many at once: each takes 19 MiB and a core for tens of
+/// milliseconds, so a flood of sign-ins cannot take the memory or the blocking threads that
+/// sessions and sync share.
+pub const AT_ONCE: usize = 2;
+/// How long a request waits for a free hasher before it is answered "busy".
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// No hasher came free within [`WAIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("every password hasher is busy")]
+pub struct Busy;
+
+/// The bounded set of password hashers.
+#[derive(Debug)]
+pub struct Hashers(tokio::sync::Semaphore);
+
+impl Default for Hashers {
+    fn default() -> Self {
+        Hashers(tokio::sync::Semaphore::new(AT_ONCE))
+    }
+}
+
+impl Hashers {
+    /// Runs `work` (a hash or a verification) on a blocking thread once a hasher is free.
+    ///
+    /// # Errors
+    /// [`Busy`] when none came free within [`WAIT`], or the work panicked.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let permit = tokio::time::timeout(WAIT, self.0.acquire())
+            .await
+            .map_err(|_| Busy)?
+            .map_err(|_| Busy)?;
+        let out = tokio::task::spawn_blocking(work).await.map_err(|_| Busy);
+        drop(permit);
+        out
+    }
+}
+
 /// A hash no password matches, verified for unknown logins so that they cost the same time.
 fn decoy() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -85,6 +126,32 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn no_more_than_two_hashers_run_at_once() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hashers = Arc::new(Hashers::default());
+        let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (h, r, m) = (hashers.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    h.run(move || {
+                        let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        verify("korrekt pferd batterie", None);
+                        r.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(()));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), AT_ONCE);
+    }
 
     #[test]
     fn a_hash_verifies_its_password_only() {

@@ -48,6 +48,38 @@ pub async fn with_db<T: Send + 'static>(
     .map_err(|e| ReadError::Task(e.to_string()))?
 }
 
+/// Runs CPU-heavy work (loading and hydrating Automerge documents) on a blocking thread, off
+/// the runtime's two workers that the hub and every connection share.
+///
+/// # Errors
+/// Whatever `f` returns, or a failed task.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ReadError> + Send + 'static,
+) -> Result<T, ReadError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ReadError::Task(e.to_string()))?
+}
+
+/// The access `who` has to a stored document by its record alone (kind, neighbourhood,
+/// business: the header fields the rules read); a workshop's invitations live in the
+/// document, so for a workshop `None` means "decide from the document".
+pub fn record_access(who: &SignedIn, record: &DocRecord) -> Option<Access> {
+    let kind = nachbar_core::doc::DocKind::parse(record.kind.as_deref()?).ok()?;
+    let header = nachbar_core::doc::Header::new(
+        kind,
+        record.neighbourhood.as_deref()?,
+        record.business.clone(),
+        record.created_by.as_str(),
+        nachbar_core::time::Timestamp(0),
+    );
+    let access = who.policy.access(
+        &who.principal(),
+        &DocInfo::Nachbar(header, Default::default()),
+    );
+    (access != Access::None || kind != nachbar_core::doc::DocKind::Workshop).then_some(access)
+}
+
 /// A stored document with what access rules need.
 #[derive(Debug)]
 pub struct StoredDocument {
@@ -88,7 +120,7 @@ pub async fn load_many(
 ///
 /// # Errors
 /// On a database error, or a stored document that does not load.
-pub async fn readable<D: TypedDoc>(
+pub async fn readable<D: TypedDoc + Send + 'static>(
     web: &WebState,
     who: &SignedIn,
     id: DocumentId,
@@ -99,14 +131,20 @@ pub async fn readable<D: TypedDoc>(
     if stored.record.kind.as_deref() != Some(D::KIND.code()) {
         return Ok(None);
     }
-    let doc = nachbar_core::doc::NachbarDoc::load(&stored.bytes, ActorId::random())?;
-    let access = who
-        .policy
-        .access(&who.principal(), &DocInfo::read(doc.automerge()));
-    if access == Access::None {
+    // Denied by the record's header fields: not loaded at all, as fast as a missing one.
+    if record_access(who, &stored.record) == Some(Access::None) {
         return Ok(None);
     }
-    Ok(Some((D::open(doc)?, access)))
+    let (policy, principal) = (Arc::clone(&who.policy), who.principal());
+    blocking(move || {
+        let doc = nachbar_core::doc::NachbarDoc::load(&stored.bytes, ActorId::random())?;
+        let access = policy.access(&principal, &DocInfo::read(doc.automerge()));
+        if access == Access::None {
+            return Ok(None);
+        }
+        Ok(Some((D::open(doc)?, access)))
+    })
+    .await
 }
 
 /// Document ids of `kind` in neighbourhood `n` (stored records).
@@ -191,21 +229,36 @@ pub async fn hood_views(
             })
             .collect()
     };
-    let mut out = Vec::with_capacity(wanted.len());
-    for (id, version, bytes) in wanted {
-        let hydrated = match (cached(&id, version), bytes) {
-            (Some(h), _) => h,
-            (None, Some(bytes)) => {
-                let Some(h) = super::cache::Hydrated::from_bytes(&bytes)? else {
-                    continue;
-                };
-                let h = Arc::new(h);
-                web.views.put(id, version, Arc::clone(&h));
-                h
+    // What is not cached is hydrated on a blocking thread.
+    let fresh: Vec<(DocumentId, i64, Vec<u8>)> = wanted
+        .iter()
+        .filter(|(id, v, _)| cached(id, *v).is_none())
+        .filter_map(|(id, v, b)| b.clone().map(|b| (*id, *v, b)))
+        .collect();
+    let hydrated = blocking(move || {
+        let mut out = Vec::with_capacity(fresh.len());
+        for (id, version, bytes) in fresh {
+            if let Some(h) = super::cache::Hydrated::from_bytes(&bytes)? {
+                out.push((id, version, Arc::new(h)));
             }
-            (None, None) => continue,
-        };
-        out.push((id, hydrated));
+        }
+        Ok(out)
+    })
+    .await?;
+    for (id, version, h) in &hydrated {
+        web.views.put(*id, *version, Arc::clone(h));
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    for (id, version, _) in wanted {
+        let h = cached(&id, version).or_else(|| {
+            hydrated
+                .iter()
+                .find(|(d, v, _)| *d == id && *v == version)
+                .map(|(_, _, h)| Arc::clone(h))
+        });
+        if let Some(h) = h {
+            out.push((id, h));
+        }
     }
     Ok(Some(out))
 }

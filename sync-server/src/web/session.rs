@@ -122,8 +122,14 @@ pub fn urlencode(s: &str) -> String {
 /// A safe place to go after sign-in: a local path only (never another site).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
+        // Printable ASCII only: browsers drop tabs and line breaks from a URL, which would
+        // turn `/\t/evil.example` into `//evil.example`.
         Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| (0x21..0x7f).contains(&b))
+                && n.len() < 512 =>
         {
             n.to_owned()
         }
@@ -186,6 +192,16 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        for hidden in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil",
+            "/ /x",
+            "/\u{7f}/x",
+        ] {
+            assert_eq!(safe_next(Some(hidden)), "/", "{hidden:?}");
+        }
+        assert_eq!(safe_next(Some("/n/ä")), "/", "not ASCII");
         assert_eq!(safe_next(None), "/");
         assert_eq!(urlencode("/n/a b?x=1"), "/n/a%20b%3Fx%3D1");
     }

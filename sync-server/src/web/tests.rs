@@ -119,6 +119,20 @@ impl Fixture {
         form: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Answer {
+        self.call_from(None, method, path, cookie, form, extra)
+            .await
+    }
+
+    /// [`Fixture::call`] from the peer address `peer` (as a socket would give it).
+    pub(super) async fn call_from(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Answer {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -143,12 +157,13 @@ impl Fixture {
             }
             None => Body::empty(),
         };
-        let response = self
-            .server
-            .router()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
+        let mut request = req.body(body).unwrap();
+        if let Some(peer) = peer {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
+        let response = self.server.router().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -395,6 +410,73 @@ async fn failed_sign_ins_are_rate_limited_per_login_with_retry_after() {
         )
         .await;
     assert_eq!(other.status, StatusCode::SEE_OTHER);
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_count_before_the_check_and_cannot_lock_out_other_addresses() {
+    let f = Fixture::new().await;
+    let attacker: std::net::SocketAddr = "10.0.0.66:40000".parse().unwrap();
+    let guesses = (0..20).map(|i| {
+        let form = format!("login=owner1&password=falsch-{i}");
+        let f = &f;
+        async move {
+            f.call_from(Some(attacker), "POST", "/login", None, Some(&form), &[])
+                .await
+                .status
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let tried = answers
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (tried, refused),
+        (
+            super::limiter::PER_LOGIN as usize,
+            20 - super::limiter::PER_LOGIN as usize
+        ),
+        "{answers:?}"
+    );
+    // The owner, from another address, still signs in.
+    let owner = f
+        .call_from(
+            Some("10.0.0.7:50000".parse().unwrap()),
+            "POST",
+            "/login",
+            None,
+            Some("login=owner1&password=passwort-owner1"),
+            &[],
+        )
+        .await;
+    assert_eq!(owner.status, StatusCode::SEE_OTHER, "{}", owner.body);
+    // Without --trust-proxy-headers a made-up X-Real-IP buys no fresh attempts.
+    let local: std::net::SocketAddr = "127.0.0.1:40001".parse().unwrap();
+    let mut statuses = Vec::new();
+    for i in 0..=super::limiter::PER_LOGIN {
+        let ip = format!("192.0.2.{i}");
+        let a = f
+            .call_from(
+                Some(local),
+                "POST",
+                "/login",
+                None,
+                Some("login=coach&password=falsch"),
+                &[("x-real-ip", ip.as_str())],
+            )
+            .await;
+        statuses.push(a.status);
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
     f.server.stop().await;
 }
 

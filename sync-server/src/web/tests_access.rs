@@ -237,7 +237,6 @@ fn stored_workshop(f: &Fixture, path: &str) -> nachbar_core::model::workshop::Wo
     let id = path.trim_start_matches("/w/");
     let stored = f.state().web.db.lock().unwrap().load(id).unwrap().unwrap();
     let doc = nachbar_core::doc::NachbarDoc::load(&stored.bytes, Fixture::actor()).unwrap();
-    use nachbar_core::model::TypedDoc;
     nachbar_core::model::workshop::WorkshopDoc::open(doc)
         .unwrap()
         .view()

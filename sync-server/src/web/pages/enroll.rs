@@ -60,9 +60,9 @@ fn invalid(headers: &HeaderMap) -> Response {
     )
 }
 
-fn addr_key(headers: &HeaderMap, extensions: &axum::http::Extensions) -> String {
+fn addr_key(headers: &HeaderMap, extensions: &axum::http::Extensions, trust_proxy: bool) -> String {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    format!("addr:{}", client_address(headers, peer))
+    format!("addr:{}", client_address(headers, peer, trust_proxy))
 }
 
 fn limited(state: &AppState, key: &str) -> Option<std::time::Duration> {
@@ -88,7 +88,7 @@ pub async fn form(
     Query(q): Query<CodeQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let key = addr_key(&headers, &extensions);
+    let key = addr_key(&headers, &extensions, state.web.config.trust_proxy_headers);
     if let Some(wait) = limited(&state, &key) {
         return too_many(&headers, wait, "/".to_owned(), String::new());
     }
@@ -140,7 +140,7 @@ pub async fn submit(
 ) -> Response {
     let lang = lang_of(&headers);
     let t = Texts::of(lang);
-    let key = addr_key(&headers, &extensions);
+    let key = addr_key(&headers, &extensions, state.web.config.trust_proxy_headers);
     if let Some(wait) = limited(&state, &key) {
         return too_many(&headers, wait, "/".to_owned(), String::new());
     }
@@ -175,7 +175,7 @@ pub async fn submit(
         return again(FieldErrors::at("password", t.passwords_differ));
     }
     let typed = f.password;
-    let hashed = tokio::task::spawn_blocking(move || password::hash(&typed)).await;
+    let hashed = state.web.hashers.run(move || password::hash(&typed)).await;
     let hash = match hashed {
         Ok(Ok(h)) => h,
         Ok(Err(password::PasswordError::TooShort)) => {
@@ -184,7 +184,8 @@ pub async fn submit(
         Ok(Err(password::PasswordError::TooLong)) => {
             return again(FieldErrors::at("password", t.password_too_long));
         }
-        _ => return super::errors::unavailable(lang),
+        Ok(Err(password::PasswordError::Hash(_))) => return super::errors::unavailable(lang),
+        Err(password::Busy) => return super::sign_in::busy(&headers),
     };
     let (c, l) = (code.clone(), login.clone());
     match read::with_db(&state.web, move |s| s.accept_invite(&c, &l, &hash, now)).await {

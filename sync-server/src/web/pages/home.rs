@@ -30,6 +30,24 @@ pub async fn root(state: Arc<AppState>, mut parts: Parts) -> Response {
     }
 }
 
+/// Whether `who` may read neighbourhood `n`'s own document (works in it).
+fn member_of(who: &SignedIn, n: Option<&str>) -> bool {
+    let Some(n) = n else {
+        return false;
+    };
+    let header = nachbar_core::doc::Header::new(
+        nachbar_core::doc::DocKind::Neighbourhood,
+        n,
+        None,
+        "",
+        nachbar_core::time::Timestamp(0),
+    );
+    who.policy.access(
+        &who.principal(),
+        &DocInfo::Nachbar(header, Default::default()),
+    ) != Access::None
+}
+
 /// A readable document in the list.
 #[derive(Debug, Clone)]
 pub struct DocRow {
@@ -102,38 +120,31 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
     // invitations live in the document.
     let mut docs = Vec::new();
     for r in records {
-        let (Some(kind), Some(hood)) = (r.kind.as_deref(), r.neighbourhood.as_deref()) else {
-            continue;
-        };
-        let Ok(kind) = nachbar_core::doc::DocKind::parse(kind) else {
+        let Ok(kind) = nachbar_core::doc::DocKind::parse(r.kind.as_deref().unwrap_or("")) else {
             continue;
         };
         if kind == nachbar_core::doc::DocKind::Catalogue {
             continue;
         }
-        let header = nachbar_core::doc::Header::new(
-            kind,
-            hood,
-            r.business.clone(),
-            r.created_by.as_str(),
-            nachbar_core::time::Timestamp(0),
-        );
-        let mut access = who.policy.access(
-            &who.principal(),
-            &DocInfo::Nachbar(header.clone(), Default::default()),
-        );
-        if access == Access::None && kind == nachbar_core::doc::DocKind::Workshop {
-            let id = r.doc_id.parse().ok();
-            if let Some(id) = id
-                && let Ok(Some((_, a))) =
-                    read::readable::<nachbar_core::model::workshop::WorkshopDoc>(
+        let access = match read::record_access(&who, &r) {
+            Some(access) => access,
+            // A workshop the record does not decide: only for members of its neighbourhood
+            // (who might be invited) is the document read.
+            None if member_of(&who, r.neighbourhood.as_deref()) => {
+                let id = r.doc_id.parse().ok();
+                match id {
+                    Some(id) => read::readable::<nachbar_core::model::workshop::WorkshopDoc>(
                         &state.web, &who, id,
                     )
                     .await
-            {
-                access = a;
+                    .ok()
+                    .flatten()
+                    .map_or(Access::None, |(_, a)| a),
+                    None => Access::None,
+                }
             }
-        }
+            None => Access::None,
+        };
         if access == Access::None {
             continue;
         }

@@ -5,22 +5,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
-use automerge::ActorId;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use nachbar_core::DomainError;
-use nachbar_core::doc::NachbarDoc;
 use nachbar_core::label::Labelled;
-use nachbar_core::model::business_profile::BusinessProfileDoc;
 use nachbar_core::model::neighbourhood::{
     CostModel, NeighbourhoodDoc, NewOffering, OfferingKind, OfferingStatus,
 };
 use serde::Deserialize;
 
-use crate::access::{Access, DocInfo, Policy};
+use crate::access::{Access, Policy};
 use crate::routes::AppState;
+use crate::web::cache::View;
 use crate::web::edit::{self, EditError};
 use crate::web::errors::{FieldErrors, domain};
 use crate::web::frame::{Frame, render};
@@ -88,42 +86,26 @@ async fn page_with(
     let Ok(Some(hood_id)) = super::neighbourhood::hood_doc(state, n).await else {
         return super::errors::not_found_in(lang);
     };
-    let mut ids = vec![hood_id];
-    match read::ids_of_kind(&state.web, n, "business-profile").await {
-        Ok(p) => ids.extend(p),
-        Err(e) => return super::errors::from_read(&e, lang),
-    }
-    let stored = match read::load_many(&state.web, ids).await {
-        Ok(s) => s,
+    // The cached read models of the neighbourhood (hydrated off the runtime when changed).
+    let views = match read::hood_views(&state.web, n).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return super::errors::not_found_in(lang),
         Err(e) => return super::errors::from_read(&e, lang),
     };
     let mut hood = None;
     let mut seats: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
-    for d in stored {
-        let Ok(doc) = NachbarDoc::load(&d.bytes, ActorId::random()) else {
-            continue;
-        };
-        if who
-            .policy
-            .access(&who.principal(), &DocInfo::read(doc.automerge()))
-            == Access::None
-        {
+    for (id, h) in &views {
+        if who.policy.access(&who.principal(), &h.info) == Access::None {
             continue;
         }
-        match doc.kind() {
-            nachbar_core::doc::DocKind::Neighbourhood => {
-                hood = NeighbourhoodDoc::open(doc).and_then(|h| h.view()).ok()
-            }
-            nachbar_core::doc::DocKind::BusinessProfile => {
-                if let Ok(p) = BusinessProfileDoc::open(doc).and_then(|p| p.view())
-                    && hood_active(&p.business, who)
-                {
-                    for (offering, n) in p.seat_interest.iter().filter(|(_, n)| **n != 0) {
-                        seats
-                            .entry(offering.clone())
-                            .or_default()
-                            .push((p.display_name.clone(), *n));
-                    }
+        match &h.view {
+            View::Neighbourhood(v) if *id == hood_id => hood = Some(v),
+            View::Profile(p) if hood_active(&p.business, who) => {
+                for (offering, n) in p.seat_interest.iter().filter(|(_, n)| **n != 0) {
+                    seats
+                        .entry(offering.clone())
+                        .or_default()
+                        .push((p.display_name.clone(), *n));
                 }
             }
             _ => {}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::routes::AppState;
 use crate::web::frame::{Frame, render};
 use crate::web::i18n::{LANG_COOKIE, Texts, lang_of};
-use crate::web::limiter::{PER_ADDRESS, PER_LOGIN};
+use crate::web::limiter::{PER_ADDRESS, PER_LOGIN, PER_LOGIN_TOTAL};
 use crate::web::session::{SESSION_COOKIE, safe_next};
 use crate::web::{cookies, password, read, see_other};
 
@@ -92,16 +92,26 @@ fn now_ms() -> i64 {
     nachbar_core::time::Timestamp::now().millis()
 }
 
-/// The client address for rate limits: the proxy's `X-Real-IP` when the peer is loopback (the
-/// documented nginx setup), else the peer address.
-pub fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+/// The client address for rate limits: the peer address, or the proxy's `X-Real-IP` when the
+/// server is told to trust it (`--trust-proxy-headers`) and the peer is on this host.
+pub fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
     let peer_ip = peer.map(|p| p.ip());
-    if peer_ip.is_none_or(|ip| ip.is_loopback())
+    if trust_proxy
+        && peer_ip.is_none_or(|ip| ip.is_loopback())
         && let Some(real) = headers.get("x-real-ip").and_then(|v| v.to_str().ok())
     {
         return real.chars().take(64).collect();
     }
     peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// `503` with `Retry-After`: every password hasher is busy.
+pub fn busy(headers: &HeaderMap) -> Response {
+    let lang = lang_of(headers);
+    let mut r = super::errors::unavailable(lang);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    r
 }
 
 /// `429 Too Many Requests` with `Retry-After`.
@@ -141,19 +151,26 @@ pub async fn submit(
     let next = safe_next(f.next.as_deref());
     let login: String = f.login.trim().chars().take(64).collect();
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
-    let address = client_address(&headers, peer);
-    let login_key = format!("login:{}", login.to_lowercase());
+    let address = client_address(&headers, peer, state.web.config.trust_proxy_headers);
+    let name = login.to_lowercase();
+    let pair_key = format!("login:{name}@{address}");
+    let login_key = format!("login:{name}");
     let addr_key = format!("addr:{address}");
     let keys = [
-        (login_key.as_str(), PER_LOGIN),
+        (pair_key.as_str(), PER_LOGIN),
         (addr_key.as_str(), PER_ADDRESS),
+        (login_key.as_str(), PER_LOGIN_TOTAL),
     ];
-    let wait = state
-        .web
-        .limiter
-        .lock()
-        .ok()
-        .and_then(|mut l| l.check(&keys, monotonic_ms()));
+    // The attempt counts before the password is checked (and is given back on success), so
+    // parallel guesses cannot all pass the check before the first failure is recorded.
+    let wait = state.web.limiter.lock().ok().and_then(|mut l| {
+        let checked = if l.contains(&pair_key) { 3 } else { 2 };
+        let wait = l.check(&keys[..checked], monotonic_ms());
+        if wait.is_none() {
+            l.fail(&keys, monotonic_ms());
+        }
+        wait
+    });
     if let Some(wait) = wait {
         return too_many(&headers, wait, next, login);
     }
@@ -164,13 +181,15 @@ pub async fn submit(
     };
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
     let typed = f.password;
-    let ok = tokio::task::spawn_blocking(move || password::verify(&typed, stored.as_deref()))
+    let Ok(ok) = state
+        .web
+        .hashers
+        .run(move || password::verify(&typed, stored.as_deref()))
         .await
-        .unwrap_or(false);
+    else {
+        return busy(&headers);
+    };
     let Some(account) = account.filter(|_| ok) else {
-        if let Ok(mut l) = state.web.limiter.lock() {
-            l.fail(&keys, monotonic_ms());
-        }
         return page(
             &headers,
             StatusCode::UNAUTHORIZED,
@@ -181,7 +200,8 @@ pub async fn submit(
         );
     };
     if let Ok(mut l) = state.web.limiter.lock() {
-        l.forget(&login_key);
+        l.refund(&keys, monotonic_ms());
+        l.forget(&pair_key);
     }
     let ttl = state.web.config.session_ttl;
     let now = now_ms();
