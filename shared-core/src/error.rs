@@ -35,6 +35,26 @@ pub enum DomainError {
         /// The field that was empty.
         field: &'static str,
     },
+    /// A text longer than its field allows (titles and names: [`MAX_SHORT_TEXT`], notes and
+    /// descriptions: [`MAX_LONG_TEXT`] characters).
+    ///
+    /// [`MAX_SHORT_TEXT`]: crate::doc::MAX_SHORT_TEXT
+    /// [`MAX_LONG_TEXT`]: crate::doc::MAX_LONG_TEXT
+    #[error("{field} is longer than {max} characters")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// Most characters allowed.
+        max: usize,
+    },
+    /// A collection of a document is full (see [`MAX_RECORDS`](crate::model::MAX_RECORDS)).
+    #[error("{collection} holds its most records ({max})")]
+    TooMany {
+        /// The collection.
+        collection: String,
+        /// Most records.
+        max: usize,
+    },
     /// A question id that the assessment's catalogue release does not contain.
     #[error("unknown question `{0}` in this catalogue release")]
     UnknownQuestion(String),

@@ -19,6 +19,7 @@ pub use conflict::NeedsReview;
 pub(crate) use conflict::{check as check_conflict, check_keys as check_conflicts};
 pub use header::{DocKind, HEADER_KEY, Header, SCHEMA_VERSION, SUPPORTED_MAJOR};
 pub use history::{ClockSkew, LastEdited};
+pub use write::{MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
 use crate::DomainError;
 use crate::time::Timestamp;

@@ -174,14 +174,16 @@ pub(crate) fn record(
     }
 }
 
-/// Sets the collaborative text at `key` of `obj` to `value`, editing the existing text object
-/// by a minimal diff so concurrent edits of other parts of the text survive.
+/// Sets the collaborative text at `key` of `obj` to `value` (at most [`MAX_LONG_TEXT`]
+/// characters), editing the existing text object by a minimal diff so concurrent edits of
+/// other parts of the text survive.
 pub(crate) fn set_text(
     tx: &mut impl Transactable,
     obj: &ObjId,
-    key: &str,
+    key: &'static str,
     value: &str,
 ) -> Result<(), DomainError> {
+    long(key, value)?;
     match tx.get(obj, key)? {
         Some((v, text)) if v.to_objtype() == Some(ObjType::Text) => {
             tx.update_text(&text, value)?;
@@ -214,9 +216,34 @@ pub(crate) fn get_i64(
     Ok(doc.get(obj, key)?.and_then(|(v, _)| v.as_i64()))
 }
 
-/// Validates a required, non-blank title and returns it trimmed.
+/// Most characters of a title, name or other one-line text.
+pub const MAX_SHORT_TEXT: usize = 300;
+/// Most characters of a note, description or other free text.
+pub const MAX_LONG_TEXT: usize = 20_000;
+
+fn at_most<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, DomainError> {
+    // Bytes bound characters from above: most texts skip the count.
+    if value.len() > max && value.chars().count() > max {
+        Err(DomainError::TooLong { field, max })
+    } else {
+        Ok(value)
+    }
+}
+
+/// Validates a one-line text ([`MAX_SHORT_TEXT`] characters at most).
+pub(crate) fn short<'a>(field: &'static str, value: &'a str) -> Result<&'a str, DomainError> {
+    at_most(field, value, MAX_SHORT_TEXT)
+}
+
+/// Validates a free text ([`MAX_LONG_TEXT`] characters at most).
+pub(crate) fn long<'a>(field: &'static str, value: &'a str) -> Result<&'a str, DomainError> {
+    at_most(field, value, MAX_LONG_TEXT)
+}
+
+/// Validates a required, non-blank title (at most [`MAX_SHORT_TEXT`] characters) and returns
+/// it trimmed.
 pub(crate) fn required(field: &'static str, value: &str) -> Result<String, DomainError> {
-    let trimmed = value.trim();
+    let trimmed = short(field, value.trim())?;
     if trimmed.is_empty() {
         Err(DomainError::Empty { field })
     } else {

@@ -40,6 +40,7 @@ pub(crate) fn append_status(
         Some((v, id)) if v.to_objtype() == Some(ObjType::List) => id,
         _ => tx.put_object(obj, "status_history", ObjType::List)?,
     };
+    let note = write::long("note", note)?;
     let entry = status_entry(from, to, &ctx.person, ctx.now.millis(), note);
     let len = tx.length(&list);
     tx.batch_create_object(&list, len, &entry.into_hydrate_value(), true)?;
@@ -220,11 +221,21 @@ pub(crate) fn insert_record(
 ) -> Result<crate::doc::Applied, DomainError> {
     let (_, applied) = doc.edit(ctx, op, |tx| {
         let map = write::map_at(tx, &automerge::ROOT, collection)?;
+        // Removed records count too: they stay in the document.
+        if automerge::ReadDoc::length(tx, &map) >= MAX_RECORDS {
+            return Err(DomainError::TooMany {
+                collection: collection.to_owned(),
+                max: MAX_RECORDS,
+            });
+        }
         write::create(tx, &map, id, node)?;
         Ok(())
     })?;
     Ok(applied)
 }
+
+/// Most records of one collection in a document (agenda blocks, measures, meetings …).
+pub const MAX_RECORDS: usize = 1000;
 
 /// Runs `f` on the record `id` of the root collection `collection` as one edit, and counts
 /// the edit on the record (see [`Removal::edited_after_removal`]).

@@ -6,6 +6,8 @@ pub mod action_plan;
 pub mod assessment;
 pub mod business_profile;
 mod common;
+
+pub use common::MAX_RECORDS;
 pub mod neighbourhood;
 pub mod overview;
 mod review;

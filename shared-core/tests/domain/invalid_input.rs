@@ -209,6 +209,56 @@ fn invalid_answers_are_refused_without_change() {
         a.clone().add_finding(&c, &finding),
         |e| matches!(e, DomainError::InvalidValue { field: "area", .. }),
     );
+    let endless = NewFinding {
+        area: "A".to_owned(),
+        title: "t".repeat(nachbar_core::doc::MAX_SHORT_TEXT + 1),
+        ..finding.clone()
+    };
+    refused(
+        a.inner(),
+        &heads,
+        a.clone().add_finding(&c, &endless),
+        |e| {
+            matches!(
+                e,
+                DomainError::TooLong {
+                    field: "title",
+                    max: 300
+                }
+            )
+        },
+    );
+    let long_description = NewFinding {
+        area: "A".to_owned(),
+        description: "ü".repeat(nachbar_core::doc::MAX_LONG_TEXT + 1),
+        ..finding.clone()
+    };
+    refused(
+        a.inner(),
+        &heads,
+        a.clone().add_finding(&c, &long_description),
+        |e| {
+            matches!(
+                e,
+                DomainError::TooLong {
+                    field: "description",
+                    ..
+                }
+            )
+        },
+    );
+    refused(
+        a.inner(),
+        &heads,
+        a.clone()
+            .set_answer_note(&c, "C2", &"x".repeat(nachbar_core::doc::MAX_LONG_TEXT + 1)),
+        |e| matches!(e, DomainError::TooLong { field: "note", .. }),
+    );
+    // Exactly at the limit (in characters, not bytes) passes.
+    let mut at_limit = a.clone();
+    at_limit
+        .set_answer_note(&c, "C2", &"ü".repeat(nachbar_core::doc::MAX_LONG_TEXT))
+        .expect("at the limit");
     let blank = NewFinding {
         area: "A".to_owned(),
         title: " ".to_owned(),
@@ -541,4 +591,19 @@ fn wrong_kinds_foreign_shapes_and_garbage_are_errors() {
         NachbarDoc::from_automerge(header_as_text),
         Err(DomainError::Shape { .. })
     ));
+}
+
+#[test]
+fn a_collection_holds_a_bounded_number_of_records() {
+    let c = ctx("coordinator", 1);
+    let (mut hood, _) = NeighbourhoodDoc::create(actor(1), &c, "n", "Hood", "").unwrap();
+    let meeting =
+        |h: &mut NeighbourhoodDoc| h.add_meeting(&c, "Stammtisch", "2030-01-01", None, "", None);
+    for _ in 0..nachbar_core::model::MAX_RECORDS {
+        meeting(&mut hood).unwrap();
+    }
+    let heads = hood.inner().heads();
+    refused(hood.inner(), &heads, meeting(&mut hood.clone()), |e| {
+        matches!(e, DomainError::TooMany { max: 1000, .. })
+    });
 }

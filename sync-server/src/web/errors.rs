@@ -61,6 +61,14 @@ pub fn domain(err: &DomainError, lang: Lang) -> FieldErrors {
                 format!("Please give a value from {min} to {max}.")
             },
         ),
+        DomainError::TooLong { field, max } => (
+            (*field).to_owned(),
+            if de {
+                format!("Bitte höchstens {max} Zeichen.")
+            } else {
+                format!("Please use at most {max} characters.")
+            },
+        ),
         DomainError::InvalidValue { field, .. } => (
             (*field).to_owned(),
             match (*field, de) {

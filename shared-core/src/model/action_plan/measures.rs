@@ -81,7 +81,7 @@ fn put_optional_text(
     key: &str,
     value: &str,
 ) -> Result<(), DomainError> {
-    let value = value.trim();
+    let value = write::short("value", value.trim())?;
     if value.is_empty() {
         if tx.get(obj, key)?.is_some() {
             tx.delete(obj, key)?;
@@ -144,7 +144,10 @@ impl ActionPlanDoc {
         );
         let node = Node::map()
             .with("title", title.as_str())
-            .with("description", Node::text(&new.description))
+            .with(
+                "description",
+                Node::text(write::long("description", &new.description)?),
+            )
             .with("progress_note", Node::text(""))
             .with_opt("area", new.area.as_deref())
             .with_opt("goal", new.goal.as_deref())

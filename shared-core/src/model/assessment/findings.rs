@@ -49,7 +49,10 @@ impl AssessmentDoc {
             )
             .with("kind", finding.kind.code())
             .with("title", title.as_str())
-            .with("description", Node::text(&finding.description))
+            .with(
+                "description",
+                Node::text(write::long("description", &finding.description)?),
+            )
             .with("severity", severity)
             .with(
                 "barriers",

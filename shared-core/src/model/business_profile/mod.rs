@@ -111,7 +111,7 @@ impl BusinessProfileDoc {
         );
         let (doc, applied) = NachbarDoc::create(actor, ctx, header, |tx| {
             tx.put(&ROOT, "display_name", name.as_str())?;
-            tx.put(&ROOT, "trade", trade)?;
+            tx.put(&ROOT, "trade", write::short("trade", trade)?)?;
             if let Some(band) = size_band {
                 tx.put(&ROOT, "size_band", band.code())?;
             }
@@ -206,7 +206,10 @@ impl BusinessProfileDoc {
             .with("title", title.as_str())
             .with("areas", Node::set(topic.areas.iter().map(String::as_str)))
             .with("tags", Node::set(tags.iter().map(String::as_str)))
-            .with("description", Node::text(&topic.description))
+            .with(
+                "description",
+                Node::text(write::long("description", &topic.description)?),
+            )
             .with("urgency", urgency)
             .with("state", NeedState::Open.code())
             .with("created_at", ctx.now.millis());
@@ -281,7 +284,10 @@ impl BusinessProfileDoc {
             .with("areas", Node::set(topic.areas.iter().map(String::as_str)))
             .with("tags", Node::set(tags.iter().map(String::as_str)))
             .with("format", format.code())
-            .with("description", Node::text(&topic.description))
+            .with(
+                "description",
+                Node::text(write::long("description", &topic.description)?),
+            )
             .with_opt("for_need", for_need.map(RecordRef::encode))
             .with("contact", ctx.person.as_str())
             .with("deleted", false);

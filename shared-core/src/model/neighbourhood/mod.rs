@@ -66,7 +66,7 @@ impl NeighbourhoodDoc {
         let (doc, applied) = NachbarDoc::create(actor, ctx, header, |tx| {
             let root = [
                 ("name", Node::from(name.as_str())),
-                ("location", Node::from(location)),
+                ("location", Node::from(write::short("location", location)?)),
                 ("phase", Node::from(Phase::Forming.code())),
                 ("carriers", Node::map()),
                 ("charter", Node::text("")),
@@ -179,7 +179,7 @@ impl NeighbourhoodDoc {
                 Err(_) => tx.put_object(&members, business.as_str(), ObjType::Map)?,
             };
             tx.put(&obj, "name", name.as_str())?;
-            tx.put(&obj, "trade", trade)?;
+            tx.put(&obj, "trade", write::short("trade", trade)?)?;
             tx.put(&obj, "joined_at", joined.as_str())?;
             if tx.get(&obj, "left_at")?.is_some() {
                 tx.delete(&obj, "left_at")?;
@@ -249,7 +249,7 @@ impl NeighbourhoodDoc {
             .with("title", title.as_str())
             .with("date", date.as_str())
             .with_opt("start", start.map(str::trim))
-            .with("place", place)
+            .with("place", write::short("place", place)?)
             .with_opt("workshop", workshop)
             .with("deleted", false);
         let applied =
@@ -288,7 +288,7 @@ impl NeighbourhoodDoc {
         let node = Node::map()
             .with("title", title.as_str())
             .with("kind", new.kind.code())
-            .with("provider", new.provider.as_str())
+            .with("provider", write::short("provider", &new.provider)?)
             .with("description", Node::text(""))
             .with("min_seats", new.min_seats)
             .with("cost_model", new.cost_model.code())

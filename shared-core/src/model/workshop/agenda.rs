@@ -121,7 +121,10 @@ impl WorkshopDoc {
             .with("duration_min", duration)
             .with("goal", block.goal.as_str())
             .with("instructions", Node::text(""))
-            .with("materials", Node::text(&block.materials))
+            .with(
+                "materials",
+                Node::text(write::long("materials", &block.materials)?),
+            )
             .with("responsible", Node::map())
             .with("expected_output", block.expected_output.as_str())
             .with("notes", Node::text(""))
@@ -152,10 +155,10 @@ impl WorkshopDoc {
                 tx.put(obj, "title", t.as_str())?;
             }
             if let Some(g) = &patch.goal {
-                tx.put(obj, "goal", g.as_str())?;
+                tx.put(obj, "goal", write::long("goal", g)?)?;
             }
             if let Some(o) = &patch.expected_output {
-                tx.put(obj, "expected_output", o.as_str())?;
+                tx.put(obj, "expected_output", write::long("expected_output", o)?)?;
             }
             if let Some(text) = &patch.instructions {
                 write::set_text(tx, obj, "instructions", text)?;

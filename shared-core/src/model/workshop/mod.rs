@@ -102,11 +102,11 @@ impl WorkshopDoc {
                 ("title", Node::from(title.as_str())),
                 ("kind", Node::from(new.kind.code())),
                 ("guiding_question", Node::from("")),
-                ("goal", Node::from(new.goal.as_str())),
+                ("goal", Node::from(write::long("goal", &new.goal)?)),
                 ("date", Node::from(date.as_str())),
                 ("start", Node::from(new.start.trim())),
                 ("end", Node::from(new.end.trim())),
-                ("place", Node::from(new.place.as_str())),
+                ("place", Node::from(write::short("place", &new.place)?)),
                 ("status", Node::from(WorkshopStatus::Planned.code())),
                 ("participants", Node::map()),
                 ("blocks", Node::map()),
@@ -118,7 +118,7 @@ impl WorkshopDoc {
                 write::create(tx, &ROOT, key, node)?;
             }
             if let Some(host) = &new.host {
-                tx.put(&ROOT, "host", host.as_str())?;
+                tx.put(&ROOT, "host", write::short("host", host)?)?;
             }
             Ok(())
         })?;
@@ -245,7 +245,11 @@ impl WorkshopDoc {
         text: &str,
     ) -> Result<Applied, DomainError> {
         let (_, applied) = self.doc.edit(ctx, "workshop.question", |tx| {
-            Ok(tx.put(&ROOT, "guiding_question", text.trim())?)
+            Ok(tx.put(
+                &ROOT,
+                "guiding_question",
+                write::long("guiding_question", text.trim())?,
+            )?)
         })?;
         Ok(applied)
     }
