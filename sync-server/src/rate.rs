@@ -21,6 +21,16 @@ impl TokenBucket {
         }
     }
 
+    /// `per_minute` events a minute on average, bursts as large, full at `now_ms`.
+    pub fn per_minute(per_minute: u32, now_ms: u64) -> Self {
+        TokenBucket {
+            per_second: f64::from(per_minute) / 60.0,
+            burst: f64::from(per_minute.max(1)),
+            tokens: f64::from(per_minute.max(1)),
+            last_ms: now_ms,
+        }
+    }
+
     /// Takes one token at `now_ms` (milliseconds on a monotonic clock); `false` when the
     /// bucket is empty, that is the rate has been exceeded for longer than a burst.
     pub fn take(&mut self, now_ms: u64) -> bool {

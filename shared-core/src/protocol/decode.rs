@@ -45,12 +45,31 @@ fn absent(d: &mut Decoder<'_>) -> Result<bool, DecodeError> {
     }
 }
 
+/// Most bytes of an id-like text a peer chooses (peer, session and storage ids, types,
+/// versions, heads): the server keeps some of them per connection.
+pub const MAX_ID_BYTES: usize = 256;
+/// Most bytes of an `error` message's text.
+pub const MAX_MESSAGE_TEXT_BYTES: usize = 4096;
+
+fn bounded(field: &'static str, s: &str) -> Result<String, DecodeError> {
+    let max = if field == "message" {
+        MAX_MESSAGE_TEXT_BYTES
+    } else {
+        MAX_ID_BYTES
+    };
+    if s.len() > max {
+        Err(DecodeError::TextTooLong { field, max })
+    } else {
+        Ok(s.to_owned())
+    }
+}
+
 fn text(d: &mut Decoder<'_>, field: &'static str) -> Result<Option<String>, DecodeError> {
     if absent(d)? {
         return Ok(None);
     }
     match d.datatype()? {
-        Type::String => Ok(Some(d.str()?.to_owned())),
+        Type::String => Ok(Some(bounded(field, d.str()?)?)),
         _ => Err(DecodeError::WrongType {
             field,
             expected: "a text string",
@@ -122,7 +141,7 @@ fn texts(d: &mut Decoder<'_>, field: &'static str) -> Result<Option<Vec<String>>
     let mut out = Vec::new();
     for _ in 0..len {
         match d.datatype()? {
-            Type::String => out.push(d.str()?.to_owned()),
+            Type::String => out.push(bounded(field, d.str()?)?),
             _ => return Err(wrong),
         }
     }

@@ -50,6 +50,15 @@ pub enum DecodeError {
     /// A document id that is not valid bs58check of 16 bytes.
     #[error("invalid documentId: {0}")]
     InvalidDocumentId(String),
+    /// A text field longer than its bound ([`MAX_ID_BYTES`](super::MAX_ID_BYTES), or
+    /// [`MAX_MESSAGE_TEXT_BYTES`](super::MAX_MESSAGE_TEXT_BYTES) for an error's message).
+    #[error("field `{field}` is longer than {max} bytes")]
+    TextTooLong {
+        /// The field.
+        field: &'static str,
+        /// Most bytes.
+        max: usize,
+    },
     /// A `data` field that is empty.
     #[error("field `data` must not be empty")]
     EmptyData,

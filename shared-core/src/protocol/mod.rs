@@ -25,6 +25,7 @@ mod error;
 mod message;
 
 pub use cbor_check::check_structure;
+pub use decode::{MAX_ID_BYTES, MAX_MESSAGE_TEXT_BYTES};
 pub use error::DecodeError;
 pub use message::{
     Limits, Message, PROTOCOL_VERSION, PeerId, PeerMetadata, RemoteHeads, StorageId,

@@ -312,6 +312,35 @@ fn hostile_and_malformed_input_is_refused() {
     .encode();
     two.push(0x00);
     assert_eq!(err(&two), DecodeError::TrailingBytes);
+    // Peer-chosen ids are bounded (the server keeps some per connection).
+    let ephemeral = |session: String| Message::Ephemeral {
+        sender_id: peer("a"),
+        target_id: peer("b"),
+        document_id: DocumentId::from_bytes([7; 16]),
+        session_id: session,
+        count: 1,
+        data: vec![0xa0],
+    };
+    let at_bound = ephemeral("s".repeat(super::MAX_ID_BYTES)).encode();
+    assert!(Message::decode(&at_bound, &l).is_ok());
+    assert_eq!(
+        err(&ephemeral("s".repeat(super::MAX_ID_BYTES + 1)).encode()),
+        DecodeError::TextTooLong {
+            field: "sessionId",
+            max: super::MAX_ID_BYTES
+        }
+    );
+    let long_peer = Message::Leave {
+        sender_id: peer(&"p".repeat(10_000)),
+    }
+    .encode();
+    assert!(matches!(
+        err(&long_peer),
+        DecodeError::TextTooLong {
+            field: "senderId",
+            ..
+        }
+    ));
     assert_eq!(err(&[0x83, 1, 2, 3]), DecodeError::NotAMap);
     assert_eq!(err(&[0xa1, 0x01, 0x02]), DecodeError::NonTextKey);
     let dup = map(&[

@@ -19,6 +19,8 @@ mod sync;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_bounds;
+#[cfg(test)]
 mod tests_denied;
 #[cfg(test)]
 mod tests_peers;
@@ -151,6 +153,20 @@ pub struct HubConfig {
     pub ephemeral_per_second: u32,
     /// Most storage ids one `remote-subscription-change` may name.
     pub max_subscription_ids: usize,
+    /// Most documents one connection may sync at once; beyond, it is closed (1008).
+    pub max_docs_per_connection: usize,
+    /// Most documents not stored yet (sessions waiting for their first changes) one connection
+    /// may hold open at once; beyond, it is closed (1008).
+    pub max_new_docs_per_connection: usize,
+    /// `doc-unavailable` answers one connection may receive per minute (bursts as large);
+    /// beyond, it is closed (1008): guessing document ids costs only the guesser.
+    pub max_unavailable_per_minute: u32,
+    /// Ephemeral sessions remembered per connection for de-duplication (oldest forgotten).
+    pub ephemeral_sessions_per_connection: usize,
+    /// An ephemeral session unseen this long is forgotten.
+    pub ephemeral_seen_ttl_ms: Millis,
+    /// Unavailable documents remembered per connection to be offered if they arrive later.
+    pub max_wanted_per_connection: usize,
 }
 
 impl HubConfig {
@@ -166,6 +182,12 @@ impl HubConfig {
             max_queued_changes: 10_000,
             ephemeral_per_second: 50,
             max_subscription_ids: 1024,
+            max_docs_per_connection: 10_000,
+            max_new_docs_per_connection: 64,
+            max_unavailable_per_minute: 100,
+            ephemeral_sessions_per_connection: 64,
+            ephemeral_seen_ttl_ms: 120_000,
+            max_wanted_per_connection: 256,
         }
     }
 }
@@ -179,6 +201,12 @@ struct Conn {
     docs: BTreeSet<DocumentId>,
     /// The rate of its ephemeral messages.
     ephemeral_rate: crate::rate::TokenBucket,
+    /// Highest ephemeral count seen per session id of this peer, and when (bounded).
+    ephemeral_seen: HashMap<String, (u64, Millis)>,
+    /// The rate of `doc-unavailable` answers to it.
+    unavailable_rate: crate::rate::TokenBucket,
+    /// Unavailable documents it asked for (bounded), mirrored in [`Hub::wanted`].
+    wanted: BTreeSet<DocumentId>,
 }
 
 /// The document hub.
@@ -195,8 +223,6 @@ pub struct Hub {
     /// Persist requests of submissions → the submission id to answer.
     submissions: HashMap<u64, u64>,
     next_persist: u64,
-    /// Highest ephemeral count seen per (sender, session).
-    ephemeral_seen: HashMap<(PeerId, String), u64>,
     stats: HubStats,
     now: Millis,
     /// Test hook: panic when a message for this document arrives.
@@ -229,7 +255,6 @@ impl Hub {
             in_flight: HashMap::new(),
             submissions: HashMap::new(),
             next_persist: 1,
-            ephemeral_seen: HashMap::new(),
             stats: HubStats::default(),
             now: 0,
             #[cfg(test)]
@@ -308,6 +333,12 @@ impl Hub {
                             self.config.ephemeral_per_second.saturating_mul(2),
                             now,
                         ),
+                        ephemeral_seen: HashMap::new(),
+                        unavailable_rate: crate::rate::TokenBucket::per_minute(
+                            self.config.max_unavailable_per_minute,
+                            now,
+                        ),
+                        wanted: BTreeSet::new(),
                     },
                 );
             }
@@ -327,6 +358,7 @@ impl Hub {
             HubInput::Tick => {
                 self.due_fan_outs(&mut fx);
                 self.evict_idle();
+                self.forget_old_ephemera();
             }
             HubInput::Wake => self.due_fan_outs(&mut fx),
         }
@@ -380,10 +412,34 @@ impl Hub {
                 entry.remove_session(conn, self.now);
             }
         }
-        for wanters in self.wanted.values_mut() {
-            wanters.remove(&conn);
+        for doc in c.wanted {
+            if let Some(wanters) = self.wanted.get_mut(&doc) {
+                wanters.remove(&conn);
+                if wanters.is_empty() {
+                    self.wanted.remove(&doc);
+                }
+            }
         }
-        self.wanted.retain(|_, w| !w.is_empty());
+    }
+
+    /// Remembers that `conn` asked for the unavailable `doc` (offered if it arrives later);
+    /// past the connection's bound the wish is not kept (the peer may ask again).
+    fn want(&mut self, conn: ConnId, doc: DocumentId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.wanted.len() >= self.config.max_wanted_per_connection && !c.wanted.contains(&doc) {
+            return;
+        }
+        c.wanted.insert(doc);
+        self.wanted.entry(doc).or_default().insert(conn);
+    }
+
+    fn forget_old_ephemera(&mut self) {
+        let oldest = self.now.saturating_sub(self.config.ephemeral_seen_ttl_ms);
+        for c in self.conns.values_mut() {
+            c.ephemeral_seen.retain(|_, (_, at)| *at >= oldest);
+        }
     }
 
     fn evict_idle(&mut self) {

@@ -1,4 +1,5 @@
-//! Ephemeral messages: de-duplicated per (sender, session, count) and relayed to the document's other peers.
+//! Ephemeral messages: de-duplicated per (sender, session, count) and relayed to the
+//! document's other peers.
 
 use super::*;
 
@@ -43,15 +44,29 @@ impl Hub {
         if !entry.sessions.get(&conn).is_some_and(|s| s.is_decided()) {
             return;
         }
-        let key = (sender.clone(), session_id.clone());
-        if self
-            .ephemeral_seen
-            .get(&key)
-            .is_some_and(|seen| *seen >= count)
+        // De-duplicated per session of this peer (its sender id is the handshake's), bounded
+        // per connection and forgotten with it or with age.
+        let bound = self.config.ephemeral_sessions_per_connection;
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.ephemeral_seen
+            .get(&session_id)
+            .is_some_and(|(seen, _)| *seen >= count)
         {
             return;
         }
-        self.ephemeral_seen.insert(key, count);
+        if c.ephemeral_seen.len() >= bound && !c.ephemeral_seen.contains_key(&session_id) {
+            let oldest = c
+                .ephemeral_seen
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                c.ephemeral_seen.remove(&oldest);
+            }
+        }
+        c.ephemeral_seen.insert(session_id.clone(), (count, now));
         let others = entry
             .sessions
             .iter()

@@ -96,6 +96,54 @@ impl Hub {
         self.drop_if_empty_tentative(doc);
     }
 
+    /// Answers a peer's `request` or `sync` with `doc-unavailable`, at most
+    /// [`HubConfig::max_unavailable_per_minute`] times a minute: past that the connection is
+    /// closed (1008), so guessing document ids costs only the guesser.
+    fn answer_unavailable(&mut self, conn: ConnId, doc: DocumentId, fx: &mut Effects) {
+        let now = self.now;
+        let within = self
+            .conns
+            .get_mut(&conn)
+            .is_some_and(|c| c.unavailable_rate.take(now));
+        if !within {
+            let limit = self.config.max_unavailable_per_minute;
+            return self.fail(
+                conn,
+                CloseCode::Policy,
+                "limits",
+                format!("more than {limit} unavailable documents per minute"),
+                fx,
+            );
+        }
+        self.unavailable(conn, doc, fx);
+    }
+
+    /// Whether `conn` may open one more session (on a stored document, or on one not stored
+    /// yet when `registered` is false); the reason when not.
+    fn room_for_session(&self, conn: ConnId, registered: bool) -> Result<(), String> {
+        let Some(c) = self.conns.get(&conn) else {
+            return Ok(());
+        };
+        let max = self.config.max_docs_per_connection;
+        if c.docs.len() >= max {
+            return Err(format!("more than {max} documents on one connection"));
+        }
+        if !registered {
+            let max = self.config.max_new_docs_per_connection;
+            let new = c
+                .docs
+                .iter()
+                .filter(|d| matches!(self.docs.get(d), Some(DocEntry::Ready(l)) if !l.registered))
+                .count();
+            if new >= max {
+                return Err(format!(
+                    "more than {max} documents not stored yet on one connection"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn unavailable(&mut self, conn: ConnId, doc: DocumentId, fx: &mut Effects) {
         let Some(peer) = self.conns.get(&conn).and_then(|c| c.peer.clone()) else {
             return;
@@ -181,18 +229,25 @@ impl Hub {
                 // (The empty tentative document is dropped once nobody pushes it: at the end
                 // of `loaded`, or at the next tick; never here, where a queued push of the
                 // same document may still follow.)
-                self.wanted.entry(doc).or_default().insert(conn);
-                self.unavailable(conn, doc, fx);
+                self.want(conn, doc);
+                self.answer_unavailable(conn, doc, fx);
                 return;
             }
             if access == Some(Access::None) {
                 self.refuse("access");
                 if request {
-                    self.wanted.entry(doc).or_default().insert(conn);
+                    self.want(conn, doc);
                 }
-                self.unavailable(conn, doc, fx);
+                self.answer_unavailable(conn, doc, fx);
                 return;
             }
+            let registered = entry.registered;
+            if let Err(reason) = self.room_for_session(conn, registered) {
+                return self.fail(conn, CloseCode::Policy, "limits", reason, fx);
+            }
+            let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+                return;
+            };
             entry.add_session(conn, access.map_or_else(Session::undecided, Session::new));
             if let Some(c) = self.conns.get_mut(&conn) {
                 c.docs.insert(doc);
@@ -541,6 +596,7 @@ impl Hub {
             let Some(c) = self.conns.get_mut(&conn) else {
                 continue;
             };
+            c.wanted.remove(&doc);
             let Some(peer) = c.peer.clone() else { continue };
             let access = self.policy.access(&c.principal, &info);
             if access == Access::None || entry.sessions.contains_key(&conn) {
