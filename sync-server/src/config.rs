@@ -39,6 +39,13 @@ pub struct ServeConfig {
     /// Bytes that may wait for a peer that does not read before it is closed with 1008.
     #[arg(long, env = "NACHBAR_MAX_OUTBOUND_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_outbound_bytes: usize,
+    /// Seconds a peer may stay behind by more than `--max-outbound-bytes` (reading one large
+    /// change, say), or take to read one message, before it is closed with 1008.
+    #[arg(long, env = "NACHBAR_OUTBOUND_GRACE_SECS", default_value_t = 30)]
+    pub outbound_grace_secs: u64,
+    /// Open sync connections one user may hold; the next is closed with 1008.
+    #[arg(long, env = "NACHBAR_MAX_CONNECTIONS_PER_USER", default_value_t = 32)]
+    pub max_connections_per_user: usize,
     /// Deepest CBOR nesting accepted.
     #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
     pub max_cbor_depth: usize,

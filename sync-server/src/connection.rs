@@ -3,7 +3,6 @@
 //! Every bad input gets an `error` message and a close code for this connection alone.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
@@ -12,9 +11,14 @@ use nachbar_core::protocol::{Limits, Message};
 use tokio::sync::mpsc;
 
 use crate::access::Principal;
+use crate::backlog::Backlog;
 use crate::hub::{Close, CloseCode, ConnId, HubInput};
 use crate::rate::TokenBucket;
 use crate::shell::{Command, HubSender, Outbound, Outlet};
+
+#[cfg(test)]
+#[path = "connection_tests.rs"]
+mod tests;
 
 /// Per-connection settings.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +31,26 @@ pub struct ConnectionConfig {
     pub ping: Duration,
     /// Messages a peer may send per second on average (bursts of twice as many pass).
     pub max_messages_per_second: u32,
-    /// Bytes that may wait for a peer that does not read before it is closed.
+    /// Bytes that may wait for a peer for [`ConnectionConfig::outbound_grace`] before it is
+    /// closed (a few of the largest messages more close it at once).
     pub max_outbound_bytes: usize,
+    /// How long a peer may stay behind, or take to read one message.
+    pub outbound_grace: Duration,
+}
+
+impl ConnectionConfig {
+    /// Bytes of a peer's messages that may wait for the hub before the connection stops
+    /// reading: one largest message and a megabyte besides.
+    pub fn max_inbound_bytes(&self) -> usize {
+        self.limits.max_message_bytes.saturating_add(1 << 20)
+    }
+
+    /// What one received message costs of [`ConnectionConfig::max_inbound_bytes`]: its size,
+    /// at least 16 KiB (so that many small messages count too).
+    fn inbound_cost(&self, bytes: usize) -> u32 {
+        let cost = bytes.clamp(16 * 1024, self.max_inbound_bytes());
+        u32::try_from(cost).unwrap_or(u32::MAX)
+    }
 }
 
 /// Tells connection tasks that the server is shutting down.
@@ -49,6 +71,21 @@ fn close_frame(code: CloseCode, reason: &str) -> WsMessage {
     }))
 }
 
+/// Closes a socket refused before it starts (the user has all their connections open).
+pub async fn refuse(socket: WebSocket, message: String) {
+    let (mut sink, _) = socket.split();
+    let error = Message::Error {
+        message: message.clone(),
+        sender_id: None,
+        target_id: None,
+    };
+    let frames = vec![
+        WsMessage::Binary(error.encode().into()),
+        close_frame(CloseCode::Policy, &message),
+    ];
+    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+}
+
 /// Serves one upgraded socket until it closes.
 pub async fn serve(
     socket: WebSocket,
@@ -60,14 +97,23 @@ pub async fn serve(
 ) {
     let (mut sink, mut stream) = socket.split();
     let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
-    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let backlog = Arc::new(Backlog::new(
+        config.max_outbound_bytes,
+        // A few of the largest messages beyond the limit, then no grace.
+        config
+            .max_outbound_bytes
+            .saturating_add(config.limits.max_message_bytes.saturating_mul(2)),
+        config.outbound_grace,
+    ));
     let overflowed = tokio_util::sync::CancellationToken::new();
     let outlet = Outlet {
         queue: out_tx,
-        queued_bytes: Arc::clone(&queued_bytes),
+        backlog: Arc::clone(&backlog),
         overflowed: overflowed.clone(),
-        max_bytes: config.max_outbound_bytes,
     };
+    // Credit for input the hub has not handled yet: when it is used up, the socket is not read.
+    let inbound = Arc::new(tokio::sync::Semaphore::new(config.max_inbound_bytes()));
+    let mut last_heard = Instant::now();
     let started = Instant::now();
     let mut rate = TokenBucket::new(
         config.max_messages_per_second,
@@ -106,51 +152,64 @@ pub async fn serve(
     loop {
         let mut sent_bytes = 0;
         let outgoing: Vec<WsMessage> = tokio::select! {
-            frame = stream.next() => match frame {
-                Some(Ok(WsMessage::Binary(_))) if !rate.take(elapsed_ms(started)) => {
-                    let limit = config.max_messages_per_second;
-                    tracing::warn!(conn_id = conn, "message rate over the limit");
-                    let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
-                    refused = Some("rate");
-                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
-                    break;
+            frame = stream.next() => {
+                if let Some(Ok(_)) = &frame {
+                    last_heard = Instant::now();
                 }
-                Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
-                    Ok(message) => {
-                        joined |= matches!(message, Message::Join { .. });
-                        if hub.send(Command::Input(HubInput::Receive { conn, message })).is_err() {
-                            break;
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        tracing::warn!(conn_id = conn, error = %e, "refused a message");
-                        let code = if e.is_too_large() { CloseCode::TooBig } else { CloseCode::Invalid };
-                        let frames = fail(code, e.to_string());
-                        refused = Some("protocol");
-                        let _ = send_all(&mut sink, frames).await;
+                match frame {
+                    Some(Ok(WsMessage::Binary(_))) if !rate.take(elapsed_ms(started)) => {
+                        let limit = config.max_messages_per_second;
+                        tracing::warn!(conn_id = conn, "message rate over the limit");
+                        let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
+                        refused = Some("rate");
+                        let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
                         break;
                     }
-                },
-                Some(Ok(WsMessage::Text(_))) => {
-                    refused = Some("protocol");
-                    let _ = send_all(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
-                    break;
-                }
-                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
-                Some(Ok(WsMessage::Close(_))) | None => break,
-                Some(Err(e)) => {
-                    // A message beyond the transport's hard cap ends the stream with a
-                    // capacity error; say so before the socket goes (best effort).
-                    let text = format!("{e:#}");
-                    if text.contains("Space limit exceeded") || text.contains("too long") {
-                        let frames = fail(CloseCode::TooBig, "message too large".to_owned());
-                        if let Err(e) = send_all(&mut sink, frames).await {
-                            tracing::debug!(conn_id = conn, error = %e, "could not send the close frame");
+                    Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
+                        Ok(message) => {
+                            joined |= matches!(message, Message::Join { .. });
+                            // Back-pressure: wait (not reading) while the hub is behind on this
+                            // connection's input.
+                            let cost = config.inbound_cost(bytes.len());
+                            let credit = tokio::select! {
+                                c = Arc::clone(&inbound).acquire_many_owned(cost) => c,
+                                () = shutdown.cancelled() => break,
+                            };
+                            let Ok(credit) = credit else { break };
+                            if hub.send(Command::Inbound { conn, message, credit }).is_err() {
+                                break;
+                            }
+                            continue;
                         }
+                        Err(e) => {
+                            tracing::warn!(conn_id = conn, error = %e, "refused a message");
+                            let code = if e.is_too_large() { CloseCode::TooBig } else { CloseCode::Invalid };
+                            let frames = fail(code, e.to_string());
+                            refused = Some("protocol");
+                            let _ = send_all(&mut sink, frames).await;
+                            break;
+                        }
+                    },
+                    Some(Ok(WsMessage::Text(_))) => {
+                        refused = Some("protocol");
+                        let _ = send_all(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
+                        break;
                     }
-                    tracing::debug!(conn_id = conn, error = %e, "socket error");
-                    break;
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                    Some(Ok(WsMessage::Close(_))) | None => break,
+                    Some(Err(e)) => {
+                        // A message beyond the transport's hard cap ends the stream with a
+                        // capacity error; say so before the socket goes (best effort).
+                        let text = format!("{e:#}");
+                        if text.contains("Space limit exceeded") || text.contains("too long") {
+                            let frames = fail(CloseCode::TooBig, "message too large".to_owned());
+                            if let Err(e) = send_all(&mut sink, frames).await {
+                                tracing::debug!(conn_id = conn, error = %e, "could not send the close frame");
+                            }
+                        }
+                        tracing::debug!(conn_id = conn, error = %e, "socket error");
+                        break;
+                    }
                 }
             },
             out = out_rx.recv() => match out {
@@ -177,19 +236,33 @@ pub async fn serve(
                 let _ = send_all(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned())).await;
                 break;
             }
-            _ = ping.tick() => vec![WsMessage::Ping(Vec::new().into())],
+            _ = ping.tick() => {
+                // Nothing heard (not even a pong) for two ping intervals: the peer is gone.
+                if last_heard.elapsed() > config.ping.saturating_mul(2) {
+                    refused = Some("silent");
+                    let frames = fail(CloseCode::Policy, "no answer to ping".to_owned());
+                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                    break;
+                }
+                vec![WsMessage::Ping(Vec::new().into())]
+            }
             () = shutdown.cancelled() => {
                 // Tells clients to reconnect (possibly to another node).
                 let _ = send_all(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")]).await;
                 break;
             }
         };
-        // A peer that stops reading blocks this write; the overflow signal ends the wait.
+        // A peer that stops reading blocks this write; the overflow signal, or the grace
+        // period for one write, ends the wait.
         let written = tokio::select! {
             r = send_all(&mut sink, outgoing) => r.is_ok(),
             () = overflowed.cancelled() => false,
+            () = tokio::time::sleep(config.outbound_grace) => {
+                overflowed.cancel();
+                false
+            }
         };
-        queued_bytes.fetch_sub(sent_bytes, Ordering::Relaxed);
+        backlog.sub(sent_bytes, Instant::now());
         if !written {
             if overflowed.is_cancelled() {
                 let frames = fail(

@@ -16,8 +16,10 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod backlog;
 pub mod config;
 pub mod connection;
+pub mod connection_slots;
 pub mod demo;
 pub mod documents;
 pub mod histogram;

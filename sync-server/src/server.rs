@@ -179,10 +179,14 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             ping: Duration::from_secs(config.ping_secs.max(1)),
             max_messages_per_second: config.max_messages_per_second,
             max_outbound_bytes: config.max_outbound_bytes,
+            outbound_grace: Duration::from_secs(config.outbound_grace_secs.max(1)),
         },
         writer_stats,
         next_conn: AtomicU64::new(1),
         auth_refusals: AtomicU64::new(0),
+        slots: Arc::new(crate::connection_slots::ConnectionSlots::new(
+            config.max_connections_per_user.max(1),
+        )),
         shutdown: tokio_util::sync::CancellationToken::new(),
         web: crate::web::WebState {
             db: Arc::new(Mutex::new(

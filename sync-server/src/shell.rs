@@ -3,7 +3,6 @@
 //! close.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use nachbar_core::protocol::Message;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::access::{DirectoryPolicy, PolicyCell};
+use crate::backlog::{Backlog, Verdict};
 use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
@@ -60,11 +60,9 @@ pub struct Outlet {
     /// The queue.
     pub queue: mpsc::UnboundedSender<Outbound>,
     /// Bytes queued and not yet written to the socket (the connection task subtracts).
-    pub queued_bytes: Arc<AtomicUsize>,
+    pub backlog: Arc<Backlog>,
     /// Cancelled when the connection must close because it does not keep up.
     pub overflowed: tokio_util::sync::CancellationToken,
-    /// Most bytes that may wait.
-    pub max_bytes: usize,
 }
 
 /// Commands to the hub task.
@@ -79,6 +77,16 @@ pub enum Command {
     },
     /// An input for the hub.
     Input(HubInput),
+    /// A peer's message, with the credit its connection took for it: released once the hub
+    /// has handled it, so a connection stops reading while the hub is behind on its input.
+    Inbound {
+        /// The connection.
+        conn: ConnId,
+        /// The message.
+        message: Message,
+        /// Held until the message is handled.
+        credit: tokio::sync::OwnedSemaphorePermit,
+    },
     /// Current counters.
     Stats(oneshot::Sender<HubStats>),
     /// The directory changed: new access rules (they carry their directory version).
@@ -198,6 +206,21 @@ pub async fn run_hub(
                 HubInput::Submit(submission)
             }
             Command::Input(input) => input,
+            Command::Inbound {
+                conn,
+                message,
+                credit,
+            } => {
+                let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let fx = hub.handle_contained(now, HubInput::Receive { conn, message });
+                drop(credit);
+                if let Some(at) = fx.wake_at {
+                    let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
+                    next_wake = Some(next_wake.map_or(at, |w| w.min(at)));
+                }
+                perform(fx, &mut out, &shell);
+                continue;
+            }
         };
         if let HubInput::Disconnect { conn } | HubInput::Refused { conn, .. } = &input {
             out.conns.remove(conn);
@@ -358,21 +381,22 @@ pub async fn watch_storage(
     }
 }
 
-/// Queues an outbound item; a connection whose queue holds more than its byte limit (a peer
-/// that does not read) is closed at once (reliability.md F4 18).
+/// Queues an outbound item; a connection that stays behind its byte limit for longer than the
+/// grace period, or passes the hard limit (a peer that does not read), is closed
+/// (reliability.md F4 18).
 fn deliver(conns: &mut HashMap<ConnId, Outlet>, hub: &HubSender, conn: ConnId, item: Outbound) {
     let Some(outlet) = conns.get(&conn) else {
         return;
     };
     let size = item.size_hint();
-    let queued = outlet.queued_bytes.fetch_add(size, Ordering::Relaxed) + size;
-    let overflow = queued > outlet.max_bytes && matches!(item, Outbound::Message(_));
+    let verdict = outlet.backlog.add(size, Instant::now());
+    let overflow = verdict == Verdict::Overflow && matches!(item, Outbound::Message(_));
     if overflow || outlet.queue.send(item).is_err() {
         if overflow {
             tracing::warn!(
                 conn_id = conn,
-                queued,
-                "outbound buffer over its limit: closing the connection"
+                queued = outlet.backlog.queued(),
+                "outbound backlog over its limit: closing the connection"
             );
             outlet.overflowed.cancel();
         }

@@ -10,6 +10,7 @@ mod authorization;
 mod bad_input;
 mod client_keeps_work;
 mod client_sync;
+mod connection_limits;
 mod durability;
 mod e2e_sync;
 mod interop_js;

@@ -36,6 +36,8 @@ pub struct AppState {
     pub next_conn: AtomicU64,
     /// Upgrades refused for want of a valid token.
     pub auth_refusals: AtomicU64,
+    /// Open sync connections per user (bounded).
+    pub slots: Arc<crate::connection_slots::ConnectionSlots>,
     /// Cancelled when the server shuts down.
     pub shutdown: connection::Shutdown,
     /// The web app.
@@ -169,6 +171,8 @@ async fn sync(
         Err(r) => return r,
     };
     let conn = state.next_conn.fetch_add(1, Ordering::Relaxed);
+    let slot = state.slots.take(&principal.user_id);
+    let per_user = state.slots.per_user();
     let limits = state.connection.limits;
     let hub = state.hub.clone();
     let config = state.connection;
@@ -183,7 +187,14 @@ async fn sync(
         // Small buffers: most connections are idle phones.
         .read_buffer_size(1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection::serve(socket, conn, principal, hub, config, shutdown))
+        .on_upgrade(move |socket| async move {
+            let Some(_slot) = slot else {
+                tracing::warn!(conn_id = conn, user = %principal.user_id, "too many connections of one user");
+                let why = format!("more than {per_user} connections of this user");
+                return connection::refuse(socket, why).await;
+            };
+            connection::serve(socket, conn, principal, hub, config, shutdown).await;
+        })
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
@@ -218,6 +229,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         "gauge",
         "Connections past the handshake.",
         hub.peers,
+    );
+    metric(
+        "nachbar_connections_refused_per_user_total",
+        "counter",
+        "Sync connections closed because their user had all of theirs open.",
+        state.slots.refused(),
     );
     metric(
         "nachbar_documents_loaded",

@@ -23,3 +23,15 @@ pub(crate) async fn eventually(what: &str, check: impl Fn() -> bool) {
 pub(crate) fn synced(status: &nachbar_core::client::SyncStatus) -> bool {
     status.connection == nachbar_core::client::ConnectionState::Online && status.unacknowledged == 0
 }
+
+/// `len` letters of xorshift noise from `seed` (moved on): text no compressor shrinks much.
+pub(crate) fn noise(seed: &mut u64, len: usize) -> String {
+    (0..len)
+        .map(|_| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            char::from(b'a' + (*seed % 26) as u8)
+        })
+        .collect()
+}

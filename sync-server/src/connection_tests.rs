@@ -1,0 +1,123 @@
+//! One connection task on a real socket, with a stand-in for the hub task that holds what it
+//! receives: the task stops reading while the hub is behind on its input.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::{Limits, Message, PeerId};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use super::*;
+
+fn config() -> ConnectionConfig {
+    ConnectionConfig {
+        limits: Limits {
+            max_message_bytes: 64 * 1024,
+            max_depth: 16,
+        },
+        handshake_timeout: Duration::from_secs(30),
+        ping: Duration::from_secs(30),
+        max_messages_per_second: 1_000_000,
+        max_outbound_bytes: 1 << 20,
+        outbound_grace: Duration::from_secs(30),
+    }
+}
+
+/// Serves one connection at a local address; the hub's commands come out of the receiver.
+async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
+    let (hub, commands) = mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move |upgrade: axum::extract::ws::WebSocketUpgrade| {
+            let hub = hub.clone();
+            async move {
+                upgrade.on_upgrade(move |socket| {
+                    let principal = Principal {
+                        user_id: "u".to_owned(),
+                        token_hash: "t".to_owned(),
+                    };
+                    serve(socket, 1, principal, hub, config(), Shutdown::new())
+                })
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, commands)
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Vec<Command>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Inputs the stand-in hub received within `wait`, kept (with their credit) in `held`;
+/// returns how many.
+async fn drain(
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    held: &mut Vec<Command>,
+    wait: Duration,
+) -> usize {
+    let mut n = 0;
+    while let Ok(Some(c)) = tokio::time::timeout(wait, commands.recv()).await {
+        match c {
+            Command::Inbound { .. } => {
+                n += 1;
+                held.push(c);
+            }
+            // The registration holds the connection's outbound queue: kept to the end.
+            other => KEPT.with(|k| k.borrow_mut().push(other)),
+        }
+    }
+    n
+}
+
+#[tokio::test]
+async fn a_connection_stops_reading_while_the_hub_holds_its_input() {
+    let (url, mut commands) = serve_one().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let message = Message::Ephemeral {
+        sender_id: PeerId("p".to_owned()),
+        target_id: PeerId("server".to_owned()),
+        document_id: DocumentId::from_bytes([1; 16]),
+        session_id: "s".to_owned(),
+        count: 1,
+        data: vec![0xa0],
+    }
+    .encode();
+    let sender = tokio::spawn(async move {
+        for _ in 0..1000 {
+            if socket
+                .send(WsMessage::Binary(message.clone().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        socket
+    });
+    let mut held = Vec::new();
+    let first = drain(&mut commands, &mut held, Duration::from_millis(500)).await;
+    // What the credit allows: one largest message and a megabyte, small ones at 16 KiB each.
+    let allowed = config().max_inbound_bytes() / (16 * 1024);
+    assert_eq!(first, allowed, "read while the hub is behind");
+    // The hub catches up (drops what it held): reading resumes.
+    held.clear();
+    let second = drain(&mut commands, &mut held, Duration::from_millis(500)).await;
+    assert_eq!(second, allowed, "as much again, no more");
+    held.clear();
+    let mut rest = 0;
+    loop {
+        let n = drain(&mut commands, &mut held, Duration::from_millis(300)).await;
+        held.clear();
+        if n == 0 {
+            break;
+        }
+        rest += n;
+    }
+    assert_eq!(first + second + rest, 1000, "nothing lost");
+    drop(sender.await.unwrap());
+}
