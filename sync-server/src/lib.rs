@@ -16,6 +16,7 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod auth_gate;
 pub mod backlog;
 pub mod config;
 pub mod connection;
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod documents;
 pub mod histogram;
 pub mod hub;
+pub mod limiter;
 pub mod rate;
 pub mod routes;
 pub mod server;

@@ -184,6 +184,10 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         writer_stats,
         next_conn: AtomicU64::new(1),
         auth_refusals: AtomicU64::new(0),
+        auth: crate::auth_gate::AuthGate::new(
+            Store::open(&db).context("opening the token connection")?,
+            config.trust_proxy_headers,
+        ),
         slots: Arc::new(crate::connection_slots::ConnectionSlots::new(
             config.max_connections_per_user.max(1),
         )),

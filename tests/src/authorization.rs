@@ -12,7 +12,7 @@ use nachbar_core::model::business_profile::{BusinessProfileDoc, TopicState};
 use nachbar_core::protocol::Message;
 use nachbar_core::time::Timestamp;
 
-use crate::support::client::Received;
+use crate::support::client::{self, Received};
 use crate::support::http;
 use crate::support::world::World;
 
@@ -398,4 +398,29 @@ async fn a_peer_id_in_use_by_another_user_is_refused_to_the_newcomer() {
     let other = owner1.sync(id, &mut doc, &mut state).await;
     assert!(other.is_empty(), "{other:?}");
     assert!(doc.has_our_changes(&state), "stored and acknowledged");
+}
+
+#[tokio::test]
+async fn failed_token_checks_and_enrolments_make_their_address_wait() {
+    let w = World::new().await;
+    let port = w.server.port;
+    // Malformed and unknown tokens, bad invite codes: each counts against 127.0.0.1.
+    let bogus = "f".repeat(64);
+    for i in 0..10 {
+        let (status, _) = http::request(port, "GET", "/api/me", Some(&bogus), None).await;
+        assert_eq!(status, 401, "attempt {i}");
+        let (status, _) = http::request(port, "GET", "/api/me", Some("x"), None).await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    let (status, body) = http::request(port, "GET", "/api/me", Some(&bogus), None).await;
+    assert_eq!(status, 429, "{body}");
+    // The whole address waits, valid token or not, sync upgrade or enrolment.
+    let (status, _) = http::request(port, "GET", "/api/me", Some(w.token("owner1")), None).await;
+    assert_eq!(status, 429);
+    let refused = client::open(&w.server.url(), Some(w.token("owner1"))).await;
+    assert_eq!(refused.err(), Some(429));
+    let code = w.server.admin(&["invite", "--user", w.id("owner2")]);
+    let body = format!(r#"{{"code":"{code}","label":"x"}}"#);
+    let (status, _) = http::request(port, "POST", "/api/enroll", None, Some(&body)).await;
+    assert_eq!(status, 429, "even a good code waits");
 }

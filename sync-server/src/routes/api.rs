@@ -39,13 +39,15 @@ pub(super) struct BusinessView {
 /// with its result as JSON.
 async fn authed_read<T: Serialize + Send + 'static>(
     state: &AppState,
-    headers: &HeaderMap,
+    request: (&HeaderMap, &axum::http::Extensions),
     query: &BTreeMap<String, String>,
     f: impl FnOnce(&Store, crate::access::Principal) -> Result<T, crate::storage::StoreError>
     + Send
     + 'static,
 ) -> Response {
-    let principal = match authenticate(state, headers, query.get("token").cloned()).await {
+    let (headers, extensions) = request;
+    let peer = super::peer_of(extensions);
+    let principal = match authenticate(state, headers, peer, query.get("token").cloned()).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -146,143 +148,182 @@ fn doc_info(
 /// `GET /api/me`
 pub(super) async fn me(
     State(state): State<Arc<AppState>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(&state, &headers, &query, move |store, principal| {
-        let now = nachbar_core::time::Timestamp::now().millis();
-        let dir = store.directory(now)?;
-        let name: String = store.conn().query_row(
-            "SELECT name FROM users WHERE id = ?1",
-            params![principal.user_id],
-            |r| r.get(0),
-        )?;
-        let roles = dir
-            .roles
-            .get(&principal.user_id)
-            .cloned()
-            .unwrap_or_default();
-        let businesses = roles
-            .iter()
-            .filter_map(|(_, scope)| {
-                dir.businesses
-                    .get(scope)
-                    .map(|b| (scope.clone(), b.clone()))
-            })
-            .collect::<BTreeMap<_, _>>()
-            .into_iter()
-            .map(|(id, b)| BusinessView {
-                id,
-                name: b.name,
-                neighbourhood: b.neighbourhood,
-                active: b.active,
-            })
-            .collect();
-        Ok(Me {
-            id: principal.user_id,
-            name,
-            roles: roles
+    authed_read(
+        &state,
+        (&headers, &extensions),
+        &query,
+        move |store, principal| {
+            let now = nachbar_core::time::Timestamp::now().millis();
+            let dir = store.directory(now)?;
+            let name: String = store.conn().query_row(
+                "SELECT name FROM users WHERE id = ?1",
+                params![principal.user_id],
+                |r| r.get(0),
+            )?;
+            let roles = dir
+                .roles
+                .get(&principal.user_id)
+                .cloned()
+                .unwrap_or_default();
+            let businesses = roles
+                .iter()
+                .filter_map(|(_, scope)| {
+                    dir.businesses
+                        .get(scope)
+                        .map(|b| (scope.clone(), b.clone()))
+                })
+                .collect::<BTreeMap<_, _>>()
                 .into_iter()
-                .map(|(role, scope)| RoleView { role, scope })
-                .collect(),
-            businesses,
-            storage_id: store.storage_id()?,
-        })
-    })
+                .map(|(id, b)| BusinessView {
+                    id,
+                    name: b.name,
+                    neighbourhood: b.neighbourhood,
+                    active: b.active,
+                })
+                .collect();
+            Ok(Me {
+                id: principal.user_id,
+                name,
+                roles: roles
+                    .into_iter()
+                    .map(|(role, scope)| RoleView { role, scope })
+                    .collect(),
+                businesses,
+                storage_id: store.storage_id()?,
+            })
+        },
+    )
     .await
 }
 
 /// `GET /api/documents`: every document the caller may read, with its current access.
 pub(super) async fn documents(
     State(state): State<Arc<AppState>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(&state, &headers, &query, move |store, principal| {
-        let now = nachbar_core::time::Timestamp::now().millis();
-        let policy = DirectoryPolicy::new(store.directory(now)?);
-        let mut out = Vec::new();
-        for record in store.records()? {
-            let info = doc_info(store, &record)?;
-            let access = policy.access(&principal, &info);
-            if access == Access::None {
-                continue;
+    authed_read(
+        &state,
+        (&headers, &extensions),
+        &query,
+        move |store, principal| {
+            let now = nachbar_core::time::Timestamp::now().millis();
+            let policy = DirectoryPolicy::new(store.directory(now)?);
+            let mut out = Vec::new();
+            for record in store.records()? {
+                let info = doc_info(store, &record)?;
+                let access = policy.access(&principal, &info);
+                if access == Access::None {
+                    continue;
+                }
+                let Ok(id) = record.doc_id.parse::<DocumentId>() else {
+                    continue;
+                };
+                out.push(DocumentView {
+                    id: record.doc_id.clone(),
+                    url: AutomergeUrl::new(id).to_string(),
+                    kind: record.kind.clone(),
+                    title: record.title.clone(),
+                    neighbourhood: record.neighbourhood.clone(),
+                    business: record.business.clone(),
+                    writable: access == Access::Write,
+                });
             }
-            let Ok(id) = record.doc_id.parse::<DocumentId>() else {
-                continue;
-            };
-            out.push(DocumentView {
-                id: record.doc_id.clone(),
-                url: AutomergeUrl::new(id).to_string(),
-                kind: record.kind.clone(),
-                title: record.title.clone(),
-                neighbourhood: record.neighbourhood.clone(),
-                business: record.business.clone(),
-                writable: access == Access::Write,
-            });
-        }
-        Ok(out)
-    })
+            Ok(out)
+        },
+    )
     .await
 }
 
 /// `GET /api/people`: the people of the caller's neighbourhoods.
 pub(super) async fn people(
     State(state): State<Arc<AppState>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(&state, &headers, &query, move |store, principal| {
-        let now = nachbar_core::time::Timestamp::now().millis();
-        let dir = store.directory(now)?;
-        let hood_of = |scope: &str| -> Option<String> {
-            if dir.neighbourhoods.contains(scope) {
-                Some(scope.to_owned())
-            } else {
-                dir.businesses.get(scope).map(|b| b.neighbourhood.clone())
+    authed_read(
+        &state,
+        (&headers, &extensions),
+        &query,
+        move |store, principal| {
+            let now = nachbar_core::time::Timestamp::now().millis();
+            let dir = store.directory(now)?;
+            let hood_of = |scope: &str| -> Option<String> {
+                if dir.neighbourhoods.contains(scope) {
+                    Some(scope.to_owned())
+                } else {
+                    dir.businesses.get(scope).map(|b| b.neighbourhood.clone())
+                }
+            };
+            let mine: BTreeSet<String> = dir
+                .roles
+                .get(&principal.user_id)
+                .into_iter()
+                .flatten()
+                .filter_map(|(_, s)| hood_of(s))
+                .collect();
+            let mut people = Vec::new();
+            let mut stmt = store.conn().prepare_cached(
+                "SELECT id, name FROM users WHERE deleted_at IS NULL ORDER BY name",
+            )?;
+            let users: Vec<(String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (id, name) in users {
+                let roles = dir.roles.get(&id).cloned().unwrap_or_default();
+                if roles
+                    .iter()
+                    .any(|(_, s)| hood_of(s).is_some_and(|h| mine.contains(&h)))
+                {
+                    people.push(Person {
+                        id,
+                        name,
+                        roles: roles
+                            .into_iter()
+                            .map(|(role, scope)| RoleView { role, scope })
+                            .collect(),
+                    });
+                }
             }
-        };
-        let mine: BTreeSet<String> = dir
-            .roles
-            .get(&principal.user_id)
-            .into_iter()
-            .flatten()
-            .filter_map(|(_, s)| hood_of(s))
-            .collect();
-        let mut people = Vec::new();
-        let mut stmt = store
-            .conn()
-            .prepare_cached("SELECT id, name FROM users WHERE deleted_at IS NULL ORDER BY name")?;
-        let users: Vec<(String, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        for (id, name) in users {
-            let roles = dir.roles.get(&id).cloned().unwrap_or_default();
-            if roles
-                .iter()
-                .any(|(_, s)| hood_of(s).is_some_and(|h| mine.contains(&h)))
-            {
-                people.push(Person {
-                    id,
-                    name,
-                    roles: roles
-                        .into_iter()
-                        .map(|(role, scope)| RoleView { role, scope })
-                        .collect(),
-                });
-            }
-        }
-        Ok(people)
-    })
+            Ok(people)
+        },
+    )
     .await
 }
 
 /// `POST /api/enroll`: an invite code becomes a device token.
 pub(super) async fn enroll(
     State(state): State<Arc<AppState>>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
     Json(body): Json<Enroll>,
 ) -> Response {
-    let reader = Arc::clone(&state.reader);
+    let key = state.auth.key(&headers, super::peer_of(&extensions));
+    if let Some(wait) = state.auth.wait(&key) {
+        return super::too_many(wait);
+    }
+    let refused = || {
+        state.auth.failed(&key);
+        state
+            .auth_refusals
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (
+            StatusCode::UNAUTHORIZED,
+            "invalid, used or expired invite code",
+        )
+            .into_response()
+    };
+    // No lock for what cannot be a code.
+    if !crate::auth_gate::invite_shaped(body.code.trim()) {
+        return refused();
+    }
+    let reader = Arc::clone(&state.auth.db);
     let label = if body.label.is_empty() {
         "enrolled device".to_owned()
     } else {
@@ -305,16 +346,7 @@ pub(super) async fn enroll(
         Ok(Ok(Some((user, token)))) => {
             Json(serde_json::json!({ "user": user, "token": token })).into_response()
         }
-        Ok(Ok(None)) => {
-            state
-                .auth_refusals
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            (
-                StatusCode::UNAUTHORIZED,
-                "invalid, used or expired invite code",
-            )
-                .into_response()
-        }
+        Ok(Ok(None)) => refused(),
         _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }

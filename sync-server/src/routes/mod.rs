@@ -36,6 +36,8 @@ pub struct AppState {
     pub next_conn: AtomicU64,
     /// Upgrades refused for want of a valid token.
     pub auth_refusals: AtomicU64,
+    /// Token checks and enrolments (own connection, rate-limited per address).
+    pub auth: crate::auth_gate::AuthGate,
     /// Open sync connections per user (bounded).
     pub slots: Arc<crate::connection_slots::ConnectionSlots>,
     /// Cancelled when the server shuts down.
@@ -83,7 +85,25 @@ async fn root(State(state): State<Arc<AppState>>, request: axum::extract::Reques
         Ok(q) => q,
         Err(r) => return r.into_response(),
     };
-    sync(State(state), query, parts.headers, ws).await
+    sync(State(state), query, parts.extensions, parts.headers, ws).await
+}
+
+/// The peer address of a request served over a socket.
+pub(crate) fn peer_of(extensions: &axum::http::Extensions) -> Option<std::net::SocketAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// `429 Too Many Requests` with `Retry-After`, for an address that failed too often.
+pub(crate) fn too_many(wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs().max(1).to_string();
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs)],
+        "too many failed attempts from this address: try again later",
+    )
+        .into_response()
 }
 
 fn unauthorized(state: &AppState, why: &str) -> Response {
@@ -102,8 +122,13 @@ fn unauthorized(state: &AppState, why: &str) -> Response {
 pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
     query_token: Option<String>,
 ) -> Result<crate::access::Principal, Response> {
+    let key = state.auth.key(headers, peer);
+    if let Some(wait) = state.auth.wait(&key) {
+        return Err(too_many(wait));
+    }
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -112,7 +137,12 @@ pub(crate) async fn authenticate(
     let Some(token) = bearer.or(query_token) else {
         return Err(unauthorized(state, "a token is required"));
     };
-    let reader = Arc::clone(&state.reader);
+    // No lock for what cannot be a token.
+    if !crate::auth_gate::token_shaped(&token) {
+        state.auth.failed(&key);
+        return Err(unauthorized(state, "invalid token"));
+    }
+    let reader = Arc::clone(&state.auth.db);
     let now = nachbar_core::time::Timestamp::now().millis();
     let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
         Ok(store) => store
@@ -142,6 +172,7 @@ pub(crate) async fn authenticate(
             Ok(p)
         }
         Ok(Ok((Err(rejection), _))) => {
+            state.auth.failed(&key);
             let why = match rejection {
                 TokenRejection::Expired => "token expired",
                 TokenRejection::Revoked => "token revoked",
@@ -163,10 +194,12 @@ pub(crate) async fn authenticate(
 async fn sync(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let principal = match authenticate(&state, &headers, query.get("token").cloned()).await {
+    let peer = peer_of(&extensions);
+    let principal = match authenticate(&state, &headers, peer, query.get("token").cloned()).await {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -20,7 +20,6 @@ pub mod edit;
 pub mod errors;
 pub mod frame;
 pub mod i18n;
-pub mod limiter;
 pub mod live;
 pub mod pages;
 pub mod password;
@@ -85,7 +84,7 @@ pub struct WebState {
     /// Documents with newly durable changes.
     pub committed: broadcast::Sender<DocumentId>,
     /// Failed sign-ins and invitation guesses.
-    pub limiter: Mutex<limiter::Limiter>,
+    pub limiter: Mutex<crate::limiter::Limiter>,
     /// Read models of documents by version.
     pub views: cache::ViewCache,
     /// One web edit at a time per document (the web actor's changes form a chain).

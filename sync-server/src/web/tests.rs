@@ -371,7 +371,7 @@ async fn pages_are_not_stored_and_carry_the_security_headers() {
 #[tokio::test]
 async fn failed_sign_ins_are_rate_limited_per_login_with_retry_after() {
     let f = Fixture::new().await;
-    for _ in 0..super::limiter::PER_LOGIN {
+    for _ in 0..crate::limiter::PER_LOGIN {
         let a = f
             .call(
                 "POST",
@@ -438,8 +438,8 @@ async fn parallel_guesses_count_before_the_check_and_cannot_lock_out_other_addre
     assert_eq!(
         (tried, refused),
         (
-            super::limiter::PER_LOGIN as usize,
-            20 - super::limiter::PER_LOGIN as usize
+            crate::limiter::PER_LOGIN as usize,
+            20 - crate::limiter::PER_LOGIN as usize
         ),
         "{answers:?}"
     );
@@ -458,7 +458,7 @@ async fn parallel_guesses_count_before_the_check_and_cannot_lock_out_other_addre
     // Without --trust-proxy-headers a made-up X-Real-IP buys no fresh attempts.
     let local: std::net::SocketAddr = "127.0.0.1:40001".parse().unwrap();
     let mut statuses = Vec::new();
-    for i in 0..=super::limiter::PER_LOGIN {
+    for i in 0..=crate::limiter::PER_LOGIN {
         let ip = format!("192.0.2.{i}");
         let a = f
             .call_from(

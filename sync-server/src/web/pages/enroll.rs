@@ -12,15 +12,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::limiter::PER_ADDRESS;
 use crate::routes::AppState;
 use crate::storage::InviteOutcome;
 use crate::web::errors::FieldErrors;
 use crate::web::frame::{Frame, render};
 use crate::web::i18n::{Texts, lang_of};
-use crate::web::limiter::PER_ADDRESS;
 use crate::web::{password, read, see_other};
 
-use super::sign_in::{client_address, monotonic_ms, too_many};
+use super::sign_in::too_many;
+use crate::limiter::{client_address, monotonic_ms};
 
 /// The enrolment page.
 #[derive(Debug, Template)]

@@ -10,10 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::limiter::{PER_ADDRESS, PER_LOGIN, PER_LOGIN_TOTAL, client_address, monotonic_ms};
 use crate::routes::AppState;
 use crate::web::frame::{Frame, render};
 use crate::web::i18n::{LANG_COOKIE, Texts, lang_of};
-use crate::web::limiter::{PER_ADDRESS, PER_LOGIN, PER_LOGIN_TOTAL};
 use crate::web::session::{SESSION_COOKIE, safe_next};
 use crate::web::{cookies, password, read, see_other};
 
@@ -90,19 +90,6 @@ pub struct LoginForm {
 
 fn now_ms() -> i64 {
     nachbar_core::time::Timestamp::now().millis()
-}
-
-/// The client address for rate limits: the peer address, or the proxy's `X-Real-IP` when the
-/// server is told to trust it (`--trust-proxy-headers`) and the peer is on this host.
-pub fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
-    let peer_ip = peer.map(|p| p.ip());
-    if trust_proxy
-        && peer_ip.is_none_or(|ip| ip.is_loopback())
-        && let Some(real) = headers.get("x-real-ip").and_then(|v| v.to_str().ok())
-    {
-        return real.chars().take(64).collect();
-    }
-    peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
 /// `503` with `Retry-After`: every password hasher is busy.
@@ -234,15 +221,6 @@ pub async fn submit(
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
-}
-
-/// Milliseconds on a monotonic clock shared by the limiter's callers.
-pub fn monotonic_ms() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_millis() as u64
 }
 
 /// `POST /logout`: ends the session and deletes the cookie.

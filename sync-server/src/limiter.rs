@@ -1,9 +1,12 @@
-//! Rate limits on failed sign-ins, per login name and per client address: a token bucket per
-//! key that a failure drains and time refills. The table is bounded: past its size, keys whose
+//! Rate limits on failed guesses (sign-ins, invitation codes, tokens), per login name and per
+//! client address: a token bucket per key that a failure drains and time refills. The table is bounded: past its size, keys whose
 //! buckets are full again are forgotten first, then the oldest.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use axum::http::HeaderMap;
 
 /// Failures allowed per login name from one address before a wait (refilled one per
 /// [`REFILL`]).
@@ -131,6 +134,28 @@ impl Limiter {
             self.buckets.remove(&oldest);
         }
     }
+}
+
+/// The client address for rate limits: the peer address, or the proxy's `X-Real-IP` when the
+/// server is told to trust it (`--trust-proxy-headers`) and the peer is on this host.
+pub fn client_address(headers: &HeaderMap, peer: Option<SocketAddr>, trust_proxy: bool) -> String {
+    let peer_ip = peer.map(|p| p.ip());
+    if trust_proxy
+        && peer_ip.is_none_or(|ip| ip.is_loopback())
+        && let Some(real) = headers.get("x-real-ip").and_then(|v| v.to_str().ok())
+    {
+        return real.chars().take(64).collect();
+    }
+    peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+/// Milliseconds on a monotonic clock shared by the limiter's callers.
+pub fn monotonic_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
 }
 
 #[cfg(test)]
