@@ -67,7 +67,8 @@ fn seed(n: usize) -> (tempfile::TempDir, String, String) {
             store
                 .edit_document(&profile.to_string(), |doc| {
                     let mut p = BusinessProfileDoc::open(doc)?;
-                    Ok(((), p.set_topic_state(&ctx, area, Some(state))?))
+                    let _in_the_returned_document = p.set_topic_state(&ctx, area, Some(state))?;
+                    Ok(((), p.into_inner()))
                 })
                 .expect("topic state");
         }

@@ -129,8 +129,8 @@ pub fn add_business(
     let joined = date(now);
     store.edit_document(&hood_doc, |doc| {
         let mut n = NeighbourhoodDoc::open(doc)?;
-        let applied = n.upsert_member(&ctx(now), &id, name, trade, &joined)?;
-        Ok(((), applied))
+        let _in_the_returned_document = n.upsert_member(&ctx(now), &id, name, trade, &joined)?;
+        Ok(((), n.into_inner()))
     })?;
     Ok((id, profile_id))
 }
@@ -155,8 +155,8 @@ pub fn business_left(store: &mut Store, business: &str, now: Timestamp) -> Resul
     let left = date(now);
     store.edit_document(&hood_doc, |doc| {
         let mut n = NeighbourhoodDoc::open(doc)?;
-        let applied = n.member_left(&ctx(now), business, &left)?;
-        Ok(((), applied))
+        let _in_the_returned_document = n.member_left(&ctx(now), business, &left)?;
+        Ok(((), n.into_inner()))
     })?;
     Ok(())
 }
@@ -176,8 +176,8 @@ pub fn show_staff(
     let hood_doc = neighbourhood_doc(store, neighbourhood)?;
     store.edit_document(&hood_doc, |doc| {
         let mut n = NeighbourhoodDoc::open(doc)?;
-        let applied = n.set_staff(&ctx(now), coach, person, true)?;
-        Ok(((), applied))
+        let _in_the_returned_document = n.set_staff(&ctx(now), coach, person, true)?;
+        Ok(((), n.into_inner()))
     })
 }
 

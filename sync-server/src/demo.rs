@@ -476,8 +476,8 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
         let owner_ctx = ctx(&coach, now);
         demo.store.edit_document(&profile.to_string(), |doc| {
             let mut p = nachbar_core::model::business_profile::BusinessProfileDoc::open(doc)?;
-            let applied = p.set_topic_state(&owner_ctx, "D", Some(state))?;
-            Ok(((), applied))
+            let _in_the_returned_document = p.set_topic_state(&owner_ctx, "D", Some(state))?;
+            Ok(((), p.into_inner()))
         })?;
     }
     Ok(())

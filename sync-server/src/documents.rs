@@ -8,7 +8,7 @@
 
 use automerge::{ActorId, Automerge, ROOT, ReadDoc};
 use nachbar_core::DomainError;
-use nachbar_core::doc::{Applied, DocKind, NachbarDoc};
+use nachbar_core::doc::{DocKind, NachbarDoc};
 use nachbar_core::ids::DocumentId;
 
 use crate::access::DocInfo;
@@ -95,7 +95,7 @@ impl Store {
             .iter()
             .map(|m| m.hash.to_string())
             .collect();
-        self.commit(&[Append {
+        self.commit_external(&[Append {
             doc_id: id.to_string(),
             bytes: doc.save(),
             change_hashes,
@@ -107,33 +107,39 @@ impl Store {
                 SERVER_PERSON,
             )),
         }])?;
-        self.bump_feed()?;
         Ok(id)
     }
 
-    /// Edits a stored document with the typed API and appends the change.
+    /// Edits a stored document with the typed API and appends every change the edit made
+    /// (`edit` returns the edited document).
     ///
     /// # Errors
     /// When the document is missing, does not load, or the edit is refused.
     pub fn edit_document<T>(
         &mut self,
         id: &str,
-        edit: impl FnOnce(NachbarDoc) -> Result<(T, Applied), DomainError>,
+        edit: impl FnOnce(NachbarDoc) -> Result<(T, NachbarDoc), DomainError>,
     ) -> Result<T, WriteError> {
         let stored = self
             .load(id)?
             .ok_or_else(|| WriteError::NotFound(id.to_owned()))?;
         let doc = NachbarDoc::load(&stored.bytes, ActorId::random())?;
-        let (out, applied) = edit(doc)?;
-        if let Some(change) = applied.change {
-            self.commit(&[Append {
+        let before = doc.automerge().get_heads();
+        let (out, edited) = edit(doc)?;
+        let am = edited.automerge();
+        let change_hashes: Vec<String> = am
+            .get_changes_meta(&before)
+            .iter()
+            .map(|m| m.hash.to_string())
+            .collect();
+        if !change_hashes.is_empty() {
+            self.commit_external(&[Append {
                 doc_id: id.to_owned(),
-                bytes: change.bytes,
-                change_hashes: vec![change.hash.to_string()],
+                bytes: am.save_after(&before),
+                change_hashes,
                 user_id: SERVER_PERSON.to_owned(),
                 register: None,
             }])?;
-            self.bump_feed()?;
         }
         Ok(out)
     }

@@ -18,6 +18,7 @@ pub mod admin;
 pub mod auth;
 pub mod auth_gate;
 pub mod backlog;
+pub mod compactor;
 pub mod config;
 pub mod connection;
 pub mod connection_slots;

@@ -28,6 +28,7 @@ pub struct Started {
     hub_task: tokio::task::JoinHandle<()>,
     watcher: tokio::task::JoinHandle<()>,
     writer_thread: std::thread::JoinHandle<()>,
+    compactor_thread: std::thread::JoinHandle<()>,
     storage_id: String,
 }
 
@@ -49,9 +50,14 @@ impl Started {
         self.hub_task.abort();
         let _ = self.hub_task.await;
         let writer = self.writer_thread;
-        tokio::task::spawn_blocking(move || writer.join())
-            .await
-            .ok();
+        let compactor = self.compactor_thread;
+        tokio::task::spawn_blocking(move || {
+            let _ = writer.join();
+            // The writer's end drops the compactor's queue: it finishes what is queued.
+            let _ = compactor.join();
+        })
+        .await
+        .ok();
     }
 }
 
@@ -108,8 +114,14 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             let _ = hub_tx.send(Command::Input(input));
         }
     };
-    let (writer_tx, writer_thread) = writer::spawn(store, report, Arc::clone(&writer_stats))
-        .context("starting the writer thread")?;
+    let (compactor_tx, compactor_thread) = crate::compactor::spawn(
+        Store::open(&db).context("opening the compactor's connection")?,
+        Arc::clone(&writer_stats),
+    )
+    .context("starting the compactor thread")?;
+    let (writer_tx, writer_thread) =
+        writer::spawn(store, report, Arc::clone(&writer_stats), compactor_tx)
+            .context("starting the writer thread")?;
 
     let directory = reader
         .lock()
@@ -214,6 +226,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         hub_task,
         watcher,
         writer_thread,
+        compactor_thread,
         storage_id,
     })
 }

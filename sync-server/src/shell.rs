@@ -321,10 +321,7 @@ pub async fn watch_storage(
         let reader = Arc::clone(&reader);
         let due = last_read.elapsed() >= refresh;
         let known = seen;
-        type Found = (
-            Option<crate::storage::Directory>,
-            Option<(i64, Vec<(i64, String, Vec<u8>)>)>,
-        );
+        type Found = (Option<crate::storage::Directory>, crate::storage::FeedRead);
         let read =
             tokio::task::spawn_blocking(move || -> Result<Found, crate::storage::StoreError> {
                 let store = reader.lock().map_err(|_| {
@@ -335,16 +332,13 @@ pub async fn watch_storage(
                 } else {
                     None
                 };
-                let feed = store.feed_version()?;
-                let chunks = if feed != known.feed_version {
-                    Some((feed, store.chunks_after(known.cursor)?))
-                } else {
-                    None
-                };
-                Ok((dir, chunks))
+                // The cursor moves with every commit, so an admin edit after a long uptime
+                // reads only what is new.
+                let feed = store.feed_since(known.feed_version, known.cursor)?;
+                Ok((dir, feed))
             })
             .await;
-        let (dir, chunks) = match read {
+        let (dir, feed) = match read {
             Ok(Ok(found)) => found,
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "reading storage changes failed");
@@ -365,17 +359,22 @@ pub async fn watch_storage(
                 return;
             }
         }
-        if let Some((feed, chunks)) = chunks {
-            seen.feed_version = feed;
-            for (seq, doc, bytes) in chunks {
-                seen.cursor = seen.cursor.max(seq);
-                let Ok(doc) = doc.parse() else { continue };
-                if hub
-                    .send(Command::Input(HubInput::External { doc, bytes }))
-                    .is_err()
-                {
-                    return;
-                }
+        let (feed, chunks) = match feed {
+            crate::storage::FeedRead::Unchanged { cursor } => {
+                seen.cursor = cursor;
+                continue;
+            }
+            crate::storage::FeedRead::Changed { feed, chunks } => (feed, chunks),
+        };
+        seen.feed_version = feed;
+        for (seq, doc, bytes) in chunks {
+            seen.cursor = seen.cursor.max(seq);
+            let Ok(doc) = doc.parse() else { continue };
+            if hub
+                .send(Command::Input(HubInput::External { doc, bytes }))
+                .is_err()
+            {
+                return;
             }
         }
     }

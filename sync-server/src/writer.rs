@@ -25,18 +25,20 @@ pub struct WriterStats {
     pub commit_micros: AtomicU64,
     /// Slowest commit in microseconds.
     pub commit_micros_max: AtomicU64,
-    /// Compactions done.
+    /// Compactions done (by the compactor thread).
     pub compactions: AtomicU64,
     /// Failed commits.
     pub failures: AtomicU64,
 }
 
 /// Starts the writer thread. It ends when every sender is dropped, after committing what was
-/// queued.
+/// queued. The documents of each committed batch go to `compactor` (which decides whether
+/// they want compaction, on its own connection).
 pub fn spawn(
     mut store: Store,
     report: impl Fn(HubInput) + Send + 'static,
     stats: Arc<WriterStats>,
+    compactor: mpsc::Sender<String>,
 ) -> std::io::Result<(mpsc::Sender<PersistRequest>, JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<PersistRequest>();
     let handle = std::thread::Builder::new()
@@ -75,28 +77,16 @@ pub fn spawn(
                     });
                 }
                 if result.is_ok() {
-                    compact_touched(&mut store, &batch, &stats);
+                    let mut docs: Vec<&str> =
+                        batch.iter().map(|p| p.append.doc_id.as_str()).collect();
+                    docs.sort_unstable();
+                    docs.dedup();
+                    for doc in docs {
+                        let _ = compactor.send(doc.to_owned());
+                    }
                 }
             }
             tracing::info!("writer drained and stopped");
         })?;
     Ok((tx, handle))
-}
-
-fn compact_touched(store: &mut Store, batch: &[PersistRequest], stats: &WriterStats) {
-    let mut docs: Vec<&str> = batch.iter().map(|p| p.append.doc_id.as_str()).collect();
-    docs.sort_unstable();
-    docs.dedup();
-    for doc in docs {
-        match store.chunk_stats(doc) {
-            Ok(s) if s.wants_compaction() => match store.compact(doc) {
-                Ok(()) => {
-                    stats.compactions.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => tracing::error!(doc_id = doc, error = %e, "compaction failed"),
-            },
-            Ok(_) => {}
-            Err(e) => tracing::error!(doc_id = doc, error = %e, "reading chunk stats failed"),
-        }
-    }
 }

@@ -36,6 +36,23 @@ pub struct DocRecord {
     pub title: String,
 }
 
+/// What [`Store::feed_since`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedRead {
+    /// No other process wrote: the cursor moves to the newest chunk.
+    Unchanged {
+        /// The new cursor.
+        cursor: i64,
+    },
+    /// Another process wrote: the chunks after the cursor (seq, document, bytes).
+    Changed {
+        /// The feed version now.
+        feed: i64,
+        /// The chunks.
+        chunks: Vec<(i64, String, Vec<u8>)>,
+    },
+}
+
 /// One durable append: new changes of one document, and the document record when this is the
 /// document's first write.
 #[derive(Debug, Clone)]
@@ -210,6 +227,20 @@ impl Store {
     /// # Errors
     /// On a database error; the transaction is rolled back.
     pub fn commit(&mut self, batch: &[Append]) -> Result<(), StoreError> {
+        self.commit_batch(batch, false)
+    }
+
+    /// Writes a batch like [`Store::commit`] from a process or connection other than the
+    /// server's writer (admin commands, the web app's directory acts), bumping the feed
+    /// version in the same transaction so the server reads the new chunks.
+    ///
+    /// # Errors
+    /// On a database error; the transaction is rolled back.
+    pub fn commit_external(&mut self, batch: &[Append]) -> Result<(), StoreError> {
+        self.commit_batch(batch, true)
+    }
+
+    fn commit_batch(&mut self, batch: &[Append], bump_feed: bool) -> Result<(), StoreError> {
         let now = now_ms();
         let tx = self
             .conn
@@ -245,6 +276,12 @@ impl Store {
                 }
             }
         }
+        if bump_feed {
+            tx.execute(
+                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'feed_version'",
+                [],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -266,16 +303,16 @@ impl Store {
         )?)
     }
 
-    /// Replaces a document's chunks by one snapshot (`save()` of their concatenation) in one
-    /// transaction. Chunks appended meanwhile (higher `seq`) are kept.
+    /// Replaces a document's chunks by one snapshot (`save()` of their concatenation). The
+    /// chunks are read and the snapshot made outside any write transaction (a commit of the
+    /// server's writer does not wait for them); only the swap of rows takes the write lock,
+    /// and chunks appended meanwhile (higher `seq`) are kept.
     ///
     /// # Errors
     /// On a database error, or when the stored bytes do not load.
     pub fn compact(&mut self, doc_id: &str) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (max_seq, bytes) = {
+            let tx = self.conn.unchecked_transaction()?;
             let mut stmt =
                 tx.prepare_cached("SELECT seq, bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
             let mut rows = stmt.query(params![doc_id])?;
@@ -283,16 +320,24 @@ impl Store {
             let mut max_seq = 0i64;
             while let Some(row) = rows.next()? {
                 max_seq = row.get(0)?;
-                let chunk: Vec<u8> = row.get(1)?;
-                bytes.extend_from_slice(&chunk);
+                bytes.extend_from_slice(row.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?);
             }
+            drop(rows);
+            drop(stmt);
+            tx.finish()?;
             (max_seq, bytes)
         };
+        if max_seq == 0 {
+            return Ok(());
+        }
         let doc = automerge::Automerge::load(&bytes).map_err(|e| StoreError::Corrupt {
             doc: doc_id.to_owned(),
             reason: e.to_string(),
         })?;
         let snapshot = doc.save();
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "DELETE FROM chunks WHERE doc_id = ?1 AND seq <= ?2",
             params![doc_id, max_seq],
@@ -340,18 +385,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The change feed: chunks appended after `seq`, in order (seq, document, bytes).
-    ///
-    /// # Errors
-    /// On a database error.
-    pub fn chunks_after(&self, seq: i64) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, doc_id, bytes FROM chunks WHERE seq > ?1 ORDER BY seq")?;
-        let rows = stmt.query_map(params![seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// The newest chunk sequence number (0 when empty).
     ///
     /// # Errors
@@ -375,12 +408,40 @@ impl Store {
         Ok(v.parse().unwrap_or(0))
     }
 
-    pub(crate) fn bump_feed(&self) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'feed_version'",
-            [],
-        )?;
-        Ok(())
+    /// What the change feed holds for a reader that saw feed version `known_feed` and chunks up
+    /// to `cursor`, read in one snapshot: when no other process wrote since, every newer chunk
+    /// is the server's own and the cursor just moves to the newest (nothing is read); otherwise
+    /// the chunks after the cursor.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn feed_since(&self, known_feed: i64, cursor: i64) -> Result<FeedRead, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let feed: i64 = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'feed_version'",
+                [],
+                |r| r.get::<_, String>(0),
+            )?
+            .parse()
+            .unwrap_or(0);
+        let read = if feed == known_feed {
+            let newest: i64 =
+                tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM chunks", [], |r| r.get(0))?;
+            FeedRead::Unchanged {
+                cursor: newest.max(cursor),
+            }
+        } else {
+            let mut stmt = tx.prepare_cached(
+                "SELECT seq, doc_id, bytes FROM chunks WHERE seq > ?1 ORDER BY seq",
+            )?;
+            let rows =
+                stmt.query_map(params![cursor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let chunks: Vec<(i64, String, Vec<u8>)> = rows.collect::<Result<_, _>>()?;
+            FeedRead::Changed { feed, chunks }
+        };
+        tx.finish()?;
+        Ok(read)
     }
 
     /// The underlying connection, for the directory queries.

@@ -125,3 +125,49 @@ fn processes_opening_a_new_database_at_once_migrate_it_once() {
         }
     }
 }
+
+#[test]
+fn the_feed_cursor_moves_with_every_commit_and_reads_only_what_others_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+    let mut admin = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+    let (_, chunks) = doc_with_edits(4);
+    let feed = server.feed_version().unwrap();
+    // A long uptime of the server's own commits: nothing to read, the cursor follows.
+    server
+        .commit(&[append("d", chunks[0].clone(), true)])
+        .unwrap();
+    server
+        .commit(&[append("d", chunks[1].clone(), false)])
+        .unwrap();
+    let cursor = match server.feed_since(feed, 0).unwrap() {
+        FeedRead::Unchanged { cursor } => cursor,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(cursor, server.max_seq().unwrap());
+    // Another process writes (and bumps the feed in the same transaction): only its chunk
+    // is read.
+    admin
+        .commit_external(&[append("d", chunks[2].clone(), false)])
+        .unwrap();
+    match server.feed_since(feed, cursor).unwrap() {
+        FeedRead::Changed {
+            feed: now,
+            chunks: read,
+        } => {
+            assert_eq!(now, feed + 1);
+            assert_eq!(read.len(), 1, "only what is new");
+            assert_eq!(read[0].2, chunks[2]);
+        }
+        other => panic!("{other:?}"),
+    }
+    server
+        .commit(&[append("d", chunks[3].clone(), false)])
+        .unwrap();
+    assert_eq!(
+        server.feed_since(feed + 1, cursor + 1).unwrap(),
+        FeedRead::Unchanged {
+            cursor: server.max_seq().unwrap()
+        }
+    );
+}
