@@ -242,7 +242,8 @@ impl Store {
         Ok(code)
     }
 
-    /// Turns an unused, unexpired invite code into a device token (the code is used up).
+    /// Turns an unused, unexpired invite code into a device token expiring at
+    /// `token_expires_at` (the code is used up).
     /// Returns `None` for a code that does not enrol.
     ///
     /// # Errors
@@ -251,6 +252,7 @@ impl Store {
         &mut self,
         code: &str,
         label: &str,
+        token_expires_at: i64,
         now_ms: i64,
     ) -> Result<Option<(String, String)>, StoreError> {
         let tx = self
@@ -271,8 +273,8 @@ impl Store {
         )?;
         let token = new_token();
         tx.execute(
-            "INSERT INTO tokens(hash, user_id, label, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![token_hash(&token), user, label, now_ms],
+            "INSERT INTO tokens(hash, user_id, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![token_hash(&token), user, label, now_ms, token_expires_at],
         )?;
         tx.commit()?;
         Ok(Some((user, token)))
@@ -290,7 +292,10 @@ mod invite_tests {
         let user = store.add_user("Olaf", 0).unwrap();
         let code = store.create_invite(&user, 1_000, 0).unwrap();
         assert!(code.len() >= 16);
-        let (who, token) = store.enroll(&code, "tablet", 10).unwrap().expect("enrols");
+        let (who, token) = store
+            .enroll(&code, "tablet", i64::MAX, 10)
+            .unwrap()
+            .expect("enrols");
         assert_eq!(who, user);
         assert_eq!(
             store
@@ -301,14 +306,25 @@ mod invite_tests {
             user
         );
         assert!(
-            store.enroll(&code, "again", 20).unwrap().is_none(),
+            store
+                .enroll(&code, "again", i64::MAX, 20)
+                .unwrap()
+                .is_none(),
             "used up"
         );
         let late = store.create_invite(&user, 1_000, 0).unwrap();
         assert!(
-            store.enroll(&late, "late", 1_000).unwrap().is_none(),
+            store
+                .enroll(&late, "late", i64::MAX, 1_000)
+                .unwrap()
+                .is_none(),
             "expired"
         );
-        assert!(store.enroll("nonsense", "x", 0).unwrap().is_none());
+        assert!(
+            store
+                .enroll("nonsense", "x", i64::MAX, 0)
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -20,6 +20,8 @@ pub struct AuthGate {
     pub db: Arc<Mutex<Store>>,
     limiter: Mutex<Limiter>,
     trust_proxy_headers: bool,
+    /// How long a token lives after it was issued or last used.
+    pub token_ttl_ms: i64,
 }
 
 /// Whether `token` has the shape of a token this server issues (64 hex digits).
@@ -37,12 +39,14 @@ pub fn invite_shaped(code: &str) -> bool {
 }
 
 impl AuthGate {
-    /// A gate on its own connection `db`; `trust_proxy_headers` as the server's flag.
-    pub fn new(db: Store, trust_proxy_headers: bool) -> Self {
+    /// A gate on its own connection `db`; `trust_proxy_headers` as the server's flag; tokens
+    /// it issues or sees in use live `token_ttl_ms` from then.
+    pub fn new(db: Store, trust_proxy_headers: bool, token_ttl_ms: i64) -> Self {
         AuthGate {
             db: Arc::new(Mutex::new(db)),
             limiter: Mutex::new(Limiter::default()),
             trust_proxy_headers,
+            token_ttl_ms,
         }
     }
 
@@ -89,7 +93,11 @@ mod tests {
     #[test]
     fn failures_of_one_address_make_it_wait_and_spare_the_others() {
         let dir = tempfile::tempdir().unwrap();
-        let gate = AuthGate::new(Store::open(&dir.path().join("db.sqlite3")).unwrap(), false);
+        let gate = AuthGate::new(
+            Store::open(&dir.path().join("db.sqlite3")).unwrap(),
+            false,
+            1000,
+        );
         let peer = |ip: &str| Some(format!("{ip}:1234").parse().unwrap());
         let bad = gate.key(&HeaderMap::new(), peer("10.0.0.9"));
         for _ in 0..PER_ADDRESS {

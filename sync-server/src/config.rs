@@ -67,6 +67,9 @@ pub struct ServeConfig {
     /// README's nginx does), never when clients reach the server directly.
     #[arg(long, env = "NACHBAR_TRUST_PROXY_HEADERS", default_value_t = false)]
     pub trust_proxy_headers: bool,
+    /// Days a device token lives after it was issued or last used (renewed by use).
+    #[arg(long, env = "NACHBAR_TOKEN_TTL_DAYS", default_value_t = crate::tokens::DEFAULT_TTL_DAYS)]
+    pub token_ttl_days: u64,
     /// Log format.
     #[arg(long, env = "NACHBAR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -151,7 +151,8 @@ fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
     let mut taken = std::collections::BTreeSet::new();
     for row in rows {
         let (user, name, role, business) = row?;
-        let token = store.issue_token(&user, "demo", None, now.millis())?;
+        let expires = now.millis() + crate::tokens::days_ms(crate::tokens::DEFAULT_TTL_DAYS);
+        let token = store.issue_token(&user, "demo", Some(expires), now.millis())?;
         let login = login_for(&name, &mut taken);
         let password = demo_password();
         let hash = crate::web::password::hash(&password)?;

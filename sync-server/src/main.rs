@@ -111,15 +111,28 @@ enum Admin {
         /// A label (e.g. the device).
         #[arg(long, default_value = "")]
         label: String,
-        /// Days until it expires (none: no expiry).
+        /// Days until it expires unless used (each use renews it for the server's
+        /// `--token-ttl-days`).
+        #[arg(long, default_value_t = nachbar_server::tokens::DEFAULT_TTL_DAYS)]
+        expires_days: u64,
+        /// A token that never expires (a service's, not a device's).
         #[arg(long)]
-        expires_days: Option<i64>,
+        no_expiry: bool,
     },
-    /// Revoke a token.
+    /// Revoke a token, given as the secret (`--token`) or by its id from `list-tokens` (`--id`).
     RevokeToken {
         /// The token.
+        #[arg(long, conflicts_with = "id", required_unless_present = "id")]
+        token: Option<String>,
+        /// The token's id.
         #[arg(long)]
-        token: String,
+        id: Option<String>,
+    },
+    /// List a user's tokens: id, label, issued, last used, expiry, state (tab-separated).
+    ListTokens {
+        /// The user id.
+        #[arg(long)]
+        user: String,
     },
     /// Set a user's login name and web password (the password is read from the environment
     /// variable NACHBAR_PASSWORD, or from standard input, so it stays out of shell history).
@@ -243,6 +256,8 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = config.database_path();
     if let Admin::Restore { from } = &command {
+        // Never under a running server; held until the restored database has its new id.
+        let _lock = nachbar_server::data_lock::lock(&config.data_dir)?;
         // Replace the files, then open the restored database to give it a new storage id.
         for suffix in ["-wal", "-shm"] {
             let _ = std::fs::remove_file(db.with_file_name(format!("nachbar.sqlite3{suffix}")));
@@ -262,6 +277,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
                 admin::add_neighbourhood(&mut store, &name, &location, now)?.0
             );
         }
+        // Commands of several steps run in one transaction: all of them land, or none.
         Admin::AddBusiness {
             neighbourhood,
             name,
@@ -269,24 +285,29 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             size,
         } => {
             let size = size.as_deref().map(SizeBand::parse).transpose()?;
-            println!(
-                "{}",
-                admin::add_business(&mut store, &neighbourhood, &name, &trade, size, now)?.0
-            );
+            let (id, _) = store.in_transaction(|store| {
+                admin::add_business(store, &neighbourhood, &name, &trade, size, now)
+            })?;
+            println!("{id}");
         }
-        Admin::BusinessLeft { business } => admin::business_left(&mut store, &business, now)?,
+        Admin::BusinessLeft { business } => {
+            store.in_transaction(|store| admin::business_left(store, &business, now))?;
+        }
         Admin::AddUser { name, role, scope } => {
             if let Some(role) = &role {
                 check_role(&store, role, &scope)?;
             }
-            let id = store.add_user(&name, now.millis())?;
-            if let Some(role) = role {
-                grant(&mut store, &id, &role, &scope, now)?;
-            }
+            let id = store.in_transaction(|store| -> anyhow::Result<String> {
+                let id = store.add_user(&name, now.millis())?;
+                if let Some(role) = role {
+                    grant(store, &id, &role, &scope, now)?;
+                }
+                Ok(id)
+            })?;
             println!("{id}");
         }
         Admin::Grant(RoleAssignment { user, role, scope }) => {
-            grant(&mut store, &user, &role, &scope, now)?;
+            store.in_transaction(|store| grant(store, &user, &role, &scope, now))?;
         }
         Admin::RevokeRole(RoleAssignment { user, role, scope }) => {
             if !store.revoke_role(&user, &role, &scope)? {
@@ -302,16 +323,43 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             user,
             label,
             expires_days,
+            no_expiry,
         } => {
-            let expires = expires_days.map(|d| now.millis() + d * 86_400_000);
+            let expires =
+                (!no_expiry).then(|| now.millis() + nachbar_server::tokens::days_ms(expires_days));
             println!(
                 "{}",
                 store.issue_token(&user, &label, expires, now.millis())?
             );
         }
-        Admin::RevokeToken { token } => {
-            if !store.revoke_token(&token, now.millis())? {
+        Admin::RevokeToken { token, id } => {
+            let revoked = match (token, id) {
+                (Some(token), _) => store.revoke_token(&token, now.millis())?,
+                (None, Some(id)) => store.revoke_token_id(&id, now.millis())?,
+                (None, None) => false,
+            };
+            if !revoked {
                 bail!("no such active token");
+            }
+        }
+        Admin::ListTokens { user } => {
+            let at = |ms: Option<i64>| {
+                ms.map_or_else(
+                    || "-".to_owned(),
+                    |ms| nachbar_server::web::views::civil(ms.div_euclid(86_400_000)),
+                )
+            };
+            for t in store.tokens_of(&user)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.label,
+                    at(Some(t.created_at)),
+                    at(t.last_used_at),
+                    t.expires_at
+                        .map_or_else(|| "never".to_owned(), |e| at(Some(e))),
+                    t.state(now.millis())
+                );
             }
         }
         Admin::SetPassword { user, login } => {
@@ -376,7 +424,8 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the `sandbox` user once and writes a fresh token for it to `path`.
+/// Creates the `sandbox` user once and writes a token for it to `path`; a token already in the
+/// file that still works for that user is kept (one token, not a new one each start).
 fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let store = Store::open(&config.database_path())?;
@@ -391,7 +440,14 @@ fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::
             id
         }
     };
-    let token = store.issue_token(&user, "token file", None, now)?;
+    if let Ok(kept) = std::fs::read_to_string(path)
+        && let Ok(Ok(principal)) = store.principal_for_token(kept.trim(), now)
+        && principal.user_id == user
+    {
+        return Ok(());
+    }
+    let expires = now + nachbar_server::tokens::days_ms(config.token_ttl_days.max(1));
+    let token = store.issue_token(&user, "token file", Some(expires), now)?;
     std::fs::write(path, format!("{token}\n"))
         .with_context(|| format!("writing {}", path.display()))
 }

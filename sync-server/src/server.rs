@@ -30,6 +30,8 @@ pub struct Started {
     writer_thread: std::thread::JoinHandle<()>,
     compactor_thread: std::thread::JoinHandle<()>,
     storage_id: String,
+    /// Held while the server runs (see [`crate::data_lock`]).
+    _data_lock: crate::data_lock::DataLock,
 }
 
 impl Started {
@@ -99,6 +101,7 @@ pub async fn run(
 pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let data_lock = crate::data_lock::lock(&config.data_dir)?;
     let db = config.database_path();
     let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let storage_id = store.storage_id()?;
@@ -199,6 +202,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         auth: crate::auth_gate::AuthGate::new(
             Store::open(&db).context("opening the token connection")?,
             config.trust_proxy_headers,
+            crate::tokens::days_ms(config.token_ttl_days.max(1)),
         ),
         slots: Arc::new(crate::connection_slots::ConnectionSlots::new(
             config.max_connections_per_user.max(1),
@@ -228,5 +232,6 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         writer_thread,
         compactor_thread,
         storage_id,
+        _data_lock: data_lock,
     })
 }

@@ -17,6 +17,7 @@ mod interop_js;
 mod interop_samod;
 mod metrics;
 mod mobile_api;
+mod operations;
 mod scenarios_e2e;
 mod support;
 mod web_browser;

@@ -329,16 +329,14 @@ pub(super) async fn enroll(
     } else {
         body.label.chars().take(100).collect()
     };
+    let ttl = state.auth.token_ttl_ms;
     let result = tokio::task::spawn_blocking(move || {
         let mut store = reader
             .lock()
             .map_err(|_| "reader lock poisoned".to_owned())?;
+        let now = nachbar_core::time::Timestamp::now().millis();
         store
-            .enroll(
-                &body.code,
-                &label,
-                nachbar_core::time::Timestamp::now().millis(),
-            )
+            .enroll(&body.code, &label, now.saturating_add(ttl), now)
             .map_err(|e| format!("{e:#}"))
     })
     .await;

@@ -144,13 +144,14 @@ pub(crate) async fn authenticate(
     }
     let reader = Arc::clone(&state.auth.db);
     let now = nachbar_core::time::Timestamp::now().millis();
+    let renew_until = now.saturating_add(state.auth.token_ttl_ms);
     let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
         Ok(store) => store
             .principal_for_token(&token, now)
             .and_then(|p| {
                 // When a device last connected, for the coordinator's list of people.
                 if let Ok(principal) = &p {
-                    store.token_used(&principal.token_hash, now)?;
+                    store.token_used(&principal.token_hash, now, renew_until)?;
                 }
                 Ok((p, store.directory_version()?))
             })

@@ -241,51 +241,91 @@ impl Store {
     }
 
     fn commit_batch(&mut self, batch: &[Append], bump_feed: bool) -> Result<(), StoreError> {
-        let now = now_ms();
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut register = tx.prepare_cached(
-                "INSERT OR IGNORE INTO documents(doc_id, kind, neighbourhood, business, created_by, created_at, title)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut chunk = tx.prepare_cached(
-                "INSERT INTO chunks(doc_id, is_snapshot, bytes, created_at) VALUES (?1, 0, ?2, ?3)",
-            )?;
-            let mut audit = tx.prepare_cached(
-                "INSERT OR IGNORE INTO audit(change_hash, doc_id, user_id, received_at) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for a in batch {
-                if let Some(r) = &a.register {
-                    register.execute(params![
-                        r.doc_id,
-                        r.kind,
-                        r.neighbourhood,
-                        r.business,
-                        r.created_by,
-                        now,
-                        r.title
-                    ])?;
-                }
-                if !a.bytes.is_empty() {
-                    chunk.execute(params![a.doc_id, a.bytes, now])?;
-                }
-                for h in &a.change_hashes {
-                    audit.execute(params![h, a.doc_id, a.user_id, now])?;
-                }
-            }
+        if self.conn.is_autocommit() {
+            let tx = self
+                .conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            write_batch(&tx, batch, bump_feed)?;
+            tx.commit()?;
+        } else {
+            // Inside a caller's transaction (see `Store::in_transaction`): a savepoint.
+            let sp = self.conn.savepoint()?;
+            write_batch(&sp, batch, bump_feed)?;
+            sp.commit()?;
         }
-        if bump_feed {
-            tx.execute(
-                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'feed_version'",
-                [],
-            )?;
-        }
-        tx.commit()?;
         Ok(())
     }
 
+    /// Runs `f` in one immediate transaction: everything it writes (also through
+    /// [`Store::commit_external`]) lands together or not at all.
+    ///
+    /// # Errors
+    /// Whatever `f` returns (everything rolled back), or a database error.
+    pub fn in_transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(StoreError::from)?;
+        match f(self) {
+            Ok(value) => {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
+fn write_batch(tx: &Connection, batch: &[Append], bump_feed: bool) -> Result<(), StoreError> {
+    let now = now_ms();
+    {
+        let mut register = tx.prepare_cached(
+                "INSERT OR IGNORE INTO documents(doc_id, kind, neighbourhood, business, created_by, created_at, title)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+        let mut chunk = tx.prepare_cached(
+            "INSERT INTO chunks(doc_id, is_snapshot, bytes, created_at) VALUES (?1, 0, ?2, ?3)",
+        )?;
+        let mut audit = tx.prepare_cached(
+                "INSERT OR IGNORE INTO audit(change_hash, doc_id, user_id, received_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+        for a in batch {
+            if let Some(r) = &a.register {
+                register.execute(params![
+                    r.doc_id,
+                    r.kind,
+                    r.neighbourhood,
+                    r.business,
+                    r.created_by,
+                    now,
+                    r.title
+                ])?;
+            }
+            if !a.bytes.is_empty() {
+                chunk.execute(params![a.doc_id, a.bytes, now])?;
+            }
+            for h in &a.change_hashes {
+                audit.execute(params![h, a.doc_id, a.user_id, now])?;
+            }
+        }
+    }
+    if bump_feed {
+        tx.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'feed_version'",
+            [],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
     /// Chunk counts of a document.
     ///
     /// # Errors

@@ -244,20 +244,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Notes that a device token was used (a connection or an API call), at most once a
-    /// minute per token.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub fn token_used(&self, token_hash: &str, now_ms: i64) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE tokens SET last_used_at = ?2
-             WHERE hash = ?1 AND (last_used_at IS NULL OR last_used_at < ?2 - 60000)",
-            params![token_hash, now_ms],
-        )?;
-        Ok(())
-    }
-
     /// Records a directory act in the audit.
     ///
     /// # Errors

@@ -171,3 +171,30 @@ fn the_feed_cursor_moves_with_every_commit_and_reads_only_what_others_wrote() {
         }
     );
 }
+
+#[test]
+fn a_transaction_of_several_steps_lands_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("db.sqlite3")).unwrap();
+    let (_, chunks) = doc_with_edits(2);
+    let failed: Result<(), StoreError> = store.in_transaction(|s| {
+        s.add_user("Half", 0)?;
+        s.commit_external(&[append("d", chunks[0].clone(), true)])?;
+        Err(StoreError::Configure("the last step fails".to_owned()))
+    });
+    assert!(failed.is_err());
+    assert!(store.user_named("Half").unwrap().is_none(), "rolled back");
+    assert!(store.load("d").unwrap().is_none(), "the document too");
+    store
+        .in_transaction(|s| -> Result<(), StoreError> {
+            s.add_user("Whole", 0)?;
+            s.commit_external(&[append("d", chunks[0].clone(), true)])
+        })
+        .unwrap();
+    assert!(store.user_named("Whole").unwrap().is_some());
+    assert!(store.load("d").unwrap().is_some());
+    // Outside a transaction a commit is its own.
+    store
+        .commit(&[append("d", chunks[1].clone(), false)])
+        .unwrap();
+}

@@ -38,6 +38,8 @@ pub(crate) struct TestServer {
     pub(crate) child: Child,
     pub(crate) port: u16,
     pub(crate) data: tempfile::TempDir,
+    /// The flags it was started with (kept across restarts).
+    flags: Vec<String>,
 }
 
 fn free_port() -> u16 {
@@ -68,13 +70,19 @@ impl TestServer {
 
     async fn spawn(data: tempfile::TempDir, flags: &[&str]) -> TestServer {
         let port = free_port();
-        let child = Self::spawn_child(&data, flags, port);
-        let server = TestServer { child, port, data };
+        let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+        let child = Self::spawn_child(&data, &flags, port);
+        let server = TestServer {
+            child,
+            port,
+            data,
+            flags,
+        };
         server.wait_ready().await;
         server
     }
 
-    fn spawn_child(data: &tempfile::TempDir, flags: &[&str], port: u16) -> Child {
+    fn spawn_child(data: &tempfile::TempDir, flags: &[String], port: u16) -> Child {
         Command::new(binary())
             .args(flags)
             .arg("--data-dir")
@@ -97,7 +105,7 @@ impl TestServer {
     /// data directory and port, as a crash or a deploy does to connected clients.
     pub(crate) async fn restart(&mut self, kill: bool) {
         self.stop(kill).await;
-        self.child = Self::spawn_child(&self.data, &[], self.port);
+        self.child = Self::spawn_child(&self.data, &self.flags, self.port);
         self.wait_ready().await;
     }
 
@@ -119,7 +127,7 @@ impl TestServer {
 
     /// Starts the stopped process again on the same data directory and port.
     pub(crate) async fn start_again(&mut self) {
-        self.child = Self::spawn_child(&self.data, &[], self.port);
+        self.child = Self::spawn_child(&self.data, &self.flags, self.port);
         self.wait_ready().await;
     }
 
@@ -139,6 +147,14 @@ impl TestServer {
 
     /// Runs an admin command against this server's data directory; returns stdout trimmed.
     pub(crate) fn admin(&self, args: &[&str]) -> String {
+        match self.try_admin(args) {
+            Ok(out) => out,
+            Err(e) => panic!("admin {args:?} failed: {e}"),
+        }
+    }
+
+    /// An admin command: its standard output, or its standard error when it fails.
+    pub(crate) fn try_admin(&self, args: &[&str]) -> Result<String, String> {
         let out = std::process::Command::new(binary())
             .arg("--data-dir")
             .arg(self.data.path())
@@ -146,15 +162,13 @@ impl TestServer {
             .args(args)
             .output()
             .expect("admin runs");
-        assert!(
-            out.status.success(),
-            "admin {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(String::from_utf8(out.stdout)
             .expect("utf-8")
             .trim()
-            .to_owned()
+            .to_owned())
     }
 
     /// Adds a user with one unscoped role (`""`: none) and returns a fresh token for it.
