@@ -66,15 +66,49 @@ pub(super) fn last_edited(doc: &Automerge) -> Option<LastEdited> {
     })
 }
 
-/// Whether every change not reachable from `heads` is one of the `allowed` operations.
-pub(super) fn only_ops_since(doc: &Automerge, heads: &[ChangeHash], allowed: &[&str]) -> bool {
+/// Whether the content of the document at `heads` and now differs only under the root keys
+/// `ignored`: decided from the content (a diff), never from what changes call themselves.
+pub(super) fn unchanged_since_except(
+    doc: &Automerge,
+    heads: &[ChangeHash],
+    ignored: &[&str],
+) -> bool {
     if heads
         .iter()
         .any(|h| doc.get_change_meta_by_hash(h).is_none())
     {
         return false;
     }
-    doc.get_changes_meta(heads)
+    let now = doc.get_heads();
+    let mut since = heads.to_vec();
+    since.sort();
+    if since == now {
+        return true;
+    }
+    doc.diff(heads, &now)
         .iter()
-        .all(|c| c.message.as_deref().is_some_and(|m| allowed.contains(&m)))
+        .all(|patch| root_key(patch).is_some_and(|k| ignored.contains(&k)))
+}
+
+/// The key of the root map under which `patch` changes something (`None`: not under a key of
+/// the root map).
+fn root_key(patch: &automerge::Patch) -> Option<&str> {
+    use automerge::{PatchAction, Prop};
+    if let Some((_, prop)) = patch.path.first() {
+        return match prop {
+            Prop::Map(key) => Some(key.as_str()),
+            Prop::Seq(_) => None,
+        };
+    }
+    match &patch.action {
+        PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key.as_str()),
+        PatchAction::Increment {
+            prop: Prop::Map(key),
+            ..
+        }
+        | PatchAction::Conflict {
+            prop: Prop::Map(key),
+        } => Some(key.as_str()),
+        _ => None,
+    }
 }

@@ -237,10 +237,11 @@ impl NachbarDoc {
         history::clock_skew(&self.doc)
     }
 
-    /// Whether every change after `heads` is one of the operations in `allowed` (by change
-    /// message). Used to tell whether a sign-off still covers the current content.
-    pub fn only_ops_since(&self, heads: &[ChangeHash], allowed: &[&str]) -> bool {
-        history::only_ops_since(&self.doc, heads, allowed)
+    /// Whether the content at `heads` equals the content now, apart from the root keys
+    /// `ignored`. Used to tell whether a sign-off still covers the current content: decided
+    /// from the content, not from change messages a writer chooses.
+    pub fn unchanged_since_except(&self, heads: &[ChangeHash], ignored: &[&str]) -> bool {
+        history::unchanged_since_except(&self.doc, heads, ignored)
     }
 }
 

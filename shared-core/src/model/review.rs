@@ -1,8 +1,9 @@
 //! Review status and sign-offs bound to heads, shared by assessments and action plans.
 //!
-//! A sign-off records the document heads the signer saw. It stays valid while every change
-//! after those heads is itself a sign-off; any other edit (an answer, a measure) makes the
-//! document "in review" again. "Agreed" is therefore derived on read, identically on every
+//! A sign-off records the document heads the signer saw. It stays valid while the content
+//! since those heads changed only in the review's own bookkeeping (sign-offs, status); any
+//! other edit (an answer, a measure) makes the document "in review" again, whatever its change
+//! message says. "Agreed" is therefore derived on read from the content, identically on every
 //! replica, and needs no clean-up when a concurrent edit arrives.
 
 use std::collections::BTreeMap;
@@ -20,6 +21,9 @@ use super::common::append_status;
 
 /// The change message of a sign-off edit.
 pub(crate) const SIGN_OFF_OP: &str = "sign-off";
+
+/// The root keys of the review's bookkeeping: changes there leave a sign-off valid.
+const REVIEW_KEYS: &[&str] = &["sign_offs", "status", "status_history"];
 
 coded_enum! {
     /// Where an assessment or action plan stands in its review.
@@ -79,7 +83,7 @@ pub(crate) fn sign_offs(
             continue;
         };
         let heads: Option<Vec<ChangeHash>> = s.heads.iter().map(|h| h.parse().ok()).collect();
-        let valid = heads.is_some_and(|heads| doc.only_ops_since(&heads, &[SIGN_OFF_OP]));
+        let valid = heads.is_some_and(|heads| doc.unchanged_since_except(&heads, REVIEW_KEYS));
         views.push(SignOffView {
             role,
             by: s.by.clone(),

@@ -5,4 +5,5 @@
 mod convergence;
 mod invalid_input;
 mod scenarios;
+mod sign_off;
 mod support;
