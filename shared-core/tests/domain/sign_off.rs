@@ -1,8 +1,8 @@
 //! "Agreed" is derived from content: a sign-off stays valid through other sign-offs and status
 //! bookkeeping, and no change message keeps it valid through a content edit.
 
-use automerge::ROOT;
 use automerge::transaction::Transactable;
+use automerge::{ROOT, ReadDoc};
 use nachbar_core::catalogue;
 use nachbar_core::label::Lang;
 use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
@@ -22,9 +22,13 @@ fn agreed_assessment() -> (AssessmentDoc, AssessmentDoc) {
     let (mut coach, _) = AssessmentDoc::create(actor(1), &ctx("coach", 0), &new).unwrap();
     coach.set_level(&ctx("coach", 1), "C2", 3).unwrap();
     let mut owner = AssessmentDoc::open(replica(coach.inner(), 2)).unwrap();
-    coach.sign_off(&ctx("coach", 2), SignOffRole::Coach).unwrap();
+    coach
+        .sign_off(&ctx("coach", 2), SignOffRole::Coach)
+        .unwrap();
     sync_all(&mut [coach.inner_mut(), owner.inner_mut()]);
-    owner.sign_off(&ctx("owner", 3), SignOffRole::Owner).unwrap();
+    owner
+        .sign_off(&ctx("owner", 3), SignOffRole::Owner)
+        .unwrap();
     sync_all(&mut [coach.inner_mut(), owner.inner_mut()]);
     (coach, owner)
 }
@@ -36,7 +40,9 @@ fn sign_offs_and_status_keep_an_agreement_and_content_labelled_sign_off_does_not
     assert!(view.agreed, "both sign-offs cover the content");
     assert_eq!(view.status, ReviewStatus::Agreed);
     // The coach signs again (bookkeeping only): still agreed.
-    coach.sign_off(&ctx("coach", 4), SignOffRole::Coach).unwrap();
+    coach
+        .sign_off(&ctx("coach", 4), SignOffRole::Coach)
+        .unwrap();
     assert!(coach.view().unwrap().agreed);
 
     // A writer changes an answer but labels the change as a sign-off.
