@@ -156,7 +156,7 @@ fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
         let login = login_for(&name, &mut taken);
         let password = demo_password();
         let hash = crate::web::password::hash(&password)?;
-        store.set_credentials(&user, &login, &hash)?;
+        store.set_credentials(&user, &login, &hash, now.millis())?;
         people.push(DemoPerson {
             name,
             role: role.unwrap_or_default(),

@@ -378,7 +378,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
                 bail!("the login name {login} is taken");
             }
             let hash = nachbar_server::web::password::hash(&password)?;
-            if !store.set_credentials(&user, &login, &hash)? {
+            if !store.set_credentials(&user, &login, &hash, now.millis())? {
                 bail!("no such user");
             }
             store.record_act("admin", "password.set", &user, &login, now.millis())?;

@@ -74,7 +74,9 @@ async fn root(State(state): State<Arc<AppState>>, request: axum::extract::Reques
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if !upgrade {
-        return crate::web::pages::home::root(state, parts).await;
+        let mut response = crate::web::pages::home::root(state, parts).await;
+        crate::web::security_headers(response.headers_mut());
+        return response;
     }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(ws) => ws,

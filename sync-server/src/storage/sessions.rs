@@ -103,7 +103,8 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Sets a user's login name and password hash.
+    /// Sets a user's login name and password hash, and ends the user's open browser
+    /// sessions (whoever knew the old password is signed out).
     ///
     /// # Errors
     /// On a database error (e.g. the login is taken).
@@ -112,11 +113,13 @@ impl Store {
         user_id: &str,
         login: &str,
         password_hash: &str,
+        now_ms: i64,
     ) -> Result<bool, StoreError> {
         let n = self.conn().execute(
             "UPDATE users SET login = ?2, password_hash = ?3 WHERE id = ?1 AND deleted_at IS NULL",
             params![user_id, login, password_hash],
         )?;
+        end_sessions_of(self.conn(), user_id, now_ms)?;
         Ok(n > 0)
     }
 
@@ -351,6 +354,7 @@ impl Store {
             "UPDATE users SET login = ?2, password_hash = ?3 WHERE id = ?1",
             params![user, login, password_hash],
         )?;
+        end_sessions_of(&tx, &user, now_ms)?;
         tx.execute(
             "INSERT INTO acts(at, user_id, action, subject, detail) VALUES (?1, ?2, 'invite.accept', ?2, 'web')",
             params![now_ms, user],
@@ -358,4 +362,17 @@ impl Store {
         tx.commit()?;
         Ok(InviteOutcome::Done(user))
     }
+}
+
+/// Ends every open browser session of `user_id` (its credentials changed).
+fn end_sessions_of(
+    conn: &rusqlite::Connection,
+    user_id: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE web_sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+        params![user_id, now_ms],
+    )?;
+    Ok(())
 }

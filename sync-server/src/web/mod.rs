@@ -190,7 +190,12 @@ async fn guard(request: Request, next: Next) -> Response {
         return pages::errors::forbidden(lang);
     }
     let mut response = next.run(request).await;
-    let h = response.headers_mut();
+    security_headers(response.headers_mut());
+    response
+}
+
+/// The headers of every web response (those a response set itself stay).
+pub fn security_headers(h: &mut axum::http::HeaderMap) {
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.entry(k).or_insert(HeaderValue::from_static(v));
     };
@@ -205,7 +210,6 @@ async fn guard(request: Request, next: Next) -> Response {
     set(h, header::REFERRER_POLICY, "same-origin");
     set(h, header::CACHE_CONTROL, "no-store");
     set(h, header::VARY, "HX-Request, Cookie, Accept-Language");
-    response
 }
 
 /// Whether a request came from htmx (answer with a fragment, not a redirect).

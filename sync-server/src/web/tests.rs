@@ -88,7 +88,9 @@ impl Fixture {
             let id = store.add_user(name, now.millis()).unwrap();
             store.grant_role(&id, role, scope).unwrap();
             let hash = super::password::hash(&format!("passwort-{name}")).unwrap();
-            store.set_credentials(&id, name, &hash).unwrap();
+            store
+                .set_credentials(&id, name, &hash, now.millis())
+                .unwrap();
             users.insert(name, id);
         }
         drop(store);
@@ -214,6 +216,15 @@ async fn a_browser_at_the_root_is_sent_to_sign_in_and_lands_on_its_home() {
     let a = f.call("GET", "/", None, None, &[]).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
     assert_eq!(a.header("location"), "/login?next=/");
+    assert_eq!(
+        a.header("cache-control"),
+        "no-store",
+        "the root is a web page too"
+    );
+    assert!(
+        a.header("content-security-policy")
+            .contains("script-src 'self'")
+    );
     let login = f.call("GET", "/login", None, None, &[]).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(login.body.contains("<html lang=\"de\""));
@@ -501,6 +512,25 @@ async fn a_stale_forged_or_ended_session_goes_to_sign_in() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(f.get(&path, &c).await.status, StatusCode::SEE_OTHER);
+    // A new password (set by an admin, or through a new invitation) ends the open sessions.
+    let c = f.sign_in("coordinator").await;
+    let hash = super::password::hash("ein neues passwort").unwrap();
+    f.state()
+        .web
+        .db
+        .lock()
+        .unwrap()
+        .set_credentials(&f.users["coordinator"], "coordinator", &hash, 1)
+        .unwrap();
+    assert_eq!(f.get(&path, &c).await.status, StatusCode::SEE_OTHER);
+    let hash = super::password::hash("passwort-coordinator").unwrap();
+    f.state()
+        .web
+        .db
+        .lock()
+        .unwrap()
+        .set_credentials(&f.users["coordinator"], "coordinator", &hash, 2)
+        .unwrap();
     // A deleted user's session ends at the next request.
     let c = f.sign_in("coordinator").await;
     f.state()
