@@ -25,6 +25,7 @@ pub mod connection_slots;
 pub mod data_lock;
 pub mod demo;
 pub mod documents;
+pub mod fuzz_targets;
 pub mod histogram;
 pub mod hub;
 pub mod limiter;

@@ -52,6 +52,10 @@ pub enum LimitError {
     /// A chunk that is not well formed.
     #[error("malformed change chunk")]
     Malformed,
+    /// A `have` whose Bloom filter Automerge cannot use (no bits, no or too many probes):
+    /// Automerge 0.12 would divide by zero or loop for billions of probes on it.
+    #[error("malformed bloom filter in a have entry")]
+    Bloom,
 }
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -203,6 +207,9 @@ pub fn check(message: &Message, limits: &SyncLimits) -> Result<usize, LimitError
         message.have.iter().map(|h| h.last_sync.len()).sum(),
         limits.max_have,
     )?;
+    if !nachbar_core::protocol::blooms_usable(message) {
+        return Err(LimitError::Bloom);
+    }
     let mut total = 0u64;
     let mut changes = 0;
     for chunk in message.changes.iter() {

@@ -13,98 +13,19 @@ use std::time::{Duration, Instant};
 
 use automerge::sync::{State, SyncDoc};
 use automerge::{ActorId, Automerge, ChangeHash};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use nachbar_core::catalogue;
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::label::Lang;
 use nachbar_core::model::assessment::{AssessmentDoc, NewAssessment};
-use nachbar_core::protocol::{Limits, Message, PeerId};
+use nachbar_core::protocol::{Limits, Message};
 use nachbar_core::time::Timestamp;
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod common;
+use common::ws::Conn;
 use common::{Server, fsync_times, histogram_quantile, metrics, percentile};
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-struct Conn {
-    ws: Socket,
-    me: PeerId,
-    server: PeerId,
-}
-
-impl Conn {
-    async fn open(port: u16, token: &str, me: &str) -> Conn {
-        let mut req = format!("ws://127.0.0.1:{port}/sync")
-            .into_client_request()
-            .unwrap();
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        let (mut ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("upgrade");
-        let me = PeerId(me.to_owned());
-        let join = Message::Join {
-            sender_id: me.clone(),
-            supported_protocol_versions: Some(vec!["1".into()]),
-            peer_metadata: None,
-        };
-        ws.send(Ws::Binary(join.encode().into())).await.unwrap();
-        let server = match Conn::next_message(&mut ws).await {
-            Some(Message::Peer { sender_id, .. }) => sender_id,
-            other => panic!("{other:?}"),
-        };
-        Conn { ws, me, server }
-    }
-
-    async fn next_message(ws: &mut Socket) -> Option<Message> {
-        while let Some(frame) = ws.next().await {
-            if let Ok(Ws::Binary(b)) = frame {
-                return Message::decode(&b, &Limits::default()).ok();
-            }
-        }
-        None
-    }
-
-    async fn push(&mut self, id: DocumentId, doc: &Automerge, state: &mut State) -> bool {
-        let Some(m) = doc.generate_sync_message(state) else {
-            return false;
-        };
-        let (sender_id, target_id, data) = (self.me.clone(), self.server.clone(), m.encode());
-        let msg = if doc.get_heads().is_empty() {
-            Message::Request {
-                sender_id,
-                target_id,
-                document_id: id,
-                data,
-            }
-        } else {
-            Message::Sync {
-                sender_id,
-                target_id,
-                document_id: id,
-                data,
-            }
-        };
-        self.ws.send(Ws::Binary(msg.encode().into())).await.is_ok()
-    }
-
-    /// Applies the next sync message for `id`; false when the connection ended.
-    async fn receive(&mut self, doc: &mut Automerge, state: &mut State) -> bool {
-        match Conn::next_message(&mut self.ws).await {
-            Some(Message::Sync { data, .. }) => {
-                let m = automerge::sync::Message::decode(&data).unwrap();
-                doc.receive_sync_message(state, m).unwrap();
-                true
-            }
-            Some(_) => true,
-            None => false,
-        }
-    }
-}
 
 /// A new assessment of `business` written by `coach`, pushed to the server once.
 async fn new_assessment(

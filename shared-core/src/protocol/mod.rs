@@ -18,12 +18,14 @@
 //! the CBOR structure (well-formed, nesting ≤ the limit, declared lengths within the input)
 //! without allocating, and only then reads the fields.
 
+mod bloom;
 mod cbor_check;
 mod decode;
 mod encode;
 mod error;
 mod message;
 
+pub use bloom::blooms_usable;
 pub use cbor_check::check_structure;
 pub use decode::{MAX_ID_BYTES, MAX_MESSAGE_TEXT_BYTES};
 pub use error::DecodeError;

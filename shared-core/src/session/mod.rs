@@ -219,6 +219,11 @@ impl SyncSession {
         };
         let message = automerge::sync::Message::decode(data)
             .map_err(|e| SessionError::Protocol(format!("invalid sync message: {e}")))?;
+        if !crate::protocol::blooms_usable(&message) {
+            return Err(SessionError::Protocol(
+                "a bloom filter Automerge cannot probe".to_owned(),
+            ));
+        }
         let server_heads = message.heads.clone();
         let state = self.states.entry(doc).or_default();
         let was_read_only = state.peer_read_only;

@@ -199,7 +199,11 @@ impl Hub {
         let change_count = match crate::sync_limits::check(&message, &self.config.sync_limits) {
             Ok(n) => n,
             Err(e) => {
-                let code = if e == crate::sync_limits::LimitError::Malformed {
+                let code = if matches!(
+                    e,
+                    crate::sync_limits::LimitError::Malformed
+                        | crate::sync_limits::LimitError::Bloom
+                ) {
                     CloseCode::Invalid
                 } else {
                     CloseCode::TooBig

@@ -162,3 +162,34 @@ fn sessions_on_documents_not_stored_yet_are_capped_per_connection() {
         "the closed connection's placeholders are gone at the next tick"
     );
 }
+
+#[test]
+fn an_unprobeable_bloom_filter_closes_its_sender_only_and_keeps_the_document() {
+    let mut net = Net::new();
+    let (doc, alice, _bob) = alice_and_bob_share_a_document(&mut net);
+    // The fuzzer's finding: a `have` whose filter has entries but no bits.
+    let data = include_bytes!("../../../fuzz/regressions/sync_msg/bloom-without-bits").to_vec();
+    assert!(
+        automerge::sync::Message::decode(&data).is_ok(),
+        "a decodable message"
+    );
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: Message::Sync {
+            sender_id: alice.peer,
+            target_id: PeerId(SERVER.to_owned()),
+            document_id: doc,
+            data,
+        },
+    });
+    let (code, reason) = closed(&net, 1).expect("the sender is closed");
+    assert_eq!(code, 1007, "{reason}");
+    assert!(
+        closed(&net, 2).is_none(),
+        "the other peer keeps its connection"
+    );
+    assert!(
+        matches!(net.hub.docs.get(&doc), Some(DocEntry::Ready(_))),
+        "the document stays loaded"
+    );
+}

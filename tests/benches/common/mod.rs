@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod ws;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,6 +32,11 @@ pub(crate) struct Server {
 impl Server {
     /// Builds (release) and starts the server.
     pub(crate) fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Builds (release) and starts the server with extra flags.
+    pub(crate) fn start_with(flags: &[&str]) -> Server {
         let bin = server_binary();
         let dir = tempfile::tempdir().expect("tempdir");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -38,6 +45,7 @@ impl Server {
             .unwrap()
             .port();
         let child = Command::new(&bin)
+            .args(flags)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir.path())
             .env("RUST_LOG", "warn")
@@ -56,6 +64,11 @@ impl Server {
             port,
             child,
         }
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Runs an admin command; returns its stdout.
