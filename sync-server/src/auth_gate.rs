@@ -22,7 +22,13 @@ pub struct AuthGate {
     trust_proxy_headers: bool,
     /// How long a token lives after it was issued or last used.
     pub token_ttl_ms: i64,
+    /// When each token was last renewed here (bounded), so that a check writes at most once
+    /// a minute per token instead of taking the write lock on every call.
+    renewed: Mutex<std::collections::HashMap<String, i64>>,
 }
+
+/// Most tokens remembered as renewed; past it the memory starts over.
+const MAX_RENEWED: usize = 10_000;
 
 /// Whether `token` has the shape of a token this server issues (64 hex digits).
 pub fn token_shaped(token: &str) -> bool {
@@ -47,7 +53,24 @@ impl AuthGate {
             limiter: Mutex::new(Limiter::default()),
             trust_proxy_headers,
             token_ttl_ms,
+            renewed: Mutex::default(),
         }
+    }
+
+    /// Whether the token with `hash` is due for its use to be recorded (and it is renewed)
+    /// at `now_ms`: at most once a minute per token.
+    pub fn renewal_due(&self, hash: &str, now_ms: i64) -> bool {
+        let Ok(mut renewed) = self.renewed.lock() else {
+            return true;
+        };
+        if renewed.get(hash).is_some_and(|at| now_ms - at < 60_000) {
+            return false;
+        }
+        if renewed.len() >= MAX_RENEWED {
+            renewed.clear();
+        }
+        renewed.insert(hash.to_owned(), now_ms);
+        true
     }
 
     /// The limiter key of a request's client.

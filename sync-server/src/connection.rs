@@ -237,8 +237,10 @@ pub async fn serve(
                 break;
             }
             _ = ping.tick() => {
-                // Nothing heard (not even a pong) for two ping intervals: the peer is gone.
-                if last_heard.elapsed() > config.ping.saturating_mul(2) {
+                // Nothing heard (not even a pong) for four ping intervals: the peer is gone.
+                // (A frame counts once it is whole: four intervals leave a slow phone two
+                // minutes for one large upload at the defaults.)
+                if last_heard.elapsed() > config.ping.saturating_mul(4) {
                     refused = Some("silent");
                     let frames = fail(CloseCode::Policy, "no answer to ping".to_owned());
                     let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;

@@ -256,15 +256,9 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = config.database_path();
     if let Admin::Restore { from } = &command {
-        // Never under a running server; held until the restored database has its new id.
+        // Never under a running server; held until the restored database is in place.
         let _lock = nachbar_server::data_lock::lock(&config.data_dir)?;
-        // Replace the files, then open the restored database to give it a new storage id.
-        for suffix in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(db.with_file_name(format!("nachbar.sqlite3{suffix}")));
-        }
-        std::fs::copy(from, &db).with_context(|| format!("copying {}", from.display()))?;
-        let store = Store::open(&db)?;
-        println!("{}", store.renew_storage_id()?);
+        println!("{}", restore(&db, from)?);
         return Ok(());
     }
     let mut store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
@@ -422,6 +416,53 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Replaces the database at `db` by the backup `from`, so that nothing is lost on the way:
+/// the backup is checked first (read-only), prepared under a temporary name with its new
+/// storage id (clients then upload what it lacks), and only then moved into place; the old
+/// files are kept beside it (`.before-restore-<ms>`), never deleted. Returns the new storage
+/// id.
+fn restore(db: &std::path::Path, from: &std::path::Path) -> anyhow::Result<String> {
+    let check = rusqlite::Connection::open_with_flags(
+        from,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening the backup {}", from.display()))?;
+    let integrity: String = check
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .with_context(|| format!("checking the backup {}", from.display()))?;
+    if integrity != "ok" {
+        bail!("the backup {} is damaged: {integrity}", from.display());
+    }
+    drop(check);
+    let sibling = |suffix: &str| {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    let staged = sibling(".restoring");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(&format!(".restoring{suffix}")));
+    }
+    std::fs::copy(from, &staged).with_context(|| format!("copying {}", from.display()))?;
+    let storage_id = {
+        let store = Store::open(&staged)?;
+        store.renew_storage_id()?
+        // Closing the only connection checkpoints the WAL into the file.
+    };
+    std::fs::File::open(&staged)?.sync_all()?;
+    let kept = format!(".before-restore-{}", Timestamp::now().millis());
+    for suffix in ["", "-wal", "-shm"] {
+        let current = sibling(suffix);
+        if current.exists() {
+            std::fs::rename(&current, sibling(&format!("{kept}{suffix}")))
+                .with_context(|| format!("moving {} aside", current.display()))?;
+        }
+    }
+    std::fs::rename(&staged, db)
+        .with_context(|| format!("moving the restored database into {}", db.display()))?;
+    Ok(storage_id)
 }
 
 /// Creates the `sandbox` user once and writes a token for it to `path`; a token already in the

@@ -1,7 +1,9 @@
 //! Soak of the release server (issue 12): churn for `SOAK_SECS` (3600 by default) and watch
 //! that nothing a peer makes the server keep piles up. 300 honest connections of 20 users join,
 //! edit one of 40 documents, sync until acknowledged, stay a moment and leave, over and over;
-//! documents are evicted 5 s after their last peer and loaded again; 6 hostile connections
+//! the 40 documents in use move on to 40 others every 2 minutes (as a neighbourhood's work
+//! moves on), so documents go idle, are evicted 5 s after their last peer and a history that
+//! grows without end is not mistaken for a leak; 6 hostile connections
 //! sit at their limits (ephemeral floods, guessed document ids, garbage frames) and reconnect
 //! when closed. Every 10 s: the server's RSS and open file descriptors. At the end every
 //! acknowledged edit must be on the server (a fresh peer fetches each document).
@@ -30,6 +32,15 @@ const HONEST: usize = 300;
 const USERS: usize = 20;
 const DOCS: usize = 40;
 const HOSTILE: usize = 6;
+/// How long a set of documents is in use.
+const WINDOW: Duration = Duration::from_secs(120);
+
+/// The id of document number `n` (the same on every task).
+fn doc_id(n: usize) -> DocumentId {
+    let mut bytes = [0x5a; 16];
+    bytes[..8].copy_from_slice(&(n as u64).to_le_bytes());
+    DocumentId::from_bytes(bytes)
+}
 
 /// A small xorshift generator per task (no shared state, no dependency).
 struct Rng(u64);
@@ -56,7 +67,7 @@ async fn honest(
     port: u16,
     task: usize,
     token: String,
-    docs: Arc<Vec<DocumentId>>,
+    start: Instant,
     acked: Acked,
     stop: Arc<AtomicBool>,
     sessions: Arc<AtomicU64>,
@@ -65,7 +76,9 @@ async fn honest(
     let mut replicas: HashMap<usize, Automerge> = HashMap::new();
     let mut counter = 0i64;
     while !stop.load(Ordering::Relaxed) {
-        let d = rng.below(DOCS as u64) as usize;
+        let window = (start.elapsed().as_secs() / WINDOW.as_secs()) as usize;
+        let d = window * DOCS + rng.below(DOCS as u64) as usize;
+        replicas.retain(|n, _| *n >= window * DOCS);
         let mut conn = Conn::open(port, &token, &format!("honest-{task}-{counter}")).await;
         sessions.fetch_add(1, Ordering::Relaxed);
         let doc = replicas.entry(d).or_insert_with(|| {
@@ -81,12 +94,12 @@ async fn honest(
         });
         let mut state = State::new();
         let deadline = Instant::now() + Duration::from_secs(20);
-        conn.push(docs[d], doc, &mut state).await;
+        conn.push(doc_id(d), doc, &mut state).await;
         while !doc.has_our_changes(&state) && Instant::now() < deadline {
             match tokio::time::timeout(Duration::from_secs(5), conn.receive(doc, &mut state)).await
             {
                 Ok(true) => {
-                    conn.push(docs[d], doc, &mut state).await;
+                    conn.push(doc_id(d), doc, &mut state).await;
                 }
                 _ => break,
             }
@@ -103,7 +116,7 @@ async fn honest(
             let left = until.saturating_duration_since(Instant::now());
             match tokio::time::timeout(left, conn.receive(doc, &mut state)).await {
                 Ok(true) => {
-                    conn.push(docs[d], doc, &mut state).await;
+                    conn.push(doc_id(d), doc, &mut state).await;
                 }
                 Ok(false) | Err(_) => break,
             }
@@ -199,8 +212,8 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async move {
-        let docs: Arc<Vec<DocumentId>> = Arc::new((0..DOCS).map(|_| DocumentId::random()).collect());
         let acked: Acked = Arc::default();
+        let started = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let sessions = Arc::new(AtomicU64::new(0));
         let closed = Arc::new(AtomicU64::new(0));
@@ -210,7 +223,7 @@ fn main() {
                 port,
                 task,
                 tokens[task % USERS].clone(),
-                Arc::clone(&docs),
+                started,
                 Arc::clone(&acked),
                 Arc::clone(&stop),
                 Arc::clone(&sessions),
@@ -250,7 +263,11 @@ fn main() {
         // Every acknowledged edit is on the server.
         let acked = acked.lock().await.clone();
         let mut missing = 0;
-        for (d, id) in docs.iter().enumerate() {
+        let mut used: Vec<usize> = acked.keys().map(|(d, _)| *d).collect();
+        used.sort_unstable();
+        used.dedup();
+        for &d in &used {
+            let id = &doc_id(d);
             let mut conn = Conn::open(port, &tokens[0], &format!("check-{d}")).await;
             let mut doc = Automerge::new();
             let mut state = State::new();
@@ -298,10 +315,17 @@ fn main() {
                 .map(|l| l.rsplit(' ').next().unwrap_or("0").parse::<u64>().unwrap_or(0))
                 .sum::<u64>()
         };
-        println!("\n== soak: {secs} s, {HONEST} honest connections of {USERS} users on {DOCS} documents, {HOSTILE} hostile");
+        println!(
+            "\n== soak: {secs} s, {HONEST} honest connections of {USERS} users on {DOCS} documents at a time (moving on every {} s), {HOSTILE} hostile",
+            WINDOW.as_secs()
+        );
         println!("honest sessions: {}", sessions.load(Ordering::Relaxed));
         println!("hostile rounds (each closed or ended): {}", closed.load(Ordering::Relaxed));
-        println!("acknowledged edits checked: {}, documents missing one: {missing}", acked.len());
+        println!(
+            "acknowledged edits checked: {} in {} documents, documents missing one: {missing}",
+            acked.len(),
+            used.len()
+        );
         println!(
             "RSS after warm-up ({} s): {} KiB; at the end: {} KiB ({growth:+.1} %); max {} KiB",
             warm_up.as_secs(),

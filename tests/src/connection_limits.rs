@@ -73,8 +73,8 @@ async fn a_peer_that_answers_no_ping_is_closed() {
     let server = TestServer::start_with(&["--ping-secs", "1"]).await;
     let token = server.user_token("Tester", "sandbox");
     let mut silent = Client::join(&server.url(), &token, "peer-silent").await;
-    // Not reading means not answering the pings either.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Not reading means not answering the pings either (closed after four intervals).
+    tokio::time::sleep(Duration::from_secs(7)).await;
     let mut closed = None;
     while let Some(r) = silent.recv(Duration::from_secs(5)).await {
         if let Received::Closed(code, reason) = r {
@@ -95,7 +95,7 @@ async fn a_peer_that_answers_no_ping_is_closed() {
     // A peer that reads (and so answers) stays.
     let mut awake = Client::join(&server.url(), &token, "peer-awake").await;
     let start = tokio::time::Instant::now();
-    while start.elapsed() < Duration::from_secs(4) {
+    while start.elapsed() < Duration::from_secs(7) {
         if let Some(Received::Closed(code, reason)) = awake.recv(Duration::from_millis(500)).await {
             panic!("closed: {code} {reason}");
         }

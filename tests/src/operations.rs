@@ -22,8 +22,26 @@ async fn restore_refuses_while_a_server_holds_the_data_directory() {
     let (status, _) = http::request(server.port, "GET", "/api/me", Some(&token), None).await;
     assert_eq!(status, 200, "the server and its data are untouched");
     server.stop(false).await;
+    // A damaged backup is refused before anything is touched.
+    let junk = server.data.path().join("junk.sqlite3");
+    std::fs::write(&junk, vec![0x42; 8192]).unwrap();
+    assert!(
+        server
+            .try_admin(&["restore", "--from", junk.to_str().unwrap()])
+            .is_err()
+    );
     server.admin(&["restore", "--from", backup.to_str().unwrap()]);
+    let kept = std::fs::read_dir(server.data.path())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().contains(".before-restore-"));
+    assert!(
+        kept,
+        "the replaced database is kept beside the restored one"
+    );
     server.start_again().await;
+    let (status, _) = http::request(server.port, "GET", "/api/me", Some(&token), None).await;
+    assert_eq!(status, 200, "the restored database serves");
 }
 
 #[tokio::test]

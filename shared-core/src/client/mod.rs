@@ -193,7 +193,7 @@ impl Shared {
                 set_member(
                     &mut s.set_aside,
                     id,
-                    count > 0 && (doc.withdrawn || doc.refused),
+                    count > 0 && !doc.listed && (doc.withdrawn || doc.refused),
                 );
             }
             s.sum_up();

@@ -38,8 +38,8 @@ pub struct SyncStatus {
     pub read_only: Vec<DocumentId>,
     /// Documents the server refused (unavailable, or a creation it did not accept).
     pub refused: Vec<DocumentId>,
-    /// Documents set aside: the server no longer lists or refuses them, and they hold changes
-    /// it has not acknowledged. They stay on the device until access returns (then they are
+    /// Documents set aside: the server does not list them (any more) or refused them, and
+    /// they hold changes it has not acknowledged. They stay on the device until access returns (then they are
     /// delivered), or the user exports ([`Client::export_document`](super::Client::export_document))
     /// and discards ([`Client::discard_document`](super::Client::discard_document)) them.
     pub set_aside: Vec<DocumentId>,

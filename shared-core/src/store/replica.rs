@@ -270,10 +270,16 @@ impl Replica {
     pub fn settle_withdrawn(&mut self, storage_id: &str) -> Result<Settled, ReplicaError> {
         let mut settled = Settled::default();
         for id in self.store.withdrawn()? {
-            let pending = if self.contains(&id)? {
-                self.unacknowledged_by(&id, storage_id)?
-            } else {
-                0
+            let pending = match self.contains(&id) {
+                Ok(true) => match self.unacknowledged_by(&id, storage_id) {
+                    Ok(n) => n,
+                    // A document that does not load is kept (never removed unread).
+                    Err(ReplicaError::Store(StoreError::Corrupt { .. })) => usize::MAX,
+                    Err(e) => return Err(e),
+                },
+                Ok(false) => 0,
+                Err(ReplicaError::Store(StoreError::Corrupt { .. })) => usize::MAX,
+                Err(e) => return Err(e),
             };
             if pending == 0 {
                 self.purge(&id)?;

@@ -156,10 +156,13 @@ pub struct HubConfig {
     /// Most documents one connection may sync at once; beyond, it is closed (1008).
     pub max_docs_per_connection: usize,
     /// Most documents not stored yet (sessions waiting for their first changes) one connection
-    /// may hold open at once; beyond, it is closed (1008).
+    /// may hold open at once, and most of its messages waiting for documents being loaded;
+    /// beyond, such a document is answered `doc-unavailable` (a device offering more after a
+    /// restore offers them again on its next connection).
     pub max_new_docs_per_connection: usize,
-    /// `doc-unavailable` answers one connection may receive per minute (bursts as large);
-    /// beyond, it is closed (1008): guessing document ids costs only the guesser.
+    /// `doc-unavailable` answers to `request`s one connection may receive per minute (bursts as
+    /// large); beyond, it is closed (1008): guessing document ids costs only the guesser. (A
+    /// `sync` offering a document is not a guess and is not counted.)
     pub max_unavailable_per_minute: u32,
     /// Ephemeral sessions remembered per connection for de-duplication (oldest forgotten).
     pub ephemeral_sessions_per_connection: usize,
@@ -183,7 +186,7 @@ impl HubConfig {
             ephemeral_per_second: 50,
             max_subscription_ids: 1024,
             max_docs_per_connection: 10_000,
-            max_new_docs_per_connection: 64,
+            max_new_docs_per_connection: 1024,
             max_unavailable_per_minute: 100,
             ephemeral_sessions_per_connection: 64,
             ephemeral_seen_ttl_ms: 120_000,
@@ -207,6 +210,8 @@ struct Conn {
     unavailable_rate: crate::rate::TokenBucket,
     /// Unavailable documents it asked for (bounded), mirrored in [`Hub::wanted`].
     wanted: BTreeSet<DocumentId>,
+    /// Its messages waiting for documents being loaded (bounded).
+    pending_loads: usize,
 }
 
 /// The document hub.
@@ -339,6 +344,7 @@ impl Hub {
                             now,
                         ),
                         wanted: BTreeSet::new(),
+                        pending_loads: 0,
                     },
                 );
             }

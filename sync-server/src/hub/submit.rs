@@ -89,6 +89,7 @@ impl Hub {
             return;
         }
         let before = entry.doc.get_heads();
+        let missing_before = entry.doc.get_missing_deps(&[]).len();
         let applied = entry
             .doc
             .load_incremental(&s.bytes)
@@ -97,7 +98,8 @@ impl Hub {
         // be stored as bytes no load can place: refused whole.
         let refusal = match applied {
             Err(e) => Some(e),
-            Ok(_) if !entry.doc.get_missing_deps(&[]).is_empty() => {
+            // (Changes of other peers may already wait: only new waiting counts.)
+            Ok(_) if entry.doc.get_missing_deps(&[]).len() > missing_before => {
                 Some("the change depends on changes the document lacks".to_owned())
             }
             Ok(_) => None,

@@ -2,6 +2,15 @@
 
 use super::*;
 
+/// Why a connection may not open another session.
+enum Room {
+    /// It has all the documents one connection may sync: closed.
+    Full(String),
+    /// It has all the documents not stored yet it may hold at once: this one is answered
+    /// unavailable for now (a device offers it again on its next connection).
+    NotNow,
+}
+
 /// How far a burst may widen the fan-out window, as a multiple of the configured one.
 const MAX_WINDOW_FACTOR: Millis = 8;
 
@@ -27,6 +36,18 @@ impl Hub {
         request: bool,
         fx: &mut Effects,
     ) {
+        let ready = self.docs.get(&doc).map(DocEntry::is_ready);
+        if ready != Some(true) {
+            // Waiting for a load: bounded per connection.
+            let max = self.config.max_new_docs_per_connection;
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            if c.pending_loads >= max {
+                return self.unavailable(conn, doc, fx);
+            }
+            c.pending_loads += 1;
+        }
         match self.docs.get_mut(&doc) {
             None => {
                 self.docs
@@ -48,6 +69,11 @@ impl Hub {
             return;
         };
         let (queued, kept_sessions, submissions) = entry.into_queue();
+        for (conn, _, _) in &queued {
+            if let Some(c) = self.conns.get_mut(conn) {
+                c.pending_loads = c.pending_loads.saturating_sub(1);
+            }
+        }
         let ready = match result {
             Ok(Some((bytes, record))) => match Automerge::load(&bytes) {
                 Ok(am) => {
@@ -120,13 +146,15 @@ impl Hub {
 
     /// Whether `conn` may open one more session (on a stored document, or on one not stored
     /// yet when `registered` is false); the reason when not.
-    fn room_for_session(&self, conn: ConnId, registered: bool) -> Result<(), String> {
+    fn room_for_session(&self, conn: ConnId, registered: bool) -> Result<(), Room> {
         let Some(c) = self.conns.get(&conn) else {
             return Ok(());
         };
         let max = self.config.max_docs_per_connection;
         if c.docs.len() >= max {
-            return Err(format!("more than {max} documents on one connection"));
+            return Err(Room::Full(format!(
+                "more than {max} documents on one connection"
+            )));
         }
         if !registered {
             let max = self.config.max_new_docs_per_connection;
@@ -136,9 +164,7 @@ impl Hub {
                 .filter(|d| matches!(self.docs.get(d), Some(DocEntry::Ready(l)) if !l.registered))
                 .count();
             if new >= max {
-                return Err(format!(
-                    "more than {max} documents not stored yet on one connection"
-                ));
+                return Err(Room::NotNow);
             }
         }
         Ok(())
@@ -241,13 +267,20 @@ impl Hub {
                 self.refuse("access");
                 if request {
                     self.want(conn, doc);
+                    self.answer_unavailable(conn, doc, fx);
+                } else {
+                    self.unavailable(conn, doc, fx);
                 }
-                self.answer_unavailable(conn, doc, fx);
                 return;
             }
             let registered = entry.registered;
-            if let Err(reason) = self.room_for_session(conn, registered) {
-                return self.fail(conn, CloseCode::Policy, "limits", reason, fx);
+            match self.room_for_session(conn, registered) {
+                Ok(()) => {}
+                Err(Room::Full(reason)) => {
+                    return self.fail(conn, CloseCode::Policy, "limits", reason, fx);
+                }
+                // Offered again on the peer's next connection.
+                Err(Room::NotNow) => return self.unavailable(conn, doc, fx),
             }
             let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
                 return;

@@ -305,19 +305,21 @@ pub(super) async fn enroll(
     Json(body): Json<Enroll>,
 ) -> Response {
     let key = state.auth.key(&headers, super::peer_of(&extensions));
-    if let Some(wait) = state.auth.wait(&key) {
-        return super::too_many(wait);
-    }
+    // Only failures count against the address; past its budget they get 429.
     let refused = || {
+        let wait = state.auth.wait(&key);
         state.auth.failed(&key);
         state
             .auth_refusals
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        (
-            StatusCode::UNAUTHORIZED,
-            "invalid, used or expired invite code",
-        )
-            .into_response()
+        match wait {
+            Some(wait) => super::too_many(wait),
+            None => (
+                StatusCode::UNAUTHORIZED,
+                "invalid, used or expired invite code",
+            )
+                .into_response(),
+        }
     };
     // No lock for what cannot be a code.
     if !crate::auth_gate::invite_shaped(body.code.trim()) {

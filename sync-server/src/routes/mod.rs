@@ -127,10 +127,17 @@ pub(crate) async fn authenticate(
     peer: Option<std::net::SocketAddr>,
     query_token: Option<String>,
 ) -> Result<crate::access::Principal, Response> {
+    // A valid token always passes; only failures count against the client's address, and an
+    // address past its budget gets 429 for them (so nobody's failures lock others out).
     let key = state.auth.key(headers, peer);
-    if let Some(wait) = state.auth.wait(&key) {
-        return Err(too_many(wait));
-    }
+    let refuse = |why: &str| {
+        let wait = state.auth.wait(&key);
+        state.auth.failed(&key);
+        match wait {
+            Some(wait) => too_many(wait),
+            None => unauthorized(state, why),
+        }
+    };
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -141,8 +148,7 @@ pub(crate) async fn authenticate(
     };
     // No lock for what cannot be a token.
     if !crate::auth_gate::token_shaped(&token) {
-        state.auth.failed(&key);
-        return Err(unauthorized(state, "invalid token"));
+        return Err(refuse("invalid token"));
     }
     let reader = Arc::clone(&state.auth.db);
     let now = nachbar_core::time::Timestamp::now().millis();
@@ -150,17 +156,25 @@ pub(crate) async fn authenticate(
     let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
         Ok(store) => store
             .principal_for_token(&token, now)
-            .and_then(|p| {
-                // When a device last connected, for the coordinator's list of people.
-                if let Ok(principal) = &p {
-                    store.token_used(&principal.token_hash, now, renew_until)?;
-                }
-                Ok((p, store.directory_version()?))
-            })
+            .and_then(|p| Ok((p, store.directory_version()?)))
             .map_err(|e| format!("{e:#}")),
         Err(_) => Err("reader lock poisoned".to_owned()),
     })
     .await;
+    // When a device last connected (the coordinator's list of people), and its renewal: written
+    // at most once a minute per token, off the request's path.
+    if let Ok(Ok((Ok(principal), _))) = &lookup
+        && state.auth.renewal_due(&principal.token_hash, now)
+    {
+        let (db, hash) = (Arc::clone(&state.auth.db), principal.token_hash.clone());
+        tokio::task::spawn_blocking(move || {
+            if let Ok(store) = db.lock()
+                && let Err(e) = store.token_used(&hash, now, renew_until)
+            {
+                tracing::warn!(error = %e, "recording a token's use failed");
+            }
+        });
+    }
     match lookup {
         Ok(Ok((Ok(p), version))) => {
             let (done, ready) = oneshot::channel();
@@ -175,13 +189,12 @@ pub(crate) async fn authenticate(
             Ok(p)
         }
         Ok(Ok((Err(rejection), _))) => {
-            state.auth.failed(&key);
             let why = match rejection {
                 TokenRejection::Expired => "token expired",
                 TokenRejection::Revoked => "token revoked",
                 TokenRejection::Unknown | TokenRejection::UserDeleted => "invalid token",
             };
-            Err(unauthorized(state, why))
+            Err(refuse(why))
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "token lookup failed");

@@ -66,11 +66,11 @@ pub struct Busy;
 
 /// The bounded set of password hashers.
 #[derive(Debug)]
-pub struct Hashers(tokio::sync::Semaphore);
+pub struct Hashers(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl Default for Hashers {
     fn default() -> Self {
-        Hashers(tokio::sync::Semaphore::new(AT_ONCE))
+        Hashers(std::sync::Arc::new(tokio::sync::Semaphore::new(AT_ONCE)))
     }
 }
 
@@ -83,13 +83,18 @@ impl Hashers {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Busy> {
-        let permit = tokio::time::timeout(WAIT, self.0.acquire())
+        let permit = tokio::time::timeout(WAIT, std::sync::Arc::clone(&self.0).acquire_owned())
             .await
             .map_err(|_| Busy)?
             .map_err(|_| Busy)?;
-        let out = tokio::task::spawn_blocking(work).await.map_err(|_| Busy);
-        drop(permit);
-        out
+        // The permit goes with the work: a client that hangs up does not free it early.
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| Busy)
     }
 }
 

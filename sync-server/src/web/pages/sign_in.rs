@@ -174,6 +174,10 @@ pub async fn submit(
         .run(move || password::verify(&typed, stored.as_deref()))
         .await
     else {
+        // Not checked: the attempt does not count.
+        if let Ok(mut l) = state.web.limiter.lock() {
+            l.refund(&keys, monotonic_ms());
+        }
         return busy(&headers);
     };
     let Some(account) = account.filter(|_| ok) else {
