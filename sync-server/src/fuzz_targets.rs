@@ -68,7 +68,7 @@ pub fn sync_msg(data: &[u8]) {
 
 /// The stored-document loader: what the hub and the web app do with stored bytes.
 pub fn doc_load(data: &[u8]) {
-    if let Ok(doc) = Automerge::load(data) {
+    if let Ok(doc) = crate::storage::load_automerge(data) {
         let _ = crate::access::DocInfo::read(&doc);
     }
     let _ = crate::web::cache::Hydrated::from_bytes(data);

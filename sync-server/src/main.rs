@@ -389,7 +389,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             let stored = store
                 .load(&doc)?
                 .with_context(|| format!("no document {doc}"))?;
-            let am = automerge::Automerge::load(&stored.bytes)
+            let am = nachbar_server::storage::load_automerge(&stored.bytes)
                 .context("the stored document does not load")?;
             std::fs::write(&to, am.save()).with_context(|| format!("writing {}", to.display()))?;
         }
@@ -400,7 +400,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             for r in &records {
                 let ok = store
                     .load(&r.doc_id)?
-                    .is_some_and(|d| automerge::Automerge::load(&d.bytes).is_ok());
+                    .is_some_and(|d| nachbar_server::storage::load_automerge(&d.bytes).is_ok());
                 if !ok {
                     broken += 1;
                     eprintln!("document {} does not load", r.doc_id);

@@ -98,6 +98,13 @@ impl NachbarDoc {
     /// # Errors
     /// When the bytes are not an Automerge document or it has no valid header.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<Self, DomainError> {
+        // nachbar never writes bundles, and Automerge panics on some malformed ones.
+        if !crate::protocol::without_bundles(bytes) {
+            return Err(DomainError::Shape {
+                path: String::new(),
+                detail: "not a document's saved form".to_owned(),
+            });
+        }
         let doc = Automerge::load(bytes)?.with_actor(actor);
         Self::from_automerge(doc)
     }

@@ -20,6 +20,7 @@
 
 mod bloom;
 mod cbor_check;
+mod chunks;
 mod decode;
 mod encode;
 mod error;
@@ -27,6 +28,7 @@ mod message;
 
 pub use bloom::blooms_usable;
 pub use cbor_check::check_structure;
+pub use chunks::without_bundles;
 pub use decode::{MAX_ID_BYTES, MAX_MESSAGE_TEXT_BYTES};
 pub use error::DecodeError;
 pub use message::{

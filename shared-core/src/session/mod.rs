@@ -219,6 +219,15 @@ impl SyncSession {
         };
         let message = automerge::sync::Message::decode(data)
             .map_err(|e| SessionError::Protocol(format!("invalid sync message: {e}")))?;
+        if !message
+            .changes
+            .iter()
+            .all(|c| crate::protocol::without_bundles(c))
+        {
+            return Err(SessionError::Protocol(
+                "changes in a form nachbar never sends (a bundle)".to_owned(),
+            ));
+        }
         if !crate::protocol::blooms_usable(&message) {
             return Err(SessionError::Protocol(
                 "a bloom filter Automerge cannot probe".to_owned(),

@@ -75,7 +75,7 @@ impl Hub {
             }
         }
         let ready = match result {
-            Ok(Some((bytes, record))) => match Automerge::load(&bytes) {
+            Ok(Some((bytes, record))) => match crate::storage::load_automerge(&bytes) {
                 Ok(am) => {
                     let info = doc_info(&am, &record);
                     Some(Loaded::stored(am, info, self.now))

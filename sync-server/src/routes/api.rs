@@ -139,7 +139,7 @@ fn doc_info(
         _ => {
             let loaded = store.load(&record.doc_id)?;
             Ok(loaded
-                .and_then(|d| automerge::Automerge::load(&d.bytes).ok())
+                .and_then(|d| crate::storage::load_automerge(&d.bytes).ok())
                 .map_or(DocInfo::Generic, |am| DocInfo::read(&am)))
         }
     }

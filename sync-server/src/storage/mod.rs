@@ -36,6 +36,30 @@ pub struct DocRecord {
     pub title: String,
 }
 
+/// Why stored bytes did not load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Bytes nachbar never writes (a bundle chunk, bad framing): not handed to Automerge,
+    /// which panics on some malformed bundles.
+    #[error("not a document's saved form")]
+    NotADocument,
+    /// Automerge refused them.
+    #[error(transparent)]
+    Automerge(#[from] automerge::AutomergeError),
+}
+
+/// Loads stored (or server-made) bytes as one Automerge document, their chunk kinds checked
+/// first.
+///
+/// # Errors
+/// [`LoadError`].
+pub fn load_automerge(bytes: &[u8]) -> Result<automerge::Automerge, LoadError> {
+    if !nachbar_core::protocol::without_bundles(bytes) {
+        return Err(LoadError::NotADocument);
+    }
+    Ok(automerge::Automerge::load(bytes)?)
+}
+
 /// What [`Store::feed_since`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FeedRead {
@@ -372,7 +396,7 @@ impl Store {
         if max_seq == 0 {
             return Ok(());
         }
-        let doc = automerge::Automerge::load(&bytes).map_err(|e| StoreError::Corrupt {
+        let doc = load_automerge(&bytes).map_err(|e| StoreError::Corrupt {
             doc: doc_id.to_owned(),
             reason: e.to_string(),
         })?;

@@ -1,0 +1,70 @@
+//! The chunk kinds of Automerge bytes, checked before Automerge parses them: nachbar stores
+//! and syncs documents and changes only, never bundles, and Automerge 0.12 panics on some
+//! malformed bundles (an unwrap in its column decoder; found by fuzzing the stored-document
+//! loader).
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const BUNDLE: u8 = 3;
+
+/// Whether `bytes` (concatenated chunks: magic, checksum, kind, LEB128 length, body) is well
+/// framed and holds no bundle chunk. Empty bytes pass.
+pub fn without_bundles(mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        if bytes.len() < 9 || bytes[..4] != MAGIC {
+            return false;
+        }
+        if bytes[8] == BUNDLE {
+            return false;
+        }
+        let Some((len, n)) = uleb(&bytes[9..]) else {
+            return false;
+        };
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| (9 + n).checked_add(l))
+            .filter(|e| *e <= bytes.len());
+        let Some(end) = end else {
+            return false;
+        };
+        bytes = &bytes[end..];
+    }
+    true
+}
+
+fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    #[test]
+    fn documents_and_changes_pass_bundles_and_bad_framing_do_not() {
+        let mut doc = automerge::Automerge::new();
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "k", 1).map(drop)
+        })
+        .unwrap();
+        let saved = doc.save();
+        assert!(without_bundles(&saved));
+        let mut two = saved.clone();
+        two.extend(doc.save_after(&[]));
+        assert!(without_bundles(&two), "a document and its changes");
+        assert!(without_bundles(&[]));
+        let mut bundle = saved.clone();
+        bundle[8] = BUNDLE;
+        assert!(!without_bundles(&bundle));
+        assert!(!without_bundles(&saved[..saved.len() - 1]), "truncated");
+        assert!(!without_bundles(b"not automerge at all"));
+    }
+}
