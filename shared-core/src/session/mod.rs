@@ -222,7 +222,7 @@ impl SyncSession {
         if !message
             .changes
             .iter()
-            .all(|c| crate::protocol::without_bundles(c))
+            .all(crate::protocol::without_bundles)
         {
             return Err(SessionError::Protocol(
                 "changes in a form nachbar never sends (a bundle)".to_owned(),
