@@ -219,11 +219,7 @@ impl SyncSession {
         };
         let message = automerge::sync::Message::decode(data)
             .map_err(|e| SessionError::Protocol(format!("invalid sync message: {e}")))?;
-        if !message
-            .changes
-            .iter()
-            .all(crate::protocol::without_bundles)
-        {
+        if !message.changes.iter().all(crate::protocol::without_bundles) {
             return Err(SessionError::Protocol(
                 "changes in a form nachbar never sends (a bundle)".to_owned(),
             ));
