@@ -532,7 +532,7 @@ fn wrong_kinds_foreign_shapes_and_garbage_are_errors() {
     ));
     assert!(matches!(
         NachbarDoc::load(b"not automerge at all", actor(2)),
-        Err(DomainError::Automerge(_))
+        Err(DomainError::Shape { .. })
     ));
 
     // A header of the right kind over a foreign body: errors on read, never a panic.
