@@ -58,43 +58,21 @@ pub enum LimitError {
     Bloom,
 }
 
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DOCUMENT: u8 = 0;
 const COMPRESSED_CHANGE: u8 = 2;
 const BUNDLE: u8 = 3;
 /// The column specification bit that marks a deflated column.
 const DEFLATE_BIT: u64 = 0b1000;
 
-fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
-}
+use nachbar_core::protocol::read_uleb as uleb;
 
 /// Calls `f` with the type and body of every chunk in `bytes` (concatenated chunks).
 fn for_each_chunk(
-    mut bytes: &[u8],
+    bytes: &[u8],
     mut f: impl FnMut(u8, &[u8]) -> Result<(), LimitError>,
 ) -> Result<(), LimitError> {
-    while !bytes.is_empty() {
-        if bytes.len() < 9 || bytes[..4] != MAGIC {
-            return Err(LimitError::Malformed);
-        }
-        let kind = bytes[8];
-        let (len, n) = uleb(&bytes[9..]).ok_or(LimitError::Malformed)?;
-        let start = 9 + n;
-        let end = usize::try_from(len)
-            .ok()
-            .and_then(|l| start.checked_add(l))
-            .filter(|e| *e <= bytes.len())
-            .ok_or(LimitError::Malformed)?;
-        f(kind, &bytes[start..end])?;
-        bytes = &bytes[end..];
+    for (kind, body) in nachbar_core::protocol::split_chunks(bytes).ok_or(LimitError::Malformed)? {
+        f(kind, body)?;
     }
     Ok(())
 }
@@ -231,6 +209,8 @@ mod tests {
     use automerge::{Automerge, ROOT};
 
     use super::*;
+
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
     fn compressed_chunk(inflated_len: usize) -> Vec<u8> {
         let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());

@@ -19,7 +19,7 @@ fn usable(bytes: &[u8]) -> bool {
     }
     let mut at = 0;
     let mut field = || {
-        let (value, len) = uleb(&bytes[at..])?;
+        let (value, len) = super::chunks::read_uleb(&bytes[at..])?;
         at += len;
         Some(value)
     };
@@ -30,17 +30,6 @@ fn usable(bytes: &[u8]) -> bool {
         || ((1..=MAX_BITS_PER_ENTRY).contains(&bits_per_entry)
             && (1..=MAX_PROBES).contains(&probes)
             && bytes.len() > at)
-}
-
-fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }
 
 #[cfg(test)]

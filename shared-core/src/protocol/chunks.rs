@@ -6,32 +6,33 @@
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const BUNDLE: u8 = 3;
 
-/// Whether `bytes` (concatenated chunks: magic, checksum, kind, LEB128 length, body) is well
-/// framed and holds no bundle chunk. Empty bytes pass.
-pub fn without_bundles(mut bytes: &[u8]) -> bool {
+/// The kind and body of every chunk in `bytes` (concatenated chunks: magic, checksum, kind,
+/// LEB128 length, body); `None` when the framing is broken. Empty bytes have no chunks.
+pub fn split_chunks(mut bytes: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+    let mut chunks = Vec::new();
     while !bytes.is_empty() {
         if bytes.len() < 9 || bytes[..4] != MAGIC {
-            return false;
+            return None;
         }
-        if bytes[8] == BUNDLE {
-            return false;
-        }
-        let Some((len, n)) = uleb(&bytes[9..]) else {
-            return false;
-        };
+        let (len, n) = read_uleb(&bytes[9..])?;
+        let start = 9 + n;
         let end = usize::try_from(len)
             .ok()
-            .and_then(|l| (9 + n).checked_add(l))
-            .filter(|e| *e <= bytes.len());
-        let Some(end) = end else {
-            return false;
-        };
+            .and_then(|l| start.checked_add(l))
+            .filter(|e| *e <= bytes.len())?;
+        chunks.push((bytes[8], &bytes[start..end]));
         bytes = &bytes[end..];
     }
-    true
+    Some(chunks)
 }
 
-fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
+/// Whether `bytes` is well framed and holds no bundle chunk. Empty bytes pass.
+pub fn without_bundles(bytes: &[u8]) -> bool {
+    split_chunks(bytes).is_some_and(|chunks| chunks.iter().all(|(kind, _)| *kind != BUNDLE))
+}
+
+/// An unsigned LEB128 number at the start of `bytes` and how many bytes it took (at most 10).
+pub fn read_uleb(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, b) in bytes.iter().enumerate().take(10) {
         value |= u64::from(b & 0x7f) << (7 * i);

@@ -28,7 +28,7 @@ mod message;
 
 pub use bloom::blooms_usable;
 pub use cbor_check::check_structure;
-pub use chunks::without_bundles;
+pub use chunks::{read_uleb, split_chunks, without_bundles};
 pub use decode::{MAX_ID_BYTES, MAX_MESSAGE_TEXT_BYTES};
 pub use error::DecodeError;
 pub use message::{
