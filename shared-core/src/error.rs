@@ -99,6 +99,10 @@ pub enum DomainError {
     /// The operation is not allowed in the record's current state.
     #[error("{0}")]
     NotAllowed(String),
+    /// The document changed since the version the user saw (a sign-off of a page that is no
+    /// longer current).
+    #[error("the document changed since it was shown")]
+    ChangedSince,
     /// The catalogue release an assessment refers to is not available.
     #[error("catalogue release `{0}` is not available")]
     UnknownRelease(String),

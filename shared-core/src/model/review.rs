@@ -117,6 +117,34 @@ pub(crate) fn sign_off(
     current_status: ReviewStatus,
 ) -> Result<Applied, DomainError> {
     let heads = doc.heads();
+    sign_off_at(doc, ctx, role, stored, current_status, &heads)
+}
+
+/// Records a sign-off by `role` of the version at `seen` (the heads a page or screen showed):
+/// refused with [`DomainError::ChangedSince`] when anything but the review's bookkeeping
+/// changed since, so nobody agrees to content they have not seen.
+pub(crate) fn sign_off_seen(
+    doc: &mut NachbarDoc,
+    ctx: &EditContext,
+    role: SignOffRole,
+    stored: &BTreeMap<String, StoredSignOff>,
+    current_status: ReviewStatus,
+    seen: &[ChangeHash],
+) -> Result<Applied, DomainError> {
+    if seen.is_empty() || !doc.unchanged_since_except(seen, REVIEW_KEYS) {
+        return Err(DomainError::ChangedSince);
+    }
+    sign_off_at(doc, ctx, role, stored, current_status, seen)
+}
+
+fn sign_off_at(
+    doc: &mut NachbarDoc,
+    ctx: &EditContext,
+    role: SignOffRole,
+    stored: &BTreeMap<String, StoredSignOff>,
+    current_status: ReviewStatus,
+    heads: &[ChangeHash],
+) -> Result<Applied, DomainError> {
     let (views, _) = sign_offs(doc, stored);
     let others_valid = SignOffRole::ALL
         .iter()

@@ -60,3 +60,44 @@ fn sign_offs_and_status_keep_an_agreement_and_content_labelled_sign_off_does_not
     assert_eq!(view.status, ReviewStatus::InReview);
     assert!(view.sign_offs.iter().all(|s| !s.valid));
 }
+
+#[test]
+fn a_sign_off_of_a_shown_version_is_refused_once_the_content_moved_on() {
+    use nachbar_core::DomainError;
+    use nachbar_core::model::action_plan::{ActionPlanDoc, NewMeasure};
+    let (mut plan, _) = ActionPlanDoc::create(actor(1), &ctx("coach", 0), "n", "b").unwrap();
+    let new = NewMeasure {
+        title: "Funktionspostfach".to_owned(),
+        ..NewMeasure::default()
+    };
+    plan.add_measure(&ctx("coach", 1), &new).unwrap();
+    let shown = plan.inner().heads();
+    // The coach signs meanwhile: bookkeeping only, the owner's page is still current.
+    plan.sign_off(&ctx("coach", 2), SignOffRole::Coach).unwrap();
+    plan.sign_off_seen(&ctx("owner", 3), SignOffRole::Owner, &shown)
+        .unwrap();
+    let view = plan.view().unwrap();
+    assert!(view.agreed);
+    let owner = view
+        .sign_offs
+        .iter()
+        .find(|s| s.role == SignOffRole::Owner)
+        .unwrap();
+    let shown_hex: Vec<String> = shown.iter().map(ToString::to_string).collect();
+    assert_eq!(owner.heads, shown_hex, "bound to the version shown");
+
+    // A measure added after the page was shown: the shown version is stale.
+    let shown = plan.inner().heads();
+    plan.add_measure(&ctx("coach", 4), &new).unwrap();
+    let before = plan.inner().heads();
+    let err = plan
+        .sign_off_seen(&ctx("owner", 5), SignOffRole::Owner, &shown)
+        .unwrap_err();
+    assert!(matches!(err, DomainError::ChangedSince), "{err}");
+    assert_eq!(plan.inner().heads(), before, "nothing written");
+    // Unknown or no heads: refused the same way.
+    let err = plan
+        .sign_off_seen(&ctx("owner", 6), SignOffRole::Owner, &[])
+        .unwrap_err();
+    assert!(matches!(err, DomainError::ChangedSince));
+}

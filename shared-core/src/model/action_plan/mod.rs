@@ -243,6 +243,22 @@ impl ActionPlanDoc {
         review::sign_off(&mut self.doc, ctx, role, &stored.sign_offs, status)
     }
 
+    /// Signs off, as `role`, the version at `seen` (the heads the signer was shown).
+    ///
+    /// # Errors
+    /// [`DomainError::ChangedSince`] when anything but sign-offs and status changed since
+    /// `seen` (or `seen` is unknown here).
+    pub fn sign_off_seen(
+        &mut self,
+        ctx: &EditContext,
+        role: SignOffRole,
+        seen: &[automerge::ChangeHash],
+    ) -> Result<Applied, DomainError> {
+        let stored = self.stored()?;
+        let status = stored.stored_status()?;
+        review::sign_off_seen(&mut self.doc, ctx, role, &stored.sign_offs, status, seen)
+    }
+
     /// Settles a field listed in `needs_review` by writing the chosen value.
     ///
     /// # Errors
