@@ -18,6 +18,17 @@ pub struct BusinessEntry {
     pub active: bool,
 }
 
+/// A person working for or coaching a business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessPerson {
+    /// User id.
+    pub user: String,
+    /// Name.
+    pub name: String,
+    /// Role code (`owner`, `staff` or `coach`).
+    pub role: String,
+}
+
 /// Everything access decisions need, read in one go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
@@ -138,6 +149,29 @@ impl Store {
         )?;
         self.bump_directory()?;
         Ok(id)
+    }
+
+    /// The owners, staff and coaches of a business who are not deleted, owners first, then
+    /// staff, then coaches, each by name.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn people_of_business(&self, business: &str) -> Result<Vec<BusinessPerson>, StoreError> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT u.id, u.name, r.role FROM roles r JOIN users u ON u.id = r.user_id
+             WHERE r.scope = ?1 AND u.deleted_at IS NULL AND r.role IN ('owner', 'staff', 'coach')
+             ORDER BY CASE r.role WHEN 'owner' THEN 0 WHEN 'staff' THEN 1 ELSE 2 END, u.name",
+        )?;
+        let rows = stmt
+            .query_map(params![business], |r| {
+                Ok(BusinessPerson {
+                    user: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Records that a business left its neighbourhood; returns whether it was a member.

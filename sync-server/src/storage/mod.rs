@@ -15,7 +15,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub use directory::{BusinessEntry, Directory};
+pub use directory::{BusinessEntry, BusinessPerson, Directory};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
 
@@ -448,6 +448,19 @@ impl Store {
             "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents ORDER BY created_at, doc_id",
         )?;
         let rows = stmt.query_map([], doc_record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The records of business `business`'s documents, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn records_of_business(&self, business: &str) -> Result<Vec<DocRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT doc_id, kind, neighbourhood, business, created_by, title FROM documents
+             WHERE business = ?1 ORDER BY created_at, doc_id",
+        )?;
+        let rows = stmt.query_map([business], doc_record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -9,6 +9,8 @@ use automerge::ActorId;
 use nachbar_core::DomainError;
 use nachbar_core::doc::{DocKind, NachbarDoc};
 use nachbar_core::ids::DocumentId;
+use nachbar_core::model::action_plan::{ActionPlanDoc, ActionPlanView};
+use nachbar_core::model::assessment::{AssessmentDoc, AssessmentView};
 use nachbar_core::model::business_profile::{BusinessProfileDoc, BusinessProfileView};
 use nachbar_core::model::neighbourhood::{NeighbourhoodDoc, NeighbourhoodView};
 use nachbar_core::model::workshop::{WorkshopDoc, WorkshopView};
@@ -27,6 +29,10 @@ pub enum View {
     Profile(BusinessProfileView),
     /// A workshop.
     Workshop(WorkshopView),
+    /// An action plan, with its heads (hex).
+    Plan(Box<ActionPlanView>, Vec<String>),
+    /// An assessment.
+    Assessment(Box<AssessmentView>),
 }
 
 /// A hydrated document: what access rules need and its read model.
@@ -39,7 +45,7 @@ pub struct Hydrated {
 }
 
 impl Hydrated {
-    /// Hydrates saved bytes of a neighbourhood, profile or workshop; `None` for other kinds.
+    /// Hydrates saved bytes of any kind but the catalogue (`None`).
     ///
     /// # Errors
     /// When the bytes do not load or have not the shape of their kind.
@@ -50,7 +56,12 @@ impl Hydrated {
             DocKind::Neighbourhood => View::Neighbourhood(NeighbourhoodDoc::open(doc)?.view()?),
             DocKind::BusinessProfile => View::Profile(BusinessProfileDoc::open(doc)?.view()?),
             DocKind::Workshop => View::Workshop(WorkshopDoc::open(doc)?.view()?),
-            _ => return Ok(None),
+            DocKind::ActionPlan => {
+                let heads = doc.heads().iter().map(ToString::to_string).collect();
+                View::Plan(Box::new(ActionPlanDoc::open(doc)?.view()?), heads)
+            }
+            DocKind::Assessment => View::Assessment(Box::new(AssessmentDoc::open(doc)?.view()?)),
+            DocKind::Catalogue => return Ok(None),
         };
         Ok(Some(Hydrated { info, view }))
     }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use automerge::ActorId;
+use automerge::{ActorId, ChangeHash};
 use nachbar_core::DomainError;
 use nachbar_core::doc::{Applied, EditContext, NachbarDoc};
 use nachbar_core::ids::DocumentId;
@@ -108,6 +108,27 @@ pub async fn edit<D, T>(
 where
     D: TypedDoc,
 {
+    edit_at(state, who, id, &[], f).await
+}
+
+/// Like [`edit`], but the change is made on the version the user's form showed (`seen`, its
+/// heads): a value two people set at once from the same version is kept as concurrent values
+/// ("needs review"), exactly as when two phones do it offline, instead of the later one
+/// silently replacing the earlier. With no or unknown heads, or when the user's own web edits
+/// came after `seen` (a second tab), the change is made on the current version.
+///
+/// # Errors
+/// As [`edit`].
+pub async fn edit_at<D, T>(
+    state: &AppState,
+    who: &SignedIn,
+    id: DocumentId,
+    seen: &[ChangeHash],
+    f: impl FnOnce(&mut D, &EditContext) -> Result<(T, Applied), DomainError>,
+) -> Result<T, EditError>
+where
+    D: TypedDoc,
+{
     let _turn = state.web.edit_locks.stripe(&id).lock().await;
     let stored = read::load_many(&state.web, vec![id])
         .await?
@@ -117,7 +138,12 @@ where
         return Err(EditError::NotFound);
     }
     let actor = web_actor(who.id());
-    let doc = read::blocking(move || Ok(NachbarDoc::load(&stored.bytes, actor)?)).await?;
+    let seen = seen.to_vec();
+    let doc = read::blocking(move || {
+        let current = NachbarDoc::load(&stored.bytes, actor.clone())?;
+        Ok(at_seen(current, &seen, &actor)?)
+    })
+    .await?;
     match who
         .policy
         .access(&who.principal(), &DocInfo::read(doc.automerge()))
@@ -145,6 +171,32 @@ where
         .await?;
     }
     Ok(out)
+}
+
+/// The document as it was at `seen`, for an edit on that version; the current one when `seen`
+/// is empty, not all known, already current, or followed by changes of `actor` itself (whose
+/// sequence numbers a change on the old version would repeat).
+fn at_seen(
+    current: NachbarDoc,
+    seen: &[ChangeHash],
+    actor: &ActorId,
+) -> Result<NachbarDoc, DomainError> {
+    let am = current.automerge();
+    let mut sorted = seen.to_vec();
+    sorted.sort();
+    if seen.is_empty()
+        || sorted == am.get_heads()
+        || seen.iter().any(|h| am.get_change_meta_by_hash(h).is_none())
+    {
+        return Ok(current);
+    }
+    let own_later = am.get_changes(seen).iter().any(|c| c.actor_id() == actor);
+    if own_later {
+        return Ok(current);
+    }
+    let mut fork = am.fork_at(seen)?;
+    fork.set_actor(actor.clone());
+    NachbarDoc::from_automerge(fork)
 }
 
 /// Stores a new document `doc` (created by `who` with a core `create`) through the hub, if the

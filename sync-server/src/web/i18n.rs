@@ -12,22 +12,40 @@ use super::cookies;
 /// The cookie that remembers the language switch.
 pub const LANG_COOKIE: &str = "nachbar_lang";
 
+/// Declares a struct of texts (one field per text, each declared with its German and English
+/// wording) and its German and English constants.
 macro_rules! texts {
-    ($( $(#[$meta:meta])* $key:ident: $de:literal, $en:literal; )+) => {
-        /// Every user-facing text of the web app in one language.
+    ($(#[$smeta:meta])* $name:ident, $de_name:ident, $en_name:ident {
+        $( $(#[$meta:meta])* $key:ident: $de:literal, $en:literal; )+
+    }) => {
+        $(#[$smeta])*
         #[derive(Debug)]
-        pub struct Texts {
+        pub struct $name {
             $( $(#[$meta])* #[doc = $en] pub $key: &'static str, )+
         }
 
         /// German.
-        pub const DE: Texts = Texts { $( $key: $de, )+ };
+        pub const $de_name: $name = $name { $( $key: $de, )+ };
         /// English.
-        pub const EN: Texts = Texts { $( $key: $en, )+ };
+        pub const $en_name: $name = $name { $( $key: $en, )+ };
+
+        impl $name {
+            /// The texts of `lang`.
+            pub fn of(lang: $crate::web::i18n::Lang) -> &'static $name {
+                match lang {
+                    $crate::web::i18n::Lang::De => &$de_name,
+                    $crate::web::i18n::Lang::En => &$en_name,
+                }
+            }
+        }
     };
 }
+pub(crate) use texts;
 
 texts! {
+    /// Every user-facing text of the web app's frame and the coordinator's pages in one
+    /// language.
+    Texts, DE, EN {
     lang_code: "de", "en";
     other_lang_code: "en", "de";
     other_lang_name: "English", "Deutsch";
@@ -209,15 +227,6 @@ texts! {
     skew_hint: "Uhrzeit des Geräts weicht ab", "device clock is off";
     updated_live: "Diese Seite aktualisiert sich von selbst.", "This page updates by itself.";
 }
-
-impl Texts {
-    /// The texts of `lang`.
-    pub fn of(lang: Lang) -> &'static Texts {
-        match lang {
-            Lang::De => &DE,
-            Lang::En => &EN,
-        }
-    }
 }
 
 /// The language of a request: the switch's cookie, else the first supported language of

@@ -48,22 +48,27 @@ pub async fn page_docs(
                 .flatten()
                 .map(|d| d.docs.into_iter().collect())
         }
-        ["w", doc] => {
-            let id = pages::doc_id(doc)?;
-            read_workshop(state, who, id)
-                .await
-                .then(|| BTreeSet::from([id]))
+        ["w", doc] => one::<nachbar_core::model::workshop::WorkshopDoc>(state, who, doc).await,
+        ["p", doc] => one::<nachbar_core::model::action_plan::ActionPlanDoc>(state, who, doc).await,
+        ["a", doc] | ["a", doc, "results"] => {
+            one::<nachbar_core::model::assessment::AssessmentDoc>(state, who, doc).await
         }
         _ => None,
     }
 }
 
-async fn read_workshop(state: &AppState, who: &SignedIn, id: DocumentId) -> bool {
+/// The one document `doc` of kind `D`, if `who` may read it.
+async fn one<D: nachbar_core::model::TypedDoc + Send + 'static>(
+    state: &AppState,
+    who: &SignedIn,
+    doc: &str,
+) -> Option<BTreeSet<DocumentId>> {
+    let id = pages::doc_id(doc)?;
     matches!(
-        super::read::readable::<nachbar_core::model::workshop::WorkshopDoc>(&state.web, who, id)
-            .await,
+        super::read::readable::<D>(&state.web, who, id).await,
         Ok(Some(_))
     )
+    .then(|| BTreeSet::from([id]))
 }
 
 /// Counts a user's open streams; dropping it gives the slot back.

@@ -20,6 +20,7 @@ pub mod edit;
 pub mod errors;
 pub mod frame;
 pub mod i18n;
+pub mod i18n_business;
 pub mod live;
 pub mod pages;
 pub mod password;
@@ -175,6 +176,38 @@ pub fn router() -> Router<Arc<AppState>> {
             post(pages::workshop::remove_block),
         )
         .route("/w/{doc}/items", post(pages::workshop::add_item))
+        .route("/b/{business}", get(pages::business::show))
+        .route("/p/{doc}", get(pages::plan::show))
+        .route("/p/{doc}/live", get(pages::plan::live_fragment))
+        .route("/p/{doc}/sign-off", post(pages::plan::sign_off))
+        .route("/p/{doc}/resolve", post(pages::plan::resolve))
+        .route("/p/{doc}/goals", post(pages::plan::add_goal))
+        .route("/p/{doc}/measures", post(pages::plan::add_measure))
+        .route(
+            "/p/{doc}/measures/{measure}/status",
+            post(pages::plan::set_status),
+        )
+        .route("/p/{doc}/measures/{measure}/due", post(pages::plan::set_due))
+        .route(
+            "/p/{doc}/measures/{measure}/progress",
+            post(pages::plan::set_progress),
+        )
+        .route(
+            "/p/{doc}/measures/{measure}/restore",
+            post(pages::plan::restore),
+        )
+        .route(
+            "/p/{doc}/measures/{measure}/remove",
+            post(pages::plan::remove),
+        )
+        .route(
+            "/p/{doc}/measures/{measure}/move",
+            post(pages::plan::move_measure),
+        )
+        .route(
+            "/p/{doc}/measures/{measure}/merge",
+            post(pages::plan::merge),
+        )
         .route("/events", get(live::events))
         .fallback(pages::errors::not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))

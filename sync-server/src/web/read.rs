@@ -182,9 +182,7 @@ pub async fn hood_views(
     n: &str,
 ) -> Result<Option<Vec<(DocumentId, Arc<super::cache::Hydrated>)>>, ReadError> {
     let n = n.to_owned();
-    let cached = |id: &DocumentId, v: i64| web.views.get(id, v);
-    // One trip to the database: the versions, and the bytes of what is not cached.
-    let wanted: Vec<(DocumentId, i64, Option<Vec<u8>>)> = {
+    let wanted = {
         let versions = with_db(web, move |store| {
             let exists: i64 = store.conn().query_row(
                 "SELECT COUNT(*) FROM neighbourhoods WHERE id = ?1",
@@ -211,10 +209,55 @@ pub async fn hood_views(
         let Some(versions) = versions else {
             return Ok(None);
         };
-        let parsed: Vec<(DocumentId, i64)> = versions
-            .into_iter()
-            .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))
-            .collect();
+        versions
+    };
+    let parsed: Vec<(DocumentId, i64)> = wanted
+        .into_iter()
+        .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))
+        .collect();
+    Ok(Some(views_at(web, parsed).await?))
+}
+
+/// The action plans and assessments of business `business` with their read models (cached
+/// by version like [`hood_views`]).
+///
+/// # Errors
+/// On a database error, or a stored document that does not load.
+pub async fn business_views(
+    web: &WebState,
+    business: &str,
+) -> Result<Vec<(DocumentId, Arc<super::cache::Hydrated>)>, ReadError> {
+    let b = business.to_owned();
+    let versions = with_db(web, move |store| {
+        let mut stmt = store.conn().prepare_cached(
+            "SELECT d.doc_id, (SELECT MAX(seq) FROM chunks c WHERE c.doc_id = d.doc_id)
+             FROM documents d
+             WHERE d.business = ?1 AND d.kind IN ('action-plan', 'assessment')
+             ORDER BY d.created_at",
+        )?;
+        let rows = stmt
+            .query_map(rusqlite::params![b], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    })
+    .await?;
+    let parsed = versions
+        .into_iter()
+        .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))
+        .collect();
+    views_at(web, parsed).await
+}
+
+/// The read models of documents at their versions: cached ones as they are, the others
+/// loaded in one trip to the database and hydrated on a blocking thread.
+async fn views_at(
+    web: &WebState,
+    parsed: Vec<(DocumentId, i64)>,
+) -> Result<Vec<(DocumentId, Arc<super::cache::Hydrated>)>, ReadError> {
+    let cached = |id: &DocumentId, v: i64| web.views.get(id, v);
+    let wanted: Vec<(DocumentId, i64, Option<Vec<u8>>)> = {
         let missing: Vec<DocumentId> = parsed
             .iter()
             .filter(|(id, v)| cached(id, *v).is_none())
@@ -260,5 +303,60 @@ pub async fn hood_views(
             out.push((id, h));
         }
     }
-    Ok(Some(out))
+    Ok(out)
+}
+
+/// A business's document as a page shows it: the user's access, the document's read model,
+/// and the read models of the business's other plans and assessments (oldest first).
+#[derive(Debug)]
+pub struct BusinessDoc {
+    /// The business.
+    pub business: String,
+    /// The user's access.
+    pub access: Access,
+    /// The document's read model.
+    pub this: Arc<super::cache::Hydrated>,
+    /// Every plan and assessment of the business, this one included, oldest first.
+    pub all: Vec<(DocumentId, Arc<super::cache::Hydrated>)>,
+}
+
+/// Action plan or assessment `id` of kind `kind` with its business's other documents, from
+/// the view cache; `None` when missing, of another kind, or denied (all alike: 404).
+///
+/// # Errors
+/// On a database error, or a stored document that does not load.
+pub async fn business_doc(
+    web: &WebState,
+    who: &SignedIn,
+    id: DocumentId,
+    kind: nachbar_core::doc::DocKind,
+) -> Result<Option<BusinessDoc>, ReadError> {
+    let key = id.to_string();
+    let Some(record) = with_db(web, move |s| s.record(&key)).await? else {
+        return Ok(None);
+    };
+    if record.kind.as_deref() != Some(kind.code()) {
+        return Ok(None);
+    }
+    let Some(business) = record.business.clone() else {
+        return Ok(None);
+    };
+    if record_access(who, &record).is_none_or(|a| a == Access::None) {
+        return Ok(None);
+    }
+    let all = business_views(web, &business).await?;
+    let Some(this) = all.iter().find(|(d, _)| *d == id).map(|(_, h)| Arc::clone(h)) else {
+        return Ok(None);
+    };
+    // The rules once more on the document's own header (the record mirrors it).
+    let access = who.policy.access(&who.principal(), &this.info);
+    if access == Access::None {
+        return Ok(None);
+    }
+    Ok(Some(BusinessDoc {
+        business,
+        access,
+        this,
+        all,
+    }))
 }

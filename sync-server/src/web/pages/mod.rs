@@ -1,11 +1,13 @@
 //! The pages, one module per page family.
 
+pub mod business;
 pub mod enroll;
 pub mod errors;
 pub mod home;
 pub mod neighbourhood;
 pub mod offerings;
 pub mod people;
+pub mod plan;
 pub mod sign_in;
 pub mod workshop;
 pub mod workshops;

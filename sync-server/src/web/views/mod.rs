@@ -1,8 +1,12 @@
 //! View models: pure functions from `nachbar-core`'s read models (and the directory) to what a
 //! page shows, in the page's language. No HTTP, no database; unit-tested on their own.
 
+pub mod business;
 pub mod home;
 pub mod people;
+pub mod plan;
+pub mod radar;
+pub mod results;
 pub mod workshop;
 
 use nachbar_core::label::{Labelled, Lang};
