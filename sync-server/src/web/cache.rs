@@ -31,8 +31,8 @@ pub enum View {
     Workshop(WorkshopView),
     /// An action plan, with its heads (hex).
     Plan(Box<ActionPlanView>, Vec<String>),
-    /// An assessment.
-    Assessment(Box<AssessmentView>),
+    /// An assessment, with its heads (hex).
+    Assessment(Box<AssessmentView>, Vec<String>),
 }
 
 /// A hydrated document: what access rules need and its read model.
@@ -60,7 +60,10 @@ impl Hydrated {
                 let heads = doc.heads().iter().map(ToString::to_string).collect();
                 View::Plan(Box::new(ActionPlanDoc::open(doc)?.view()?), heads)
             }
-            DocKind::Assessment => View::Assessment(Box::new(AssessmentDoc::open(doc)?.view()?)),
+            DocKind::Assessment => {
+                let heads = doc.heads().iter().map(ToString::to_string).collect();
+                View::Assessment(Box::new(AssessmentDoc::open(doc)?.view()?), heads)
+            }
             DocKind::Catalogue => return Ok(None),
         };
         Ok(Some(Hydrated { info, view }))

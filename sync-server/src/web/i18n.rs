@@ -219,7 +219,6 @@ texts! {
     coach_home_title: "Ihre Betriebe", "Your businesses";
     business_home_title: "Ihr Betrieb", "Your business";
     admin_home_title: "Nachbarschaften", "Neighbourhoods";
-    part2_hint: "Maßnahmenplan und Bestandsaufnahme lesen Sie in der App; im Browser folgen sie bald.", "Read the action plan and assessment in the app; they follow in the browser soon.";
     read_only: "nur lesen", "read only";
     writable: "bearbeiten", "edit";
     location: "Ort", "Location";

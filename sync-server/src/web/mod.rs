@@ -177,6 +177,20 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/w/{doc}/items", post(pages::workshop::add_item))
         .route("/b/{business}", get(pages::business::show))
+        .route("/a/{doc}", get(pages::assessment::show))
+        .route("/a/{doc}/live", get(pages::assessment::live_fragment))
+        .route("/a/{doc}/results", get(pages::assessment::results))
+        .route(
+            "/a/{doc}/results/live",
+            get(pages::assessment::results_live),
+        )
+        .route(
+            "/a/{doc}/answers/{question}",
+            post(pages::assessment::answer),
+        )
+        .route("/a/{doc}/resolve", post(pages::assessment::resolve))
+        .route("/a/{doc}/findings", post(pages::assessment::add_finding))
+        .route("/a/{doc}/barriers", post(pages::assessment::set_barriers))
         .route("/p/{doc}", get(pages::plan::show))
         .route("/p/{doc}/live", get(pages::plan::live_fragment))
         .route("/p/{doc}/sign-off", post(pages::plan::sign_off))
@@ -187,7 +201,10 @@ pub fn router() -> Router<Arc<AppState>> {
             "/p/{doc}/measures/{measure}/status",
             post(pages::plan::set_status),
         )
-        .route("/p/{doc}/measures/{measure}/due", post(pages::plan::set_due))
+        .route(
+            "/p/{doc}/measures/{measure}/due",
+            post(pages::plan::set_due),
+        )
         .route(
             "/p/{doc}/measures/{measure}/progress",
             post(pages::plan::set_progress),

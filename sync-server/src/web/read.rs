@@ -237,7 +237,10 @@ pub async fn business_views(
         )?;
         let rows = stmt
             .query_map(rusqlite::params![b], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0)))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -345,7 +348,11 @@ pub async fn business_doc(
         return Ok(None);
     }
     let all = business_views(web, &business).await?;
-    let Some(this) = all.iter().find(|(d, _)| *d == id).map(|(_, h)| Arc::clone(h)) else {
+    let Some(this) = all
+        .iter()
+        .find(|(d, _)| *d == id)
+        .map(|(_, h)| Arc::clone(h))
+    else {
         return Ok(None);
     };
     // The rules once more on the document's own header (the record mirrors it).

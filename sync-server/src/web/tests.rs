@@ -248,8 +248,12 @@ async fn a_browser_at_the_root_is_sent_to_sign_in_and_lands_on_its_home() {
     assert_eq!(f.get("/", &admin).await.header("location"), "/start");
     let owner = f.sign_in("owner1").await;
     assert_eq!(f.get("/", &owner).await.header("location"), "/start");
+    // Who works for one business only lands on its home.
     let start = f.get("/start", &owner).await;
-    assert!(start.body.contains("Glaserei"), "{}", start.body);
+    assert_eq!(start.header("location"), format!("/b/{}", f.b1));
+    let home = f.get(&format!("/b/{}", f.b1), &owner).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Glaserei"), "{}", home.body);
     f.server.stop().await;
 }
 

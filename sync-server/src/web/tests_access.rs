@@ -339,7 +339,7 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
             },
         )
         .unwrap();
-    super::edit::create(f.state(), &owner, assessment.inner())
+    let assessment_id = super::edit::create(f.state(), &owner, assessment.inner())
         .await
         .unwrap();
     let (mut plan, _) = ActionPlanDoc::create(Fixture::actor(), &ctx, &f.hood, &f.b1).unwrap();
@@ -352,15 +352,30 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
             },
         )
         .unwrap();
-    super::edit::create(f.state(), &owner, plan.inner())
+    let plan_id = super::edit::create(f.state(), &owner, plan.inner())
         .await
         .unwrap();
-    // The owner sees them listed; the coordinator sees nothing of them anywhere.
+    // The owner sees them; the coordinator sees nothing of them anywhere.
     let o = f.sign_in("owner1").await;
+    let home = format!("/b/{}", f.b1);
     assert!(
-        f.get("/start", &o).await.body.contains(CANARY),
-        "the owner's own list names the assessment"
+        f.get(&home, &o).await.body.contains(CANARY),
+        "the owner's home names the assessment"
     );
+    let confidential = [
+        home.clone(),
+        format!("/p/{plan_id}"),
+        format!("/p/{plan_id}/live"),
+        format!("/a/{assessment_id}"),
+        format!("/a/{assessment_id}/live"),
+        format!("/a/{assessment_id}/results"),
+        format!("/a/{assessment_id}/results/live"),
+    ];
+    for p in &confidential[1..] {
+        let a = f.get(p, &o).await;
+        assert_eq!(a.status, StatusCode::OK, "the owner opens {p}");
+        assert!(a.body.contains(CANARY), "the owner sees the canary on {p}");
+    }
     let c = f.sign_in("coordinator").await;
     let w = f
         .post(
@@ -385,12 +400,52 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
         format!("{workshop}/print"),
     ];
     let admin = f.sign_in("admin").await;
+    let missing = f.get("/p/3dRxe4QpsTvKyk4SRJVGr2rR8Yzt", &c).await.body;
     for (who, cookie) in [("coordinator", &c), ("admin", &admin)] {
         for p in &pages {
             let a = f.get(p, cookie).await;
             assert!(!a.body.contains(CANARY), "{who} saw the canary on {p}");
         }
+        // The business's pages do not exist for them: 404 exactly like a missing document.
+        for p in &confidential {
+            let a = f.get(p, cookie).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{who} reached {p}");
+            assert_eq!(a.body, missing, "{who} on {p}");
+        }
     }
+    // Nor can they write to them: a sign-off or a status change is 404 and stores nothing.
+    let before = f
+        .state()
+        .web
+        .db
+        .lock()
+        .unwrap()
+        .load(&plan_id.to_string())
+        .unwrap()
+        .unwrap()
+        .bytes;
+    for (path, body) in [
+        (format!("/p/{plan_id}/sign-off"), "heads=".to_owned()),
+        (format!("/p/{plan_id}/measures"), "title=X".to_owned()),
+        (
+            format!("/a/{assessment_id}/answers/A1"),
+            "value=3".to_owned(),
+        ),
+    ] {
+        let a = f.post(&path, &c, &body).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let after = f
+        .state()
+        .web
+        .db
+        .lock()
+        .unwrap()
+        .load(&plan_id.to_string())
+        .unwrap()
+        .unwrap()
+        .bytes;
+    assert_eq!(before, after, "nothing stored");
     pages.clear();
     // The coordinator's live page follows no confidential document either.
     let coordinator = signed_in(&f, "coordinator");

@@ -95,7 +95,9 @@ pub async fn show(
     for (id, h) in &views {
         match &h.view {
             View::Plan(p, _) => plans.push(plan_summary(&id.to_string(), p, &today, lang)),
-            View::Assessment(a) => assessments.push(assessment_summary(&id.to_string(), a, lang)),
+            View::Assessment(a, _) => {
+                assessments.push(assessment_summary(&id.to_string(), a, lang))
+            }
             _ => {}
         }
     }

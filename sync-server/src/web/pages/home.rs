@@ -12,11 +12,15 @@ use nachbar_core::label::Labelled;
 
 use crate::access::{Access, DocInfo, Policy, roles};
 use crate::routes::AppState;
+use crate::web::cache::View;
 use crate::web::frame::{Frame, ok};
 use crate::web::i18n::Texts;
+use crate::web::i18n_business::BusinessTexts;
 use crate::web::read;
 use crate::web::see_other;
-use crate::web::session::SignedIn;
+use crate::web::session::{SignedIn, urlencode};
+use crate::web::views::business::{Stage, stage};
+use crate::web::views::{moment, today};
 
 /// `GET /` without a WebSocket upgrade.
 pub async fn root(state: Arc<AppState>, mut parts: Parts) -> Response {
@@ -61,18 +65,98 @@ pub struct DocRow {
     pub href: Option<String>,
 }
 
+/// A business the coach guides, with where it stands.
+#[derive(Debug, Clone)]
+pub struct CoachedRow {
+    /// The business's home.
+    pub href: String,
+    /// Name.
+    pub name: String,
+    /// Where it stands.
+    pub stage: Stage,
+}
+
 /// The start page.
 #[derive(Debug, Template)]
 #[template(path = "start.html")]
 pub struct StartPage {
     /// The frame.
     pub frame: Frame,
+    /// Texts of the business pages.
+    pub bt: &'static BusinessTexts,
     /// Neighbourhoods the user runs: (link, name).
     pub hoods: Vec<(String, String)>,
-    /// Businesses the user belongs to or coaches.
-    pub businesses: Vec<String>,
+    /// Businesses the user belongs to: (link, name).
+    pub businesses: Vec<(String, String)>,
+    /// Businesses the user coaches, with their stage.
+    pub coached: Vec<CoachedRow>,
+    /// The user's devices: (label, last synced in words); shown to coaches.
+    pub devices: Vec<(String, String)>,
+    /// Whether the user coaches.
+    pub coach: bool,
     /// What the user may read.
     pub docs: Vec<DocRow>,
+}
+
+/// The coach's businesses with their stage.
+async fn coached(state: &AppState, who: &SignedIn) -> Result<Vec<CoachedRow>, read::ReadError> {
+    let dir = who.policy.directory().clone();
+    let today = today(nachbar_core::time::Timestamp::now().millis());
+    let mut rows = Vec::new();
+    for b in who.businesses_as(roles::COACH) {
+        let Some(entry) = dir.businesses.get(&b).filter(|e| e.active) else {
+            continue;
+        };
+        let views = read::business_views(&state.web, &b).await?;
+        let principal = who.principal();
+        let readable: Vec<_> = views
+            .iter()
+            .filter(|(_, h)| who.policy.access(&principal, &h.info) != Access::None)
+            .collect();
+        let plans: Vec<_> = readable
+            .iter()
+            .filter_map(|(_, h)| match &h.view {
+                View::Plan(p, _) => Some(p.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let assessments: Vec<_> = readable
+            .iter()
+            .filter_map(|(_, h)| match &h.view {
+                View::Assessment(a, _) => Some(a.as_ref()),
+                _ => None,
+            })
+            .collect();
+        rows.push(CoachedRow {
+            href: format!("/b/{}", urlencode(&b)),
+            name: entry.name.clone(),
+            stage: stage(&plans, &assessments, &today, who.lang),
+        });
+    }
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(rows)
+}
+
+/// The user's devices with when they last synced (browser sessions left out).
+async fn devices(
+    state: &AppState,
+    who: &SignedIn,
+) -> Result<Vec<(String, String)>, read::ReadError> {
+    let user = who.id().to_owned();
+    let now = nachbar_core::time::Timestamp::now().millis();
+    let accesses = read::with_db(&state.web, move |s| s.accesses_of(&user, now)).await?;
+    let bt = BusinessTexts::of(who.lang);
+    Ok(accesses
+        .into_iter()
+        .filter(|a| a.kind == "device")
+        .map(|a| {
+            (
+                a.label,
+                a.last_used
+                    .map_or_else(|| bt.never.to_owned(), |t| moment(t, who.lang)),
+            )
+        })
+        .collect())
 }
 
 /// `GET /start`.
@@ -99,22 +183,39 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
         Err(e) => return super::errors::from_read(&e, lang),
     };
     let hoods = hood_names
-        .into_iter()
+        .iter()
         .filter(|(id, _)| who.runs(id))
-        .map(|(id, name)| (format!("/n/{id}"), name))
+        .map(|(id, name)| (format!("/n/{id}"), name.clone()))
         .collect();
-    let mut businesses: Vec<String> = [roles::OWNER, roles::STAFF, roles::COACH]
+    let mut businesses: Vec<(String, String)> = [roles::OWNER, roles::STAFF]
         .iter()
         .flat_map(|r| who.businesses_as(r))
         .filter_map(|b| {
             dir.businesses
                 .get(&b)
                 .filter(|e| e.active)
-                .map(|e| e.name.clone())
+                .map(|e| (format!("/b/{}", urlencode(&b)), e.name.clone()))
         })
         .collect();
-    businesses.sort();
+    businesses.sort_by(|a, b| a.1.cmp(&b.1));
     businesses.dedup();
+    let coach = !who.businesses_as(roles::COACH).is_empty();
+    // Somebody who only works for one business lands on its home.
+    if let [(only, _)] = businesses.as_slice()
+        && !coach
+        && !who.is_admin()
+        && who.coordinated().is_empty()
+    {
+        return see_other(only);
+    }
+    let (coached, devices) = if coach {
+        match (coached(&state, &who).await, devices(&state, &who).await) {
+            (Ok(c), Ok(d)) => (c, d),
+            (Err(e), _) | (_, Err(e)) => return super::errors::from_read(&e, lang),
+        }
+    } else {
+        (Vec::new(), Vec::new())
+    };
     // Which documents the user may read is decided by the same rules as on the sync path;
     // the header fields of the record are enough for every kind but workshops, whose
     // invitations live in the document.
@@ -148,26 +249,40 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
         if access == Access::None {
             continue;
         }
+        let business = r
+            .business
+            .as_ref()
+            .and_then(|b| dir.businesses.get(b))
+            .map(|b| b.name.clone())
+            .unwrap_or_default();
         docs.push(DocRow {
-            title: if r.title.is_empty() {
-                kind.label().get(lang).to_owned()
-            } else {
-                r.title.clone()
+            // Workshops carry the title people gave them; the others are named in the page's
+            // language after their kind and place.
+            title: match kind {
+                nachbar_core::doc::DocKind::Workshop if !r.title.is_empty() => r.title.clone(),
+                _ if !business.is_empty() => format!("{}: {business}", kind.label().get(lang)),
+                _ => r
+                    .neighbourhood
+                    .as_ref()
+                    .and_then(|n| hood_names.iter().find(|(id, _)| id == n))
+                    .map_or_else(
+                        || kind.label().get(lang).to_owned(),
+                        |(_, name)| format!("{}: {name}", kind.label().get(lang)),
+                    ),
             },
-            business: r
-                .business
-                .as_ref()
-                .and_then(|b| dir.businesses.get(b))
-                .map(|b| b.name.clone())
-                .unwrap_or_default(),
+            business,
             access: if access == Access::Write {
                 t.writable
             } else {
                 t.read_only
             }
             .to_owned(),
-            href: (kind == nachbar_core::doc::DocKind::Workshop)
-                .then(|| format!("/w/{}", r.doc_id)),
+            href: match kind {
+                nachbar_core::doc::DocKind::Workshop => Some(format!("/w/{}", r.doc_id)),
+                nachbar_core::doc::DocKind::ActionPlan => Some(format!("/p/{}", r.doc_id)),
+                nachbar_core::doc::DocKind::Assessment => Some(format!("/a/{}/results", r.doc_id)),
+                _ => None,
+            },
         });
     }
     let title = if who.is_admin() {
@@ -179,8 +294,12 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
     };
     ok(&StartPage {
         frame: Frame::new(lang, title, Some(&who), "/start", None),
+        bt: BusinessTexts::of(lang),
         hoods,
         businesses,
+        coached,
+        devices,
+        coach,
         docs,
     })
 }

@@ -1,5 +1,6 @@
 //! The pages, one module per page family.
 
+pub mod assessment;
 pub mod business;
 pub mod enroll;
 pub mod errors;

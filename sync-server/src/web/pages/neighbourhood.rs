@@ -100,7 +100,7 @@ pub async fn data(
             View::Neighbourhood(v) => hood = Some(v.clone()),
             View::Profile(v) => profiles.push(v.clone()),
             View::Workshop(v) => workshops.push((id.to_string(), v.clone())),
-            View::Plan(..) | View::Assessment(_) => {}
+            View::Plan(..) | View::Assessment(..) => {}
         }
     }
     let Some(hood) = hood else { return Ok(None) };

@@ -269,6 +269,7 @@ async fn edit_and_answer(
     who: &SignedIn,
     headers: &HeaderMap,
     doc: &str,
+    seen: &[automerge::ChangeHash],
     done: Notice,
     f: impl FnOnce(&mut ActionPlanDoc, &EditContext) -> Result<((), Applied), DomainError>,
 ) -> Response {
@@ -278,11 +279,16 @@ async fn edit_and_answer(
         return super::errors::not_found_in(lang);
     };
     let answer = |status, errors, notice| respond(state, who, doc, status, errors, notice, htmx);
-    match edit::edit::<ActionPlanDoc, ()>(state, who, id, f).await {
+    match edit::edit_at::<ActionPlanDoc, ()>(state, who, id, seen, f).await {
         Ok(()) if htmx => answer(StatusCode::OK, FieldErrors::none(), done).await,
         Ok(()) => see_other(&format!("/p/{id}")),
         Err(EditError::Domain(DomainError::ChangedSince)) => {
-            answer(StatusCode::CONFLICT, FieldErrors::none(), Notice::ChangedSince).await
+            answer(
+                StatusCode::CONFLICT,
+                FieldErrors::none(),
+                Notice::ChangedSince,
+            )
+            .await
         }
         Err(EditError::Domain(e)) => {
             answer(
@@ -353,6 +359,8 @@ pub struct StatusForm {
     status: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    heads: String,
 }
 
 /// `POST /p/{doc}/measures/{m}/status`.
@@ -363,10 +371,20 @@ pub async fn set_status(
     Path((doc, m)): Path<(String, String)>,
     Form(f): Form<StatusForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let status = MeasureStatus::parse(&f.status)?;
-        Ok(((), p.set_measure_status(ctx, &m, status, &f.note)?))
-    })
+    // On the version the form showed: two people changing a status at once both count.
+    let seen = parse_heads(&f.heads);
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &seen,
+        Notice::None,
+        move |p, ctx| {
+            let status = MeasureStatus::parse(&f.status)?;
+            Ok(((), p.set_measure_status(ctx, &m, status, &f.note)?))
+        },
+    )
     .await
 }
 
@@ -375,6 +393,8 @@ pub async fn set_status(
 pub struct DueForm {
     due: String,
     owner: String,
+    #[serde(default)]
+    heads: String,
 }
 
 /// `POST /p/{doc}/measures/{m}/due`: due date and owner in one change.
@@ -388,14 +408,23 @@ pub async fn set_due(
     let Some(members) = members_of_plan(&state, &who, &doc).await else {
         return super::errors::not_found_in(who.lang);
     };
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let patch = MeasurePatch {
-            due: Some(f.due.trim().to_owned()),
-            owner: Some(owner_choice(&members, f.owner.trim())?),
-            ..MeasurePatch::default()
-        };
-        Ok(((), p.update_measure(ctx, &m, &patch)?))
-    })
+    let seen = parse_heads(&f.heads);
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &seen,
+        Notice::None,
+        move |p, ctx| {
+            let patch = MeasurePatch {
+                due: Some(f.due.trim().to_owned()),
+                owner: Some(owner_choice(&members, f.owner.trim())?),
+                ..MeasurePatch::default()
+            };
+            Ok(((), p.update_measure(ctx, &m, &patch)?))
+        },
+    )
     .await
 }
 
@@ -413,13 +442,21 @@ pub async fn set_progress(
     Path((doc, m)): Path<(String, String)>,
     Form(f): Form<ProgressForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let patch = MeasurePatch {
-            progress_note: Some(f.progress_note),
-            ..MeasurePatch::default()
-        };
-        Ok(((), p.update_measure(ctx, &m, &patch)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            let patch = MeasurePatch {
+                progress_note: Some(f.progress_note),
+                ..MeasurePatch::default()
+            };
+            Ok(((), p.update_measure(ctx, &m, &patch)?))
+        },
+    )
     .await
 }
 
@@ -430,9 +467,15 @@ pub async fn restore(
     headers: HeaderMap,
     Path((doc, m)): Path<(String, String)>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        Ok(((), p.restore_measure(ctx, &m)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| Ok(((), p.restore_measure(ctx, &m)?)),
+    )
     .await
 }
 
@@ -443,9 +486,15 @@ pub async fn remove(
     headers: HeaderMap,
     Path((doc, m)): Path<(String, String)>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        Ok(((), p.remove_measure(ctx, &m)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| Ok(((), p.remove_measure(ctx, &m)?)),
+    )
     .await
 }
 
@@ -464,11 +513,19 @@ pub async fn move_measure(
     Path((doc, m)): Path<(String, String)>,
     Form(f): Form<MoveForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let after = f.after.as_deref().filter(|s| !s.is_empty());
-        let before = f.before.as_deref().filter(|s| !s.is_empty());
-        Ok(((), p.move_measure(ctx, &m, after, before)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            let after = f.after.as_deref().filter(|s| !s.is_empty());
+            let before = f.before.as_deref().filter(|s| !s.is_empty());
+            Ok(((), p.move_measure(ctx, &m, after, before)?))
+        },
+    )
     .await
 }
 
@@ -486,9 +543,15 @@ pub async fn merge(
     Path((doc, m)): Path<(String, String)>,
     Form(f): Form<MergeForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        Ok(((), p.merge_measures(ctx, &m, &f.into)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| Ok(((), p.merge_measures(ctx, &m, &f.into)?)),
+    )
     .await
 }
 
@@ -525,40 +588,48 @@ pub async fn add_measure(
     let Some(members) = members_of_plan(&state, &who, &doc).await else {
         return super::errors::not_found_in(who.lang);
     };
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-        let goal = nonempty(&f.goal);
-        if let Some(g) = &goal
-            && !p.view()?.goals.iter().any(|x| &x.id == g)
-        {
-            return Err(DomainError::UnknownRecord {
-                kind: "goal",
-                id: g.chars().take(40).collect(),
-            });
-        }
-        let area = nonempty(&f.area);
-        if let Some(a) = &area
-            && nachbar_core::catalogue::release_1_0().area(a).is_none()
-        {
-            return Err(DomainError::InvalidValue {
-                field: "area",
-                value: a.chars().take(20).collect(),
-            });
-        }
-        let new = NewMeasure {
-            title: f.title,
-            description: f.description,
-            area,
-            goal,
-            findings: nonempty(&f.finding).into_iter().collect(),
-            owner: nonempty(&owner_choice(&members, f.owner.trim())?),
-            due: nonempty(&f.due),
-            impact: optional_score("impact", &f.impact)?,
-            effort_score: optional_score("effort_score", &f.effort)?,
-        };
-        let (_, applied) = p.add_measure(ctx, &new)?;
-        Ok(((), applied))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+            let goal = nonempty(&f.goal);
+            if let Some(g) = &goal
+                && !p.view()?.goals.iter().any(|x| &x.id == g)
+            {
+                return Err(DomainError::UnknownRecord {
+                    kind: "goal",
+                    id: g.chars().take(40).collect(),
+                });
+            }
+            let area = nonempty(&f.area);
+            if let Some(a) = &area
+                && nachbar_core::catalogue::release_1_0().area(a).is_none()
+            {
+                return Err(DomainError::InvalidValue {
+                    field: "area",
+                    value: a.chars().take(20).collect(),
+                });
+            }
+            let new = NewMeasure {
+                title: f.title,
+                description: f.description,
+                area,
+                goal,
+                findings: nonempty(&f.finding).into_iter().collect(),
+                owner: nonempty(&owner_choice(&members, f.owner.trim())?),
+                due: nonempty(&f.due),
+                impact: optional_score("impact", &f.impact)?,
+                effort_score: optional_score("effort_score", &f.effort)?,
+            };
+            let (_, applied) = p.add_measure(ctx, &new)?;
+            Ok(((), applied))
+        },
+    )
     .await
 }
 
@@ -580,11 +651,19 @@ pub async fn add_goal(
     Path(doc): Path<String>,
     Form(f): Form<GoalForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        let target = Some(f.target_date.trim()).filter(|s| !s.is_empty());
-        let (_, applied) = p.add_goal(ctx, &f.title, &f.kpi, target)?;
-        Ok(((), applied))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            let target = Some(f.target_date.trim()).filter(|s| !s.is_empty());
+            let (_, applied) = p.add_goal(ctx, &f.title, &f.kpi, target)?;
+            Ok(((), applied))
+        },
+    )
     .await
 }
 
@@ -603,19 +682,27 @@ pub async fn resolve(
     Path(doc): Path<String>,
     Form(f): Form<ResolveForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &doc, Notice::None, move |p, ctx| {
-        // Only a value that was really set concurrently can be chosen.
-        let offered = p
-            .needs_review()?
-            .into_iter()
-            .any(|n| n.field == f.field && n.values.contains(&f.value));
-        if !offered {
-            return Err(DomainError::NotAllowed(
-                "that value is not one of the concurrent values".to_owned(),
-            ));
-        }
-        Ok(((), p.resolve(ctx, &f.field, &f.value)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            // Only a value that was really set concurrently can be chosen.
+            let offered = p
+                .needs_review()?
+                .into_iter()
+                .any(|n| n.field == f.field && n.values.contains(&f.value));
+            if !offered {
+                return Err(DomainError::NotAllowed(
+                    "that value is not one of the concurrent values".to_owned(),
+                ));
+            }
+            Ok(((), p.resolve(ctx, &f.field, &f.value)?))
+        },
+    )
     .await
 }
 
@@ -667,8 +754,14 @@ pub async fn sign_off(
         .await;
     };
     let seen = parse_heads(&f.heads);
-    edit_and_answer(&state, &who, &headers, &doc, Notice::Signed, move |p, ctx| {
-        Ok(((), p.sign_off_seen(ctx, role, &seen)?))
-    })
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::Signed,
+        move |p, ctx| Ok(((), p.sign_off_seen(ctx, role, &seen)?)),
+    )
     .await
 }

@@ -112,17 +112,18 @@ pub fn stage(
 ) -> Stage {
     let t = BusinessTexts::of(lang);
     let current = |s: ReviewStatus| s != ReviewStatus::Superseded;
-    let assessment = assessments
-        .iter()
-        .rev()
-        .find(|a| current(a.status))
-        .map_or(t.no_assessment, |a| {
-            if a.agreed {
-                t.assessment_signed
-            } else {
-                t.assessment_open
-            }
-        });
+    let assessment =
+        assessments
+            .iter()
+            .rev()
+            .find(|a| current(a.status))
+            .map_or(t.no_assessment, |a| {
+                if a.agreed {
+                    t.assessment_signed
+                } else {
+                    t.assessment_open
+                }
+            });
     let plan = plans
         .iter()
         .rev()
@@ -178,7 +179,10 @@ mod tests {
         let _in_memory = plan.sign_off(&ctx("c"), SignOffRole::Coach).unwrap();
         let _in_memory = plan.sign_off(&ctx("o"), SignOffRole::Owner).unwrap();
         let view = plan.view().unwrap();
-        assert_eq!(stage(&[&view], &[], "2026-10-01", Lang::En).plan, "Plan agreed");
+        assert_eq!(
+            stage(&[&view], &[], "2026-10-01", Lang::En).plan,
+            "Plan agreed"
+        );
         let summary = plan_summary("x", &view, "2026-12-03", Lang::En);
         assert_eq!((summary.measures, summary.overdue), (1, 1));
         assert!(summary.agreed && !summary.lapsed);

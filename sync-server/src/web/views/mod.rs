@@ -1,6 +1,7 @@
 //! View models: pure functions from `nachbar-core`'s read models (and the directory) to what a
 //! page shows, in the page's language. No HTTP, no database; unit-tested on their own.
 
+pub mod answering;
 pub mod business;
 pub mod home;
 pub mod people;

@@ -427,7 +427,11 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
         .iter()
         .map(|d| DuplicateRow {
             first: d.first.clone(),
-            first_title: titles.get(d.first.as_str()).copied().unwrap_or("").to_owned(),
+            first_title: titles
+                .get(d.first.as_str())
+                .copied()
+                .unwrap_or("")
+                .to_owned(),
             second: d.second.clone(),
             second_title: titles
                 .get(d.second.as_str())

@@ -61,15 +61,17 @@ fn measures_are_grouped_by_status_and_quadrant_with_overdue_due_dates() {
     let a = measure(&mut plan, "Funktionspostfach einrichten", 4, 1);
     let b = measure(&mut plan, "E-Rechnung in der Branchensoftware", 5, 4);
     let c = measure(&mut plan, "Datensicherung testen", 2, 2);
-    let _in_memory = plan.set_measure_status(&ctx("owner-1", 2), &a, MeasureStatus::Done, "")
+    let _in_memory = plan
+        .set_measure_status(&ctx("owner-1", 2), &a, MeasureStatus::Done, "")
         .unwrap();
-    let _in_memory = plan.set_measure_status(
-        &ctx("owner-1", 3),
-        &b,
-        MeasureStatus::InProgress,
-        "Anbieter beauftragt",
-    )
-    .unwrap();
+    let _in_memory = plan
+        .set_measure_status(
+            &ctx("owner-1", 3),
+            &b,
+            MeasureStatus::InProgress,
+            "Anbieter beauftragt",
+        )
+        .unwrap();
     for (id, due) in [(&a, "2026-11-01"), (&b, "2026-11-30"), (&c, "2027-01-31")] {
         let patch = MeasurePatch {
             due: Some(due.to_owned()),
@@ -80,7 +82,11 @@ fn measures_are_grouped_by_status_and_quadrant_with_overdue_due_dates() {
     }
     let p = build(&plan, OWNER, Lang::De);
     let codes: Vec<&str> = p.groups.iter().map(|g| g.code.as_str()).collect();
-    assert_eq!(codes, ["idea", "in_progress", "done"], "status order, empty ones left out");
+    assert_eq!(
+        codes,
+        ["idea", "in_progress", "done"],
+        "status order, empty ones left out"
+    );
     let row = |id: &str| {
         p.groups
             .iter()
@@ -97,11 +103,26 @@ fn measures_are_grouped_by_status_and_quadrant_with_overdue_due_dates() {
     assert_eq!(row(&b).costs, "1.200 € einmalig");
     let history = &row(&b).history;
     assert_eq!(history.len(), 2, "created as an idea, then set in progress");
-    assert!(history[0].text.starts_with("– → Idee, Carsten Coach"), "{history:?}");
-    assert!(history[1].text.starts_with("Idee → In Umsetzung, Inhaberin Brandt"));
+    assert!(
+        history[0].text.starts_with("– → Idee, Carsten Coach"),
+        "{history:?}"
+    );
+    assert!(
+        history[1]
+            .text
+            .starts_with("Idee → In Umsetzung, Inhaberin Brandt")
+    );
     assert_eq!(history[1].note, "Anbieter beauftragt");
-    assert_eq!(p.quadrants[0].1, vec![(format!("m-{a}"), "Funktionspostfach einrichten".to_owned())]);
-    assert_eq!(p.quadrants[1].1.len(), 1, "major project: {:?}", p.quadrants);
+    assert_eq!(
+        p.quadrants[0].1,
+        vec![(format!("m-{a}"), "Funktionspostfach einrichten".to_owned())]
+    );
+    assert_eq!(
+        p.quadrants[1].1.len(),
+        1,
+        "major project: {:?}",
+        p.quadrants
+    );
     assert_eq!(p.quadrants[2].1.len(), 1, "fill-in");
     assert!(p.unrated.is_empty());
     assert_eq!(p.measure_count, 3);
@@ -119,7 +140,9 @@ fn a_sign_off_lapses_visibly_and_staff_may_not_sign() {
         ActionPlanDoc::create(ActorId::random(), &ctx("coach", 0), "n", "b").unwrap();
     let a = measure(&mut plan, "Funktionspostfach", 4, 1);
     let _in_memory = plan.sign_off(&ctx("coach", 1), SignOffRole::Coach).unwrap();
-    let _in_memory = plan.sign_off(&ctx("owner-1", 2), SignOffRole::Owner).unwrap();
+    let _in_memory = plan
+        .sign_off(&ctx("owner-1", 2), SignOffRole::Owner)
+        .unwrap();
     let p = build(&plan, OWNER, Lang::De);
     assert!(p.agreed && !p.lapsed);
     assert_eq!(p.status, "Vereinbart");
@@ -127,7 +150,8 @@ fn a_sign_off_lapses_visibly_and_staff_may_not_sign() {
     assert!(p.sign_offs.iter().any(|s| s.text.contains("Carsten Coach")));
     assert_eq!(p.heads.split(',').count(), plan.inner().heads().len());
 
-    let _in_memory = plan.set_measure_status(&ctx("coach", 3), &a, MeasureStatus::Planned, "")
+    let _in_memory = plan
+        .set_measure_status(&ctx("coach", 3), &a, MeasureStatus::Planned, "")
         .unwrap();
     let p = build(&plan, OWNER, Lang::De);
     assert!(!p.agreed && p.lapsed, "the change lifts the agreement");
@@ -146,7 +170,12 @@ fn concurrent_values_duplicates_and_removed_measures_are_listed() {
     let (mut plan, _) =
         ActionPlanDoc::create(ActorId::random(), &ctx("coach", 0), "n", "b").unwrap();
     let a = measure(&mut plan, "Angebotsvorlagen mit Textbausteinen", 4, 2);
-    let b = measure(&mut plan, "Angebotsvorlagen mit Textbausteinen erstellen", 4, 2);
+    let b = measure(
+        &mut plan,
+        "Angebotsvorlagen mit Textbausteinen erstellen",
+        4,
+        2,
+    );
     let gone = measure(&mut plan, "Faxgerät abschaffen", 1, 1);
     let _in_memory = plan.remove_measure(&ctx("coach", 1), &gone).unwrap();
     // Two replicas set different statuses at once.
@@ -154,7 +183,8 @@ fn concurrent_values_duplicates_and_removed_measures_are_listed() {
         nachbar_core::doc::NachbarDoc::load(&plan.inner().save(), ActorId::random()).unwrap(),
     )
     .unwrap();
-    let _in_memory = plan.set_measure_status(&ctx("coach", 2), &a, MeasureStatus::Planned, "")
+    let _in_memory = plan
+        .set_measure_status(&ctx("coach", 2), &a, MeasureStatus::Planned, "")
         .unwrap();
     let _in_memory = other
         .set_measure_status(&ctx("owner-1", 2), &a, MeasureStatus::Deferred, "")

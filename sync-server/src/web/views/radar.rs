@@ -62,7 +62,8 @@ pub fn radar(areas: &[(String, Option<f64>)]) -> Radar {
         .map(|pct| points((0..n).map(|i| point(i, n, RADIUS * pct / 100.0))))
         .collect();
     let axes = (0..n).map(|i| point(i, n, RADIUS)).collect();
-    let at = |i: usize, s: Option<f64>| point(i, n, RADIUS * s.unwrap_or(0.0).clamp(0.0, 100.0) / 100.0);
+    let at =
+        |i: usize, s: Option<f64>| point(i, n, RADIUS * s.unwrap_or(0.0).clamp(0.0, 100.0) / 100.0);
     let polygon = points(areas.iter().enumerate().map(|(i, (_, s))| at(i, *s)));
     let dots = areas
         .iter()

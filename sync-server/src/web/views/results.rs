@@ -280,7 +280,12 @@ pub fn page(a: &AssessmentView, before: Option<(&str, &Comparison)>, lang: Lang)
     }
 }
 
-fn comparison(a: &AssessmentView, stage_before: &str, c: &Comparison, lang: Lang) -> ComparisonView {
+fn comparison(
+    a: &AssessmentView,
+    stage_before: &str,
+    c: &Comparison,
+    lang: Lang,
+) -> ComparisonView {
     let t = BusinessTexts::of(lang);
     let value = |level: Option<u8>, v: Option<nachbar_core::model::assessment::ComplianceValue>| {
         level
@@ -313,7 +318,10 @@ fn comparison(a: &AssessmentView, stage_before: &str, c: &Comparison, lang: Lang
             .comparison_caption
             .replace(
                 "{before}",
-                &format!("{stage_before} ({} {})", t.catalogue_release, c.release_before),
+                &format!(
+                    "{stage_before} ({} {})",
+                    t.catalogue_release, c.release_before
+                ),
             )
             .replace(
                 "{after}",
@@ -324,7 +332,11 @@ fn comparison(a: &AssessmentView, stage_before: &str, c: &Comparison, lang: Lang
             || "–".to_owned(),
             |d| {
                 let s = score_text(Some(d.abs()), lang);
-                if d < 0.0 { format!("−{s}") } else { format!("+{s}") }
+                if d < 0.0 {
+                    format!("−{s}")
+                } else {
+                    format!("+{s}")
+                }
             },
         ),
     }
