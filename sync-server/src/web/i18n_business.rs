@@ -136,7 +136,7 @@ texts! {
     who_sees: "Sichtbar für", "Visible to";
     revoke: "Nicht mehr teilen", "Stop sharing";
     nothing_shared: "Nichts geteilt.", "Nothing shared.";
-    coach_home: "Ihre Betriebe", "Your businesses";
+    coach_home: "Stand Ihrer Betriebe", "Where your businesses stand";
     coach_caption: "Betriebe, die Sie begleiten, mit ihrem Stand", "Businesses you coach, with where they stand";
     stage_col: "Stand", "Stage";
     assessment_open: "Bestandsaufnahme offen", "Assessment open";

@@ -160,6 +160,18 @@ async fn load(
         writable: found.access == Access::Write,
         signs_as: sign_off_role(who, &business),
     };
+    // Findings of the business's assessments, newest assessment first.
+    let findings: Vec<(String, String)> = found
+        .all
+        .iter()
+        .rev()
+        .filter_map(|(_, h)| match &h.view {
+            View::Assessment(a, _) => Some(a),
+            _ => None,
+        })
+        .flat_map(|a| a.findings.iter().filter(|f| !f.removal.deleted))
+        .map(|f| (f.id.clone(), f.title.clone()))
+        .collect();
     let now = nachbar_core::time::Timestamp::now().millis();
     let p = page(
         view,
@@ -168,6 +180,7 @@ async fn load(
             business: &people.name,
             names: &people.names,
             people: &people.members,
+            findings: &findings,
             today: &today(now),
             viewer,
             lang: who.lang,
@@ -335,22 +348,32 @@ fn owner_choice(members: &[(String, String)], chosen: &str) -> Result<String, Do
     }
 }
 
-/// The members of the plan's business (for owner choices), or 404.
-async fn members_of_plan(
+/// What forms of the plan may name: the business's owners and staff (owner choices) and the
+/// findings of its assessments; `None` when the plan is missing or denied.
+async fn choices_of_plan(
     state: &AppState,
     who: &SignedIn,
     doc: &str,
-) -> Option<Vec<(String, String)>> {
+) -> Option<(Vec<(String, String)>, Vec<String>)> {
     let id = super::doc_id(doc)?;
-    let (plan, _) = read::readable::<ActionPlanDoc>(&state.web, who, id)
+    let found = read::business_doc(&state.web, who, id, nachbar_core::doc::DocKind::ActionPlan)
         .await
         .ok()
         .flatten()?;
-    let business = plan.inner().header().business.clone()?;
-    business_people(state, who, &business)
+    let findings = found
+        .all
+        .iter()
+        .filter_map(|(_, h)| match &h.view {
+            View::Assessment(a, _) => Some(a),
+            _ => None,
+        })
+        .flat_map(|a| a.findings.iter().map(|f| f.id.clone()))
+        .collect();
+    let members = business_people(state, who, &found.business)
         .await
-        .ok()
-        .map(|p| p.members)
+        .ok()?
+        .members;
+    Some((members, findings))
 }
 
 /// The status form.
@@ -405,7 +428,7 @@ pub async fn set_due(
     Path((doc, m)): Path<(String, String)>,
     Form(f): Form<DueForm>,
 ) -> Response {
-    let Some(members) = members_of_plan(&state, &who, &doc).await else {
+    let Some((members, _)) = choices_of_plan(&state, &who, &doc).await else {
         return super::errors::not_found_in(who.lang);
     };
     let seen = parse_heads(&f.heads);
@@ -585,7 +608,7 @@ pub async fn add_measure(
     Path(doc): Path<String>,
     Form(f): Form<MeasureForm>,
 ) -> Response {
-    let Some(members) = members_of_plan(&state, &who, &doc).await else {
+    let Some((members, known_findings)) = choices_of_plan(&state, &who, &doc).await else {
         return super::errors::not_found_in(who.lang);
     };
     edit_and_answer(
@@ -615,12 +638,21 @@ pub async fn add_measure(
                     value: a.chars().take(20).collect(),
                 });
             }
+            let finding = nonempty(&f.finding);
+            if let Some(x) = &finding
+                && !known_findings.contains(x)
+            {
+                return Err(DomainError::UnknownRecord {
+                    kind: "finding",
+                    id: x.chars().take(40).collect(),
+                });
+            }
             let new = NewMeasure {
                 title: f.title,
                 description: f.description,
                 area,
                 goal,
-                findings: nonempty(&f.finding).into_iter().collect(),
+                findings: finding.into_iter().collect(),
                 owner: nonempty(&owner_choice(&members, f.owner.trim())?),
                 due: nonempty(&f.due),
                 impact: optional_score("impact", &f.impact)?,

@@ -203,6 +203,8 @@ pub struct PlanPage {
     pub goal_choices: Vec<(String, String)>,
     /// Owner choices for a new measure.
     pub people: Vec<(String, String)>,
+    /// Findings of the business's assessments a new measure can address: (id, title).
+    pub findings: Vec<(String, String)>,
     /// The viewer may edit.
     pub writable: bool,
 }
@@ -216,6 +218,8 @@ pub struct PlanContext<'a> {
     pub names: &'a BTreeMap<String, String>,
     /// The business's owners and staff (user id, name): who can own a measure.
     pub people: &'a [(String, String)],
+    /// Findings of the business's assessments: (id, title).
+    pub findings: &'a [(String, String)],
     /// Today, ISO.
     pub today: &'a str,
     /// The viewer.
@@ -513,6 +517,7 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
             .map(|g| (g.id.clone(), g.title.clone()))
             .collect(),
         people: cx.people.to_vec(),
+        findings: cx.findings.to_vec(),
         writable: cx.viewer.writable,
     }
 }

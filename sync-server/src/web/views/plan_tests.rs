@@ -42,6 +42,7 @@ fn build(plan: &ActionPlanDoc, viewer: Viewer, lang: Lang) -> PlanPage {
             business: "Glaserei Brandt",
             names: &names,
             people: &people,
+            findings: &[],
             today: "2026-12-03",
             viewer,
             lang,
