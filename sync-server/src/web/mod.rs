@@ -32,6 +32,8 @@ pub mod views;
 mod tests;
 #[cfg(test)]
 mod tests_access;
+#[cfg(test)]
+mod tests_business;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

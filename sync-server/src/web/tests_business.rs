@@ -1,0 +1,476 @@
+//! Route tests of the business's pages: a plan of another business answers like a missing
+//! one; staff may edit but not sign off; a sign-off binds the heads the page showed (409 when
+//! the plan changed since) and lapses visibly; two people changing one value from the same
+//! version both count until it is settled; bad input at every form is refused at its field and
+//! stores nothing.
+
+use automerge::ActorId;
+use axum::http::StatusCode;
+use nachbar_core::doc::{EditContext, NachbarDoc};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::model::SignOffRole;
+use nachbar_core::model::action_plan::{ActionPlanDoc, ActionPlanView, NewMeasure};
+use nachbar_core::model::assessment::{AssessmentDoc, AssessmentView, NewAssessment};
+use nachbar_core::time::Timestamp;
+
+use super::session::SignedIn;
+use super::tests::Fixture;
+use crate::storage::SessionUser;
+
+fn signed_in(f: &Fixture, who: &str) -> SignedIn {
+    SignedIn {
+        user: SessionUser {
+            user_id: f.users[who].clone(),
+            name: who.to_owned(),
+            session_hash: String::new(),
+        },
+        policy: f.state().web.policy.current(),
+        lang: nachbar_core::label::Lang::De,
+    }
+}
+
+fn stored_bytes(f: &Fixture, id: &DocumentId) -> Vec<u8> {
+    f.state()
+        .web
+        .db
+        .lock()
+        .unwrap()
+        .load(&id.to_string())
+        .unwrap()
+        .unwrap()
+        .bytes
+}
+
+/// What is stored of a document, as its heads (compaction may rewrite the bytes).
+fn stored(f: &Fixture, id: &DocumentId) -> Vec<automerge::ChangeHash> {
+    NachbarDoc::load(&stored_bytes(f, id), ActorId::random())
+        .unwrap()
+        .heads()
+}
+
+fn stored_plan(f: &Fixture, id: &DocumentId) -> ActionPlanView {
+    let doc = NachbarDoc::load(&stored_bytes(f, id), ActorId::random()).unwrap();
+    ActionPlanDoc::open(doc).unwrap().view().unwrap()
+}
+
+fn stored_assessment(f: &Fixture, id: &DocumentId) -> AssessmentView {
+    let doc = NachbarDoc::load(&stored_bytes(f, id), ActorId::random()).unwrap();
+    AssessmentDoc::open(doc).unwrap().view().unwrap()
+}
+
+/// A plan of `business` created by `who`, with one measure.
+async fn plan_of(f: &Fixture, who: &str, business: &str) -> (DocumentId, String) {
+    let owner = signed_in(f, who);
+    let ctx = EditContext::new(f.users[who].clone(), Timestamp::now());
+    let (mut plan, _) = ActionPlanDoc::create(Fixture::actor(), &ctx, &f.hood, business).unwrap();
+    let (measure, _) = plan
+        .add_measure(
+            &ctx,
+            &NewMeasure {
+                title: "Funktionspostfach einrichten".to_owned(),
+                ..NewMeasure::default()
+            },
+        )
+        .unwrap();
+    let id = super::edit::create(f.state(), &owner, plan.inner())
+        .await
+        .unwrap();
+    (id, measure)
+}
+
+/// The heads a page's forms carry.
+fn heads_in(body: &str) -> String {
+    let start = body.find("name=\"heads\" value=\"").expect("a heads field") + 20;
+    let end = body[start..].find('"').unwrap();
+    body[start..start + end].to_owned()
+}
+
+fn form_encode(s: &str) -> String {
+    s.replace(',', "%2C")
+}
+
+#[tokio::test]
+async fn another_business_plan_is_missing_staff_cannot_sign_off_and_a_sign_off_binds_the_shown_version()
+ {
+    let f = Fixture::new().await;
+    let (plan1, measure) = plan_of(&f, "owner1", &f.b1).await;
+    let (plan2, _) = plan_of(&f, "owner2", &f.b2).await;
+    let owner = f.sign_in("owner1").await;
+    let coach = f.sign_in("coach").await;
+    let staff = f.sign_in("staff1").await;
+    let missing = f.get("/p/3dRxe4QpsTvKyk4SRJVGr2rR8Yzt", &owner).await;
+    let other = f.get(&format!("/p/{plan2}"), &owner).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other.body, missing.body,
+        "denied looks exactly like missing"
+    );
+    for p in [format!("/b/{}", f.b2), format!("/p/{plan2}/live")] {
+        assert_eq!(f.get(&p, &owner).await.body, missing.body, "{p}");
+    }
+    let page = f.get(&format!("/p/{plan1}"), &owner).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Funktionspostfach einrichten"));
+    let shown = heads_in(&page.body);
+
+    // Staff edit the plan but cannot sign it off.
+    let staff_page = f.get(&format!("/p/{plan1}"), &staff).await;
+    assert!(staff_page.body.contains("Stand ändern"), "staff may edit");
+    assert!(
+        !staff_page.body.contains("id=\"agree\""),
+        "no sign-off button for staff"
+    );
+    let before = stored(&f, &plan1);
+    let refused = f
+        .post(
+            &format!("/p/{plan1}/sign-off"),
+            &staff,
+            &format!("heads={}", form_encode(&shown)),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("Zustimmen können"));
+    assert_eq!(stored(&f, &plan1), before, "nothing stored");
+
+    // The coach changes the plan after the owner opened it: the owner's sign-off is 409.
+    let changed = f
+        .post(
+            &format!("/p/{plan1}/measures/{measure}/status"),
+            &coach,
+            "status=planned&note=",
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let before = stored(&f, &plan1);
+    let stale = f
+        .post(
+            &format!("/p/{plan1}/sign-off"),
+            &owner,
+            &format!("heads={}", form_encode(&shown)),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.body.contains("geändert, seit Sie ihn geöffnet haben"));
+    assert!(
+        stale.body.contains("Geplant"),
+        "the refreshed plan comes with it"
+    );
+    assert_eq!(stored(&f, &plan1), before, "nothing stored");
+    // Forged heads are no better.
+    let forged = f
+        .post(&format!("/p/{plan1}/sign-off"), &owner, "heads=zz%2C00")
+        .await;
+    assert_eq!(forged.status, StatusCode::CONFLICT);
+
+    // Signing the refreshed version works, in place for htmx.
+    let fresh = heads_in(&stale.body);
+    let signed = f
+        .call(
+            "POST",
+            &format!("/p/{plan1}/sign-off"),
+            Some(&owner),
+            Some(&format!("heads={}", form_encode(&fresh))),
+            &[("hx-request", "true")],
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    assert!(signed.body.contains("Ihre Zustimmung ist gespeichert"));
+    assert!(!signed.body.contains("<html"), "a fragment");
+    let view = stored_plan(&f, &plan1);
+    let s = &view.sign_offs[0];
+    assert_eq!((s.role, s.valid), (SignOffRole::Owner, true));
+    assert_eq!(s.heads.join(","), fresh, "bound to the version shown");
+    // The coach signs too: agreed.
+    let coach_page = f.get(&format!("/p/{plan1}"), &coach).await;
+    let signed = f
+        .post(
+            &format!("/p/{plan1}/sign-off"),
+            &coach,
+            &format!("heads={}", form_encode(&heads_in(&coach_page.body))),
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    assert!(stored_plan(&f, &plan1).agreed);
+    assert!(
+        f.get(&format!("/p/{plan1}"), &owner)
+            .await
+            .body
+            .contains("id=\"agreed\"")
+    );
+    // Any change but a sign-off lifts it, visibly.
+    let _ = f
+        .post(
+            &format!("/p/{plan1}/measures/{measure}/progress"),
+            &staff,
+            "progress_note=Angefangen",
+        )
+        .await;
+    let after = f.get(&format!("/p/{plan1}"), &owner).await.body;
+    assert!(!stored_plan(&f, &plan1).agreed);
+    assert!(after.contains("seitdem geändert") && after.contains("id=\"not-agreed\""));
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn two_people_changing_one_value_from_the_same_version_both_count_until_settled() {
+    let f = Fixture::new().await;
+    let (plan, measure) = plan_of(&f, "owner1", &f.b1).await;
+    let owner = f.sign_in("owner1").await;
+    let coach = f.sign_in("coach").await;
+    let shown = heads_in(&f.get(&format!("/p/{plan}"), &owner).await.body);
+    for (who, status) in [(&owner, "deferred"), (&coach, "in_progress")] {
+        let a = f
+            .post(
+                &format!("/p/{plan}/measures/{measure}/status"),
+                who,
+                &format!("status={status}&note=&heads={}", form_encode(&shown)),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    let view = stored_plan(&f, &plan);
+    assert_eq!(view.needs_review.len(), 1, "both values kept");
+    let field = view.needs_review[0].field.clone();
+    assert_eq!(field, format!("measures/{measure}/status"));
+    let history = &view.measures[0].status_history;
+    assert!(
+        history.iter().any(|h| h.to == "deferred") && history.iter().any(|h| h.to == "in_progress")
+    );
+    let page = f.get(&format!("/p/{plan}"), &owner).await.body;
+    assert!(
+        page.contains("Bitte klären")
+            && page.contains("Zurückgestellt")
+            && page.contains("In Umsetzung")
+    );
+    // A value nobody set cannot be chosen.
+    let before = stored(&f, &plan);
+    let bad = f
+        .post(
+            &format!("/p/{plan}/resolve"),
+            &owner,
+            &format!("field={}&value=done", field.replace('/', "%2F")),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stored(&f, &plan), before);
+    let ok = f
+        .post(
+            &format!("/p/{plan}/resolve"),
+            &owner,
+            &format!("field={}&value=in_progress", field.replace('/', "%2F")),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let view = stored_plan(&f, &plan);
+    assert!(view.needs_review.is_empty());
+    assert_eq!(view.measures[0].status.code(), "in_progress");
+
+    // The same for an answer of an assessment.
+    let ctx = EditContext::new(f.users["coach"].clone(), Timestamp::now());
+    let (a, _) = AssessmentDoc::create(
+        Fixture::actor(),
+        &ctx,
+        &NewAssessment {
+            neighbourhood: &f.hood,
+            business: &f.b1,
+            release: nachbar_core::catalogue::release_1_0(),
+            stage: "T0",
+            coach: Some(&f.users["coach"]),
+            language: nachbar_core::label::Lang::De,
+        },
+    )
+    .unwrap();
+    let aid = super::edit::create(f.state(), &signed_in(&f, "coach"), a.inner())
+        .await
+        .unwrap();
+    let shown = heads_in(&f.get(&format!("/a/{aid}"), &coach).await.body);
+    for (who, level) in [(&coach, 2), (&owner, 3)] {
+        let a = f
+            .post(
+                &format!("/a/{aid}/answers/A1"),
+                who,
+                &format!(
+                    "value={level}&relevance=2&note=&heads={}",
+                    form_encode(&shown)
+                ),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    let view = stored_assessment(&f, &aid);
+    assert_eq!(view.needs_review.len(), 1, "{:?}", view.needs_review);
+    let page = f.get(&format!("/a/{aid}"), &coach).await.body;
+    assert!(page.contains("id=\"conflicts\""));
+    let ok = f
+        .post(
+            &format!("/a/{aid}/resolve"),
+            &coach,
+            "field=answers%2FA1%2Flevel&value=3",
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let view = stored_assessment(&f, &aid);
+    assert!(view.needs_review.is_empty());
+    assert_eq!(
+        view.items
+            .iter()
+            .find(|i| i.id == "A1")
+            .unwrap()
+            .answer
+            .level,
+        Some(3)
+    );
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
+    let f = Fixture::new().await;
+    let (plan, m) = plan_of(&f, "owner1", &f.b1).await;
+    let owner = f.sign_in("owner1").await;
+    let ctx = EditContext::new(f.users["owner1"].clone(), Timestamp::now());
+    let (a, _) = AssessmentDoc::create(
+        Fixture::actor(),
+        &ctx,
+        &NewAssessment {
+            neighbourhood: &f.hood,
+            business: &f.b1,
+            release: nachbar_core::catalogue::release_1_0(),
+            stage: "T0",
+            coach: None,
+            language: nachbar_core::label::Lang::De,
+        },
+    )
+    .unwrap();
+    let aid = super::edit::create(f.state(), &signed_in(&f, "owner1"), a.inner())
+        .await
+        .unwrap();
+    let long = "x".repeat(400);
+    let cases: Vec<(String, String, &str)> = vec![
+        (
+            format!("/p/{plan}/measures/{m}/status"),
+            "status=vielleicht".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/due"),
+            "due=31.02.2027&owner=".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/due"),
+            "due=&owner=jemand-fremdes".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures/nope/status"),
+            "status=done".into(),
+            "nicht gespeichert",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=".into(),
+            "Bitte ausfüllen",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            format!("title={long}"),
+            "höchstens 300 Zeichen",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=X&impact=9".into(),
+            "von 1 bis 5",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=X&effort=zwei".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=X&goal=erfunden".into(),
+            "nicht gespeichert",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=X&finding=erfunden".into(),
+            "nicht gespeichert",
+        ),
+        (
+            format!("/p/{plan}/measures"),
+            "title=X&area=Z".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/goals"),
+            "title=Ziel&target_date=morgen".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/merge"),
+            format!("into={m}"),
+            "Das geht gerade nicht",
+        ),
+        (
+            format!("/p/{plan}/resolve"),
+            "field=status&value=agreed".into(),
+            "Das geht gerade nicht",
+        ),
+        (
+            format!("/a/{aid}/answers/A1"),
+            "value=7".into(),
+            "von 0 bis 4",
+        ),
+        (
+            format!("/a/{aid}/answers/D1"),
+            "value=vielleicht".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/a/{aid}/answers/A1"),
+            "value=2&relevance=5".into(),
+            "von 1 bis 3",
+        ),
+        (
+            format!("/a/{aid}/answers/ZZ9"),
+            "value=2".into(),
+            "nicht gespeichert",
+        ),
+        (
+            format!("/a/{aid}/findings"),
+            "area=D&title=&kind=pain_point".into(),
+            "Bitte ausfüllen",
+        ),
+        (
+            format!("/a/{aid}/findings"),
+            "area=D&title=T&kind=pain_point&severity=9".into(),
+            "von 1 bis 3",
+        ),
+        (
+            format!("/a/{aid}/findings"),
+            "area=D&title=T&kind=erfunden".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+    ];
+    for (path, form, message) in cases {
+        let before = (stored(&f, &plan), stored(&f, &aid));
+        let a = f.post(&path, &owner, &form).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form}: {}",
+            a.body
+        );
+        assert!(
+            a.body.contains(message),
+            "{path} {form}: wanted {message:?}"
+        );
+        assert_eq!(
+            (stored(&f, &plan), stored(&f, &aid)),
+            before,
+            "{path} {form}: nothing stored"
+        );
+    }
+    f.server.stop().await;
+}
