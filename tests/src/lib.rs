@@ -21,3 +21,4 @@ mod operations;
 mod scenarios_e2e;
 mod support;
 mod web_browser;
+mod web_business;

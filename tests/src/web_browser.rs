@@ -6,29 +6,14 @@
 //! receives an edit made in the page. axe-core scans every page; screenshots go to
 //! `target/web-screenshots`.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::Duration;
-
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::model::workshop::{BlockKind, NewBlock, WorkshopDoc};
 use nachbar_core::time::Timestamp;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::support::browser::{self, BrowserSuite};
 use crate::support::server::TestServer;
 use crate::support::{TIMEOUT, eventually, synced};
-
-fn web_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web")
-}
-
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
 
 /// An ISO date `days` from today (UTC).
 fn date_in(days: i64) -> String {
@@ -48,76 +33,34 @@ fn date_in(days: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_coordinator_works_in_the_browser_while_a_phone_syncs() {
-    let Some(chromium) = chromium() else {
-        println!("SKIPPED: chromium is not installed (scripts/install-test-deps installs it)");
-        return;
+    let chromium = match browser::prerequisites() {
+        Ok(c) => c,
+        Err(why) => {
+            println!("SKIPPED: {why}");
+            return;
+        }
     };
-    if !web_dir().join("node_modules/playwright-core").exists() {
-        println!(
-            "SKIPPED: tests/web/node_modules is missing (scripts/install-test-deps installs it)"
-        );
-        return;
-    }
     let server = TestServer::start_with(&["--demo"]).await;
-    let demo: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(server.data.path().join("demo-tokens.json")).expect("demo tokens"),
-    )
-    .expect("JSON");
-    let people = demo.as_array().expect("people").clone();
-    let coach = people
-        .iter()
-        .find(|p| p["role"] == "coach")
-        .expect("a demo coach")
-        .clone();
-    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/web-screenshots");
+    let people = browser::demo_people(&server);
+    let coach = browser::demo_person(&people, "coach", None);
     let config = serde_json::json!({
+        "name": "office",
         "base": server.http_url(),
         "people": people,
-        "shots": shots,
+        "shots": browser::screenshot_dir(),
         "chromium": chromium,
         "workshopDate": date_in(7),
     });
-
     let phone_dir = tempfile::tempdir().expect("tempdir");
-    let mut phone_config = nachbar_core::client::ClientConfig::new(
-        phone_dir.path().join("coach.sqlite3"),
-        server.http_url(),
-        coach["token"].as_str().expect("token"),
-    );
-    phone_config.durability = nachbar_core::store::Durability::Normal;
-    phone_config.refresh_every = Duration::from_millis(300);
-    let phone = nachbar_core::client::Client::open(phone_config).expect("client opens");
-    phone.start(&tokio::runtime::Handle::current());
+    let phone = browser::phone(&server, &coach, phone_dir.path());
     let coach_id = coach["user"].as_str().expect("user").to_owned();
 
-    let mut node = tokio::process::Command::new("node")
-        .arg("suite.mjs")
-        .current_dir(web_dir())
-        .env("NACHBAR_WEB_SUITE", config.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs");
-    let mut stdin = node.stdin.take().expect("stdin");
-    let mut lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
-    let mut transcript = Vec::new();
+    let mut suite = BrowserSuite::start("suite.mjs", &config);
     let mut phone_edited = false;
     let mut page_edit_seen = false;
-    while let Some(line) = tokio::time::timeout(Duration::from_secs(240), lines.next_line())
-        .await
-        .expect("the suite keeps talking")
-        .expect("read")
-    {
-        println!("{line}");
-        transcript.push(line.clone());
-        let Some(rest) = line.strip_prefix("WAIT ") else {
-            continue;
-        };
-        let (what, doc) = rest.split_once(' ').expect("WAIT what arg");
+    while let Some((what, doc)) = suite.next_wait().await {
         let doc: DocumentId = doc.parse().expect("a document id");
-        match what {
+        match what.as_str() {
             "coach-offline-edit" => {
                 // The workshop reaches the phone, which then goes offline, edits, and syncs.
                 eventually("the workshop reaches the coach's phone", || {
@@ -163,20 +106,9 @@ async fn the_coordinator_works_in_the_browser_while_a_phone_syncs() {
             }
             other => panic!("unknown sync point {other}"),
         }
-        stdin.write_all(b"GO\n").await.expect("write");
-        stdin.flush().await.expect("flush");
+        suite.go().await;
     }
-    let status = node.wait().await.expect("node ends");
+    suite.finish().await;
     phone.stop();
-    let failures: Vec<&String> = transcript
-        .iter()
-        .filter(|l| l.starts_with("not ok"))
-        .collect();
-    assert!(failures.is_empty(), "browser checks failed: {failures:#?}");
-    assert!(status.success(), "the suite failed");
     assert!(phone_edited && page_edit_seen, "both sync points ran");
-    assert!(
-        transcript.iter().any(|l| l.ends_with(" passed, 0 failed")),
-        "the suite reported its count"
-    );
 }

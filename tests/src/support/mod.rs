@@ -1,5 +1,6 @@
 //! Shared helpers: the server process and a protocol client.
 
+pub(crate) mod browser;
 pub(crate) mod client;
 pub(crate) mod http;
 pub(crate) mod server;

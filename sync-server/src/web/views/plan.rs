@@ -241,7 +241,7 @@ pub fn euros(amount: i64, lang: Lang) -> String {
     let sep = if lang == Lang::De { '.' } else { ',' };
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(sep);
         }
         grouped.push(c);
