@@ -4,6 +4,31 @@
 // result is announced in the page's live region. No inline script: CSP script-src 'self'.
 (function () {
   "use strict";
+  // A form the user has changed but not sent keeps what they entered across a refresh; every
+  // other form shows the stored state again (a morph leaves the checked state and value of a
+  // control the user once touched as it was, whatever the new page says).
+  function markDirty(e) {
+    if (e.target && e.target.form) e.target.form.nachbarDirty = true;
+  }
+  document.addEventListener("input", markDirty);
+  document.addEventListener("change", markDirty);
+  document.addEventListener("submit", function (e) {
+    if (e.target) e.target.nachbarDirty = false;
+  }, true);
+  function syncForms(el) {
+    var forms = el.querySelectorAll("form");
+    for (var i = 0; i < forms.length; i++) {
+      if (forms[i].nachbarDirty) continue;
+      var controls = forms[i].elements;
+      for (var j = 0; j < controls.length; j++) {
+        var c = controls[j];
+        if (c.type === "radio" || c.type === "checkbox") c.checked = c.defaultChecked;
+        else if (c.tagName === "SELECT") {
+          for (var k = 0; k < c.options.length; k++) c.options[k].selected = c.options[k].defaultSelected;
+        } else if (c.type !== "hidden" && c.type !== "submit" && "defaultValue" in c && c !== document.activeElement) c.value = c.defaultValue;
+      }
+    }
+  }
   function refresh(el) {
     var src = el.getAttribute("data-live-src");
     if (!src || !window.htmx) return;
@@ -12,6 +37,7 @@
     var before = el.querySelectorAll("details");
     for (var i = 0; i < before.length; i++) open.push(before[i].open);
     window.htmx.ajax("GET", src, { target: el, swap: "innerMorph" }).then(function () {
+      syncForms(el);
       var after = el.querySelectorAll("details");
       if (after.length === open.length) {
         for (var j = 0; j < after.length; j++) if (open[j]) after[j].open = true;
@@ -30,6 +56,12 @@
       // Several commits in a burst make one refresh.
       if (pending) return;
       pending = setTimeout(function () { pending = null; refresh(el); }, 50);
+    });
+    // The page is no longer the user's to see (a role was lost): load it again, which answers
+    // "not found" and shows nothing of it.
+    source.addEventListener("gone", function () {
+      source.close();
+      window.location.reload();
     });
     source.addEventListener("signed-out", function () {
       source.close();

@@ -4,7 +4,8 @@
 //! the owner does, sees the owner's sign-off after sync, edits a measure while the page is open
 //! (the page shows it live and the agreement as lapsed), and converges on the answer two
 //! browsers gave at once and the page settled. It also hands the suite the answers for the
-//! printer's core assessment with the scores the in-memory model computes for them.
+//! printer's core assessment with the scores the in-memory model computes for them, and at
+//! the end takes the glazier away from the coach (whose open page of it then disappears).
 
 use automerge::ActorId;
 use nachbar_core::catalogue::{self, QuestionKind};
@@ -184,6 +185,18 @@ async fn the_business_and_the_coach_work_in_the_browser_while_a_phone_syncs() {
                 })
                 .await;
             }
+            "unassign-coach" => {
+                // The coordinator's act, as the admin command does it.
+                server.admin(&[
+                    "revoke-role",
+                    "--user",
+                    &coach_id,
+                    "--role",
+                    "coach",
+                    "--scope",
+                    &arg,
+                ]);
+            }
             other => panic!("unknown sync point {other}"),
         }
         points.push(what);
@@ -196,7 +209,8 @@ async fn the_business_and_the_coach_work_in_the_browser_while_a_phone_syncs() {
         [
             "phone-signs-off",
             "phone-sees-agreement-then-edits",
-            "phone-converged"
+            "phone-converged",
+            "unassign-coach"
         ],
         "every sync point ran"
     );

@@ -25,6 +25,7 @@ await s.run(async () => {
   await signIn(owner, person("owner", "Glaserei Brandt"));
   await owner.waitForURL(/\/b\//);
   check("the glazier's owner lands on the business's home", (await owner.getByRole("heading", { level: 1 }).innerText()) === "Glaserei Brandt");
+  const glazier = owner.url().split("/b/")[1];
   await shot(owner, "b01-business-home-tablet-de");
   await scan(owner, "business home");
 
@@ -97,6 +98,14 @@ await s.run(async () => {
   await staff.goto(cfg.base + "/p/" + plan);
   check("staff see the plan but no sign-off button", (await staff.locator("#agree").count()) === 0
     && (await staff.getByText("Zustimmen können die Inhaberin").count()) === 1);
+  // Signing out in another tab of the shared tablet takes the open plan off the screen.
+  await liveOpen(staff);
+  const otherTab = await office.newPage();
+  watchErrors(otherTab, "staff tab");
+  await otherTab.goto(cfg.base + "/b/" + glazier);
+  await otherTab.getByRole("button", { name: "Abmelden" }).click();
+  await staff.waitForURL(/\/login/, { timeout: 10000 });
+  check("signing out in another tab sends the open plan to the sign-in page", !(await staff.content()).includes("Funktionspostfach"));
 
   // The assessment's results.
   await owner.getByRole("link", { name: "Zur Startseite" }).click();
@@ -180,4 +189,15 @@ await s.run(async () => {
   check("the scores match the in-memory model", JSON.stringify(shown) === JSON.stringify(wanted), `${JSON.stringify(shown)} vs ${JSON.stringify(wanted)}`);
   await shot(coach, "b10-printer-results-de");
   await scan(coach, "printer's results");
+
+  // The coach is no longer assigned to the glazier: the open page of it disappears at once.
+  await coach.goto(cfg.base + "/a/" + assessment + "/results");
+  await liveOpen(coach);
+  s.refusedOnPurpose.add(`${cfg.base}/a/${assessment}/results`);
+  await waitFor("unassign-coach", glazier);
+  await coach.getByRole("heading", { name: "Nicht gefunden" }).waitFor({ timeout: 10000 });
+  check("the open page of a business no longer assigned is gone", !(await coach.content()).includes("Glaserei Brandt"));
+  await coach.goto(cfg.base + "/start");
+  check("the coach's home no longer lists it", (await coached.locator("tr", { hasText: "Glaserei Brandt" }).count()) === 0
+    && (await coached.locator("tbody tr").count()) === 11);
 });

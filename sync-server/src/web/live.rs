@@ -1,6 +1,7 @@
 //! Live pages: `GET /events?page=<path>` is a server-sent event stream that says `changed`
 //! whenever a document shown on that page commits (fed by the hub's commits, not by polling
-//! documents), and `signed-out` when the session ends. Every second the session is checked
+//! documents), `gone` when the page is no longer the user's to see (a lost role), and
+//! `signed-out` when the session ends. Every second the session is checked
 //! again, so a deleted user, a revoked session or a lost role ends the stream within a second.
 
 use std::collections::BTreeSet;
@@ -118,6 +119,8 @@ struct Follow {
 }
 
 impl Follow {
+    /// The next event. Every event carries data: a browser's `EventSource` drops an event
+    /// without a data line instead of dispatching it.
     async fn next(&mut self) -> Option<Event> {
         if self.done {
             return None;
@@ -128,14 +131,14 @@ impl Follow {
                     Ok(doc) if self.docs.contains(&doc) => return Some(Event::default().event("changed").data(doc.to_string())),
                     Ok(_) => {}
                     // Missed some: refresh to be safe.
-                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(Event::default().event("changed").data("")),
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(Event::default().event("changed").data("refresh")),
                     Err(broadcast::error::RecvError::Closed) => return None,
                 },
                 _ = self.check.tick() => {
                     let valid = matches!(lookup(&self.state, self.secret.clone()).await, Ok(Some(_)));
                     if !valid {
                         self.done = true;
-                        return Some(Event::default().event("signed-out").data(""));
+                        return Some(Event::default().event("signed-out").data("signed-out"));
                     }
                     let policy = self.state.web.policy.current();
                     if policy.version() != self.policy_version {
@@ -144,12 +147,12 @@ impl Follow {
                         match page_docs(&self.state, &self.who, &self.path).await {
                             Some(docs) => {
                                 self.docs = docs;
-                                return Some(Event::default().event("changed").data(""));
+                                return Some(Event::default().event("changed").data("refresh"));
                             }
                             None => {
                                 // The page is gone for this user (a role was lost).
                                 self.done = true;
-                                return Some(Event::default().event("signed-out").data(""));
+                                return Some(Event::default().event("gone").data("gone"));
                             }
                         }
                     }
