@@ -107,9 +107,20 @@ await s.run(async () => {
   await staff.waitForURL(/\/login/, { timeout: 10000 });
   check("signing out in another tab sends the open plan to the sign-in page", !(await staff.content()).includes("Funktionspostfach"));
 
+  // What the business shares, and with whom.
+  await owner.goto(cfg.base + "/b/" + glazier + "/profile");
+  const topics = owner.getByRole("table", { name: "Was Sie je Themenfeld mit der Nachbarschaft teilen" });
+  check("the profile lists a topic state per area", (await topics.locator("tbody tr").count()) === 11);
+  check("the profile says who sees it", (await owner.getByText("Sichtbar für: die ganze Nachbarschaft").count()) >= 1);
+  await owner.locator("#topic-B").selectOption("working_on_it");
+  await owner.getByRole("button", { name: /Speichern: Themenstand teilen, B / }).click();
+  await owner.waitForLoadState();
+  check("a topic state is shared from the profile", (await owner.locator("#topic-B").inputValue()) === "working_on_it");
+  await shot(owner, "b05-profile-tablet-de");
+  await scan(owner, "profile and sharing");
+  await owner.goto(cfg.base + "/b/" + glazier);
+
   // The assessment's results.
-  await owner.getByRole("link", { name: "Zur Startseite" }).click();
-  await owner.waitForURL(/\/b\//);
   await owner.getByRole("link", { name: /^Ergebnisse/ }).first().click();
   await owner.waitForURL(/\/results$/);
   const assessment = owner.url().split("/a/")[1].split("/")[0];
@@ -119,12 +130,12 @@ await s.run(async () => {
   check("the area table lists the eleven topic areas", (await owner.locator("#areas tbody tr").count()) === 11);
   check("the traffic light carries words, not colour alone", (await owner.locator("#compliance .light").first().innerText()).trim().length > 2);
   check("priority gaps are ranked", (await owner.locator("#gaps tbody tr").count()) > 0);
-  await shot(owner, "b05-results-tablet-de");
+  await shot(owner, "b06-results-tablet-de");
   await scan(owner, "assessment results");
   await owner.getByRole("link", { name: "English" }).click();
   await owner.waitForLoadState();
   check("the results page turns English", (await owner.getByRole("img", { name: "Radar chart of the topic areas" }).count()) === 1);
-  await shot(owner, "b06-results-tablet-en");
+  await shot(owner, "b07-results-tablet-en");
   await scan(owner, "assessment results (English)");
   await owner.getByRole("link", { name: "Deutsch" }).click();
   await owner.waitForLoadState();
@@ -140,7 +151,7 @@ await s.run(async () => {
   const glazierRow = await coached.locator("tr", { hasText: "Glaserei Brandt" }).innerText();
   check("the glazier's stage reads assessment open, plan open", glazierRow.includes("Bestandsaufnahme offen") && glazierRow.includes("Plan offen"), glazierRow);
   check("the coach's devices show when they last synced", (await coach.locator("#devices li").count()) >= 1);
-  await shot(coach, "b07-coach-home-de");
+  await shot(coach, "b08-coach-home-de");
   await scan(coach, "coach's home");
 
   // Two browsers answer the same question at once; both values are kept; settled in the page.
@@ -152,7 +163,7 @@ await s.run(async () => {
   await Promise.all([owner.locator("#save-C1").click(), coach.locator("#save-C1").click()]);
   await Promise.all([coach.locator("#conflicts").waitFor({ timeout: 15000 }), owner.locator("#conflicts").waitFor({ timeout: 15000 })]);
   check("both answers are kept and both pages ask to settle them", true);
-  await shot(coach, "b08-answer-needs-review-de");
+  await shot(coach, "b09-answer-needs-review-de");
   await scan(coach, "assessment with a concurrent answer");
   await coach.getByRole("button", { name: "Diesen Wert übernehmen: C1 = 3 – weitgehend umgesetzt" }).click();
   await Promise.all([
@@ -177,7 +188,7 @@ await s.run(async () => {
   }
   const progress = await coach.locator("#progress").innerText();
   check("every core question is answered", progress.startsWith(`${cfg.answers.length} von ${cfg.answers.length}`), progress);
-  await shot(coach, "b09-core-set-answered-de");
+  await shot(coach, "b10-core-set-answered-de");
   await coach.goto(coach.url() + "?all=1");
   check("the full catalogue shows every question", (await coach.locator(".question").count()) === cfg.questions);
   await scan(coach, "answering the full catalogue");
@@ -187,7 +198,7 @@ await s.run(async () => {
     rows.map((r) => [r.querySelector("th").textContent.trim().split(" ")[0], r.querySelectorAll("td")[0].textContent.trim()]));
   const wanted = cfg.expected.map((e) => [e.area, e.score === null ? "–" : String(e.score).replace(".", ",")]);
   check("the scores match the in-memory model", JSON.stringify(shown) === JSON.stringify(wanted), `${JSON.stringify(shown)} vs ${JSON.stringify(wanted)}`);
-  await shot(coach, "b10-printer-results-de");
+  await shot(coach, "b11-printer-results-de");
   await scan(coach, "printer's results");
 
   // The coach is no longer assigned to the glazier: the open page of it disappears at once.

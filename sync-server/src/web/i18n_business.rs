@@ -180,6 +180,19 @@ texts! {
     private: "nur Betrieb und Coach", "only the business and its coach";
     neighbourhood_wide: "die ganze Nachbarschaft", "the whole neighbourhood";
     anonymous: "die Nachbarschaft, ohne Namen", "the neighbourhood, without names";
+    not_shared_state: "nicht geteilt", "not shared";
+    share_topic: "Themenstand teilen", "Share the topic state";
+    topics_caption: "Was Sie je Themenfeld mit der Nachbarschaft teilen", "What you share with the neighbourhood per topic area";
+    offers_for_need: "Angebote dafür", "Offers for it";
+    no_offers_yet: "Noch kein Angebot.", "No offer yet.";
+    accepted: "angenommen", "accepted";
+    withdraw: "Zurückziehen", "Withdraw";
+    seats: "Plätze", "Seats";
+    seats_caption: "Gemeinsame Angebote und Ihr Interesse", "Joint offerings and your interest";
+    one_more_seat: "Einen Platz mehr", "One more seat";
+    one_less_seat: "Einen Platz weniger", "One seat less";
+    no_joint_offerings: "Noch keine gemeinsamen Angebote.", "No joint offerings yet.";
+    profile_intro: "Das Profil sieht die ganze Nachbarschaft. Maßnahmenplan und Bestandsaufnahme sehen nur Ihr Betrieb und Ihr Coach.", "The whole neighbourhood sees the profile. The action plan and the assessment are seen only by your business and your coach.";
     }
 }
 

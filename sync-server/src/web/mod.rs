@@ -179,6 +179,31 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/w/{doc}/items", post(pages::workshop::add_item))
         .route("/b/{business}", get(pages::business::show))
+        .route("/b/{business}/profile", get(pages::profile::show))
+        .route(
+            "/b/{business}/profile/topics",
+            post(pages::profile::set_topic),
+        )
+        .route(
+            "/b/{business}/profile/needs/{need}/accept",
+            post(pages::profile::accept_offer),
+        )
+        .route(
+            "/b/{business}/profile/offers/{offer}/withdraw",
+            post(pages::profile::withdraw_offer),
+        )
+        .route(
+            "/b/{business}/profile/practices/{id}/revoke",
+            post(pages::profile::revoke_practice),
+        )
+        .route(
+            "/b/{business}/profile/findings/{id}/revoke",
+            post(pages::profile::revoke_finding),
+        )
+        .route(
+            "/b/{business}/profile/seats",
+            post(pages::profile::change_seats),
+        )
         .route("/a/{doc}", get(pages::assessment::show))
         .route("/a/{doc}/live", get(pages::assessment::live_fragment))
         .route("/a/{doc}/results", get(pages::assessment::results))

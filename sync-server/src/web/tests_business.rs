@@ -474,3 +474,80 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
     }
     f.server.stop().await;
 }
+
+#[tokio::test]
+async fn the_profile_page_is_the_business_own_and_refuses_what_was_not_offered() {
+    let f = Fixture::new().await;
+    let page = format!("/b/{}/profile", f.b1);
+    let owner = f.sign_in("owner1").await;
+    let a = f.get(&page, &owner).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Sichtbar für: die ganze Nachbarschaft"));
+    let missing = f
+        .get("/b/00000000-0000-0000-0000-000000000000/profile", &owner)
+        .await;
+    for who in ["owner2", "coordinator", "admin"] {
+        let c = f.sign_in(who).await;
+        let denied = f.get(&page, &c).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND, "{who}");
+        assert_eq!(
+            denied.body, missing.body,
+            "{who}: denied looks like missing"
+        );
+        let write = f
+            .post(&format!("{page}/topics"), &c, "area=D&state=solved")
+            .await;
+        assert_eq!(write.status, StatusCode::NOT_FOUND, "{who} cannot write");
+    }
+    let shared = f
+        .post(&format!("{page}/topics"), &owner, "area=D&state=need_help")
+        .await;
+    assert_eq!(shared.status, StatusCode::SEE_OTHER, "{}", shared.body);
+    let a = f.get(&page, &owner).await;
+    assert!(a.body.contains("<option value=\"need_help\" selected>"));
+    for (path, form, message) in [
+        (
+            format!("{page}/topics"),
+            "area=D&state=vielleicht",
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("{page}/topics"),
+            "area=Z9&state=solved",
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("{page}/seats"),
+            "offering=erfunden&delta=1",
+            "nicht gespeichert",
+        ),
+        (
+            format!("{page}/seats"),
+            "offering=x&delta=500",
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("{page}/needs/n1/accept"),
+            "offer=b%2Fo",
+            "Das geht gerade nicht",
+        ),
+        (
+            format!("{page}/practices/nope/revoke"),
+            "",
+            "nicht gespeichert",
+        ),
+    ] {
+        let a = f.post(&path, &owner, form).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path} {form}: {}",
+            a.body
+        );
+        assert!(
+            a.body.contains(message),
+            "{path} {form}: wanted {message:?}"
+        );
+    }
+    f.server.stop().await;
+}

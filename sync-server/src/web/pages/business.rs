@@ -34,6 +34,8 @@ pub struct BusinessPage {
     pub assessments: Vec<AssessmentSummary>,
     /// Whether the user may edit (answer questions).
     pub writable: bool,
+    /// The profile-and-sharing page.
+    pub profile: String,
 }
 
 /// Whether `who` works for or coaches active business `business`: the access rules decide
@@ -116,5 +118,6 @@ pub async fn show(
         plans,
         assessments,
         writable: true,
+        profile: format!("{path}/profile"),
     })
 }

@@ -9,6 +9,7 @@ pub mod neighbourhood;
 pub mod offerings;
 pub mod people;
 pub mod plan;
+pub mod profile;
 pub mod sign_in;
 pub mod workshop;
 pub mod workshops;

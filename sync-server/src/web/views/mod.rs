@@ -6,6 +6,7 @@ pub mod business;
 pub mod home;
 pub mod people;
 pub mod plan;
+pub mod profile;
 pub mod radar;
 pub mod results;
 pub mod workshop;
