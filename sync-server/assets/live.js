@@ -36,8 +36,18 @@
     var open = [];
     var before = el.querySelectorAll("details");
     for (var i = 0; i < before.length; i++) open.push(before[i].open);
+    // A field marked data-keep (the sign-off's heads) keeps the version the user last got
+    // from their own action: agreeing after a silent refresh then answers "changed since
+    // you opened it" instead of covering what the user may not have looked at.
+    var keep = {};
+    var kept = el.querySelectorAll("[data-keep]");
+    for (var m = 0; m < kept.length; m++) keep[kept[m].id] = kept[m].value;
     window.htmx.ajax("GET", src, { target: el, swap: "innerMorph" }).then(function () {
       syncForms(el);
+      for (var id in keep) {
+        var field = document.getElementById(id);
+        if (field) field.value = keep[id];
+      }
       var after = el.querySelectorAll("details");
       if (after.length === open.length) {
         for (var j = 0; j < after.length; j++) if (open[j]) after[j].open = true;

@@ -33,6 +33,8 @@ await s.run(async () => {
   await owner.getByRole("link", { name: "Zum Maßnahmenplan" }).click();
   await owner.waitForURL(/\/p\//);
   const plan = owner.url().split("/p/")[1];
+  // A stale sign-off is answered 409 on purpose (the browser logs it as a failed load).
+  s.refusedOnPurpose.add(`${cfg.base}/p/${plan}/sign-off`);
   const quadrants = owner.getByRole("table", { name: /Maßnahmen nach Wirkung/ });
   check("the quadrant table has high and low impact rows", (await quadrants.locator("tbody tr").count()) === 2);
   check("quick wins are listed", (await quadrants.getByRole("link", { name: "Funktionspostfach rechnung@ einrichten" }).count()) === 1);
@@ -77,6 +79,14 @@ await s.run(async () => {
   const inProgress = await owner.locator("#status-in_progress").innerText();
   check("the edited measure moved to its new status", inProgress.includes("(2)"), inProgress);
   await shot(owner, "b04-plan-lapsed-tablet-de");
+  // Agreeing now, after the silent refresh, is refused as "changed since you opened it" with
+  // the refreshed plan; agreeing again covers the version now shown.
+  await owner.locator("#agree").click();
+  await owner.locator("#changed-since").waitFor();
+  check("a sign-off after a silent refresh answers 'changed since you opened it'", true);
+  await owner.locator("#agree").click();
+  await owner.locator("#sign-off li", { hasText: "Inhaber/in Brandt" }).filter({ hasText: "gilt für den aktuellen Stand" }).waitFor();
+  check("agreeing again covers the version shown", (await owner.locator("#not-agreed").count()) === 1);
 
   // A refused edit shows its error and stores nothing.
   const before = await owner.locator("#live article.measure").count();
@@ -165,7 +175,7 @@ await s.run(async () => {
   check("both answers are kept and both pages ask to settle them", true);
   await shot(coach, "b09-answer-needs-review-de");
   await scan(coach, "assessment with a concurrent answer");
-  await coach.getByRole("button", { name: "Diesen Wert übernehmen: C1 = 3 – weitgehend umgesetzt" }).click();
+  await coach.getByRole("button", { name: /^3 – weitgehend umgesetzt.*: Diesen Wert übernehmen, C1$/ }).click();
   await Promise.all([
     coach.locator("#conflicts").waitFor({ state: "detached", timeout: 15000 }),
     owner.locator("#conflicts").waitFor({ state: "detached", timeout: 15000 }),

@@ -145,6 +145,11 @@ fn sign_off_at(
     current_status: ReviewStatus,
     heads: &[ChangeHash],
 ) -> Result<Applied, DomainError> {
+    if current_status == ReviewStatus::Superseded {
+        return Err(DomainError::NotAllowed(
+            "a superseded document is not signed off".to_owned(),
+        ));
+    }
     let (views, _) = sign_offs(doc, stored);
     let others_valid = SignOffRole::ALL
         .iter()

@@ -100,4 +100,13 @@ fn a_sign_off_of_a_shown_version_is_refused_once_the_content_moved_on() {
         .sign_off_seen(&ctx("owner", 6), SignOffRole::Owner, &[])
         .unwrap_err();
     assert!(matches!(err, DomainError::ChangedSince));
+    // A superseded plan is signed off by nobody.
+    let _in_memory = plan
+        .set_status(&ctx("coach", 7), ReviewStatus::Superseded, "T1 plan")
+        .unwrap();
+    let current = plan.inner().heads();
+    let err = plan
+        .sign_off_seen(&ctx("owner", 8), SignOffRole::Owner, &current)
+        .unwrap_err();
+    assert!(matches!(err, DomainError::NotAllowed(_)), "{err}");
 }

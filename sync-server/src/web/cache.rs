@@ -74,9 +74,29 @@ impl Hydrated {
 #[derive(Debug, Default)]
 pub struct ViewCache {
     entries: Mutex<HashMap<DocumentId, (i64, Arc<Hydrated>)>>,
+    /// Documents whose stored version does not hydrate (a peer wrote a shape the model
+    /// refuses): left out of pages until they change, and not loaded again meanwhile.
+    broken: Mutex<HashMap<DocumentId, i64>>,
 }
 
 impl ViewCache {
+    /// Whether `doc` at `version` is known not to hydrate.
+    pub fn is_broken(&self, doc: &DocumentId, version: i64) -> bool {
+        self.broken
+            .lock()
+            .is_ok_and(|b| b.get(doc) == Some(&version))
+    }
+
+    /// Remembers that `doc` at `version` does not hydrate.
+    pub fn mark_broken(&self, doc: DocumentId, version: i64) {
+        if let Ok(mut b) = self.broken.lock() {
+            if b.len() >= MAX_DOCS && !b.contains_key(&doc) {
+                b.clear();
+            }
+            b.insert(doc, version);
+        }
+    }
+
     /// The cached read model of `doc` at `version`, if any.
     pub fn get(&self, doc: &DocumentId, version: i64) -> Option<Arc<Hydrated>> {
         let entries = self.entries.lock().ok()?;

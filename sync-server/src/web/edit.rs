@@ -129,29 +129,39 @@ pub async fn edit_at<D, T>(
 where
     D: TypedDoc,
 {
+    // Denied by the record's header fields: refused before any work, as fast as a missing one.
+    let key = id.to_string();
+    let record = read::with_db(&state.web, move |s| s.record(&key))
+        .await?
+        .ok_or(EditError::NotFound)?;
+    if record.kind.as_deref() != Some(D::KIND.code()) {
+        return Err(EditError::NotFound);
+    }
+    match read::record_access(who, &record) {
+        Some(Access::None) => return Err(EditError::NotFound),
+        Some(Access::Read) => return Err(EditError::ReadOnly),
+        Some(Access::Write) | None => {}
+    }
     let _turn = state.web.edit_locks.stripe(&id).lock().await;
     let stored = read::load_many(&state.web, vec![id])
         .await?
         .pop()
         .ok_or(EditError::NotFound)?;
-    if stored.record.kind.as_deref() != Some(D::KIND.code()) {
-        return Err(EditError::NotFound);
-    }
     let actor = web_actor(who.id());
     let seen = seen.to_vec();
+    let (policy, principal) = (std::sync::Arc::clone(&who.policy), who.principal());
     let doc = read::blocking(move || {
         let current = NachbarDoc::load(&stored.bytes, actor.clone())?;
-        Ok(at_seen(current, &seen, &actor)?)
+        // Access is decided on the current version, never on an older one a form names.
+        let access = policy.access(&principal, &DocInfo::read(current.automerge()));
+        Ok((access, at_seen(current, &seen, &actor)?))
     })
     .await?;
-    match who
-        .policy
-        .access(&who.principal(), &DocInfo::read(doc.automerge()))
-    {
-        Access::None => return Err(EditError::NotFound),
-        Access::Read => return Err(EditError::ReadOnly),
-        Access::Write => {}
-    }
+    let doc = match doc {
+        (Access::None, _) => return Err(EditError::NotFound),
+        (Access::Read, _) => return Err(EditError::ReadOnly),
+        (Access::Write, doc) => doc,
+    };
     let before = doc.automerge().get_heads();
     let mut typed = D::open(doc)?;
     // `f` may make several changes (one per invited person, say): all of them are submitted.
@@ -190,13 +200,20 @@ fn at_seen(
     {
         return Ok(current);
     }
-    let own_later = am.get_changes(seen).iter().any(|c| c.actor_id() == actor);
+    let own_later = am
+        .get_changes_meta(seen)
+        .iter()
+        .any(|c| c.actor.as_ref() == actor);
     if own_later {
         return Ok(current);
     }
     let mut fork = am.fork_at(seen)?;
     fork.set_actor(actor.clone());
-    NachbarDoc::from_automerge(fork)
+    match NachbarDoc::from_automerge(fork) {
+        // The old version must be the same document: same header (kind, place, creator).
+        Ok(old) if old.header() == current.header() => Ok(old),
+        _ => Ok(current),
+    }
 }
 
 /// Stores a new document `doc` (created by `who` with a core `create`) through the hub, if the

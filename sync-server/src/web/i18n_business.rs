@@ -56,6 +56,8 @@ texts! {
     save_progress: "Fortschritt speichern", "Save progress";
     save: "Speichern", "Save";
     removed_measures: "Entfernte Maßnahmen", "Removed measures";
+    merged_measures: "Zusammengeführte Maßnahmen", "Merged measures";
+    merged_into: "zusammengeführt mit", "merged into";
     restore: "Wiederherstellen", "Restore";
     edited_after_removal: "nach dem Entfernen noch bearbeitet", "edited after it was removed";
     remove: "Entfernen", "Remove";
@@ -71,6 +73,7 @@ texts! {
     agreed: "Vereinbart: Inhaber/in und Coach haben diesem Stand zugestimmt.", "Agreed: the owner and the coach signed off this version.";
     not_agreed: "Noch nicht vereinbart.", "Not agreed yet.";
     signed_by: "Zugestimmt am {at} von {by} ({role})", "Signed off on {at} by {by} ({role})";
+    not_entitled: "ohne diese Rolle im Betrieb: zählt nicht", "without this role in the business: does not count";
     lapsed: "seitdem geändert: die Zustimmung gilt nicht mehr", "changed since: the sign-off has lapsed";
     still_valid: "gilt für den aktuellen Stand", "covers the current version";
     agree: "Diesem Stand zustimmen", "Agree to this version";

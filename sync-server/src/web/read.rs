@@ -260,6 +260,12 @@ async fn views_at(
     parsed: Vec<(DocumentId, i64)>,
 ) -> Result<Vec<(DocumentId, Arc<super::cache::Hydrated>)>, ReadError> {
     let cached = |id: &DocumentId, v: i64| web.views.get(id, v);
+    // A document that does not hydrate is left out (it costs its business one page section,
+    // not every page), until it changes.
+    let parsed: Vec<(DocumentId, i64)> = parsed
+        .into_iter()
+        .filter(|(id, v)| !web.views.is_broken(id, *v))
+        .collect();
     let wanted: Vec<(DocumentId, i64, Option<Vec<u8>>)> = {
         let missing: Vec<DocumentId> = parsed
             .iter()
@@ -281,16 +287,25 @@ async fn views_at(
         .filter(|(id, v, _)| cached(id, *v).is_none())
         .filter_map(|(id, v, b)| b.clone().map(|b| (*id, *v, b)))
         .collect();
-    let hydrated = blocking(move || {
+    let (hydrated, broken) = blocking(move || {
         let mut out = Vec::with_capacity(fresh.len());
+        let mut broken = Vec::new();
         for (id, version, bytes) in fresh {
-            if let Some(h) = super::cache::Hydrated::from_bytes(&bytes)? {
-                out.push((id, version, Arc::new(h)));
+            match super::cache::Hydrated::from_bytes(&bytes) {
+                Ok(Some(h)) => out.push((id, version, Arc::new(h))),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(doc = %id, error = %e, "a stored document does not hydrate; left out of pages");
+                    broken.push((id, version));
+                }
             }
         }
-        Ok(out)
+        Ok((out, broken))
     })
     .await?;
+    for (id, version) in broken {
+        web.views.mark_broken(id, version);
+    }
     for (id, version, h) in &hydrated {
         web.views.put(*id, *version, Arc::clone(h));
     }

@@ -551,3 +551,96 @@ async fn the_profile_page_is_the_business_own_and_refuses_what_was_not_offered()
     }
     f.server.stop().await;
 }
+
+#[tokio::test]
+async fn a_sign_off_under_a_role_the_signer_lacks_does_not_count_and_merges_keep_a_way_back() {
+    let f = Fixture::new().await;
+    let (plan, first) = plan_of(&f, "owner1", &f.b1).await;
+    let owner = f.sign_in("owner1").await;
+    let coach = f.sign_in("coach").await;
+    // Staff record an "owner" sign-off the way a phone could (the edit path, not the form).
+    let staff = signed_in(&f, "staff1");
+    super::edit::edit::<ActionPlanDoc, ()>(f.state(), &staff, plan, |p, ctx| {
+        Ok(((), p.sign_off(ctx, SignOffRole::Owner)?))
+    })
+    .await
+    .unwrap();
+    let heads = heads_in(&f.get(&format!("/p/{plan}"), &coach).await.body);
+    let signed = f
+        .post(
+            &format!("/p/{plan}/sign-off"),
+            &coach,
+            &format!("heads={}", form_encode(&heads)),
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    assert!(stored_plan(&f, &plan).agreed, "the core sees two sign-offs");
+    let page = f.get(&format!("/p/{plan}"), &owner).await.body;
+    assert!(
+        page.contains("id=\"not-agreed\""),
+        "the page does not count the forged one"
+    );
+    assert!(page.contains("ohne diese Rolle im Betrieb: zählt nicht"));
+    assert!(
+        !f.get(&format!("/b/{}", f.b1), &owner)
+            .await
+            .body
+            .contains("✓</span>")
+    );
+
+    // Merging: not into a removed measure; a merged one is listed and can come back.
+    let add = f
+        .post(&format!("/p/{plan}/measures"), &owner, "title=Zweite")
+        .await;
+    assert_eq!(add.status, StatusCode::SEE_OTHER);
+    let second = stored_plan(&f, &plan)
+        .measures
+        .iter()
+        .find(|m| m.title == "Zweite")
+        .unwrap()
+        .id
+        .clone();
+    let removed = f
+        .post(&format!("/p/{plan}/measures/{first}/remove"), &owner, "")
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let into_removed = f
+        .post(
+            &format!("/p/{plan}/measures/{second}/merge"),
+            &owner,
+            &format!("into={first}"),
+        )
+        .await;
+    assert_eq!(into_removed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let restored = f
+        .post(&format!("/p/{plan}/measures/{first}/restore"), &owner, "")
+        .await;
+    assert_eq!(restored.status, StatusCode::SEE_OTHER);
+    let merged = f
+        .post(
+            &format!("/p/{plan}/measures/{second}/merge"),
+            &owner,
+            &format!("into={first}"),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER);
+    let back = f
+        .post(
+            &format!("/p/{plan}/measures/{first}/merge"),
+            &owner,
+            &format!("into={second}"),
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not back and forth"
+    );
+    let page = f.get(&format!("/p/{plan}"), &owner).await.body;
+    assert!(page.contains("Zusammengeführte Maßnahmen") && page.contains("Zweite"));
+    let long_kpi = format!("title=Ziel&kpi={}", "k".repeat(400));
+    let refused = f.post(&format!("/p/{plan}/goals"), &owner, &long_kpi).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("höchstens 300 Zeichen"));
+    f.server.stop().await;
+}

@@ -384,7 +384,7 @@ impl ActionPlanDoc {
     /// its status history and findings are copied to `into`; nothing is deleted.
     ///
     /// # Errors
-    /// Unknown measures, or merging a measure into itself.
+    /// Unknown measures, merging a measure into itself or into a removed or merged one.
     pub fn merge_measures(
         &mut self,
         ctx: &EditContext,
@@ -401,6 +401,17 @@ impl ActionPlanDoc {
             .measures
             .get(duplicate)
             .ok_or_else(|| DomainError::unknown("measure", duplicate))?;
+        // Only into an active measure: merging into a removed or merged one (or back and forth)
+        // would hide both.
+        let target = stored
+            .measures
+            .get(into)
+            .ok_or_else(|| DomainError::unknown("measure", into))?;
+        if target.merged_into.is_some() || target.removal.view().deleted {
+            return Err(DomainError::NotAllowed(
+                "a measure can only be merged into an active one".to_owned(),
+            ));
+        }
         let history = dup.status_history.clone();
         let findings = common::set_members(&dup.findings);
         let title = dup.title.clone();

@@ -190,6 +190,7 @@ impl ActionPlanDoc {
         target_date: Option<&str>,
     ) -> Result<(String, Applied), DomainError> {
         let title = write::required("title", title)?;
+        let kpi = write::short("kpi", kpi)?;
         let target_date = target_date
             .map(|d| common::iso_date("target_date", d))
             .transpose()?;

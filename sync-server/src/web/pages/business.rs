@@ -92,13 +92,20 @@ pub async fn show(
         Err(e) => return super::errors::from_read(&e, lang),
     };
     let today = today(nachbar_core::time::Timestamp::now().millis());
+    let people = match super::plan::business_people(&state, &who, &business).await {
+        Ok(p) => p,
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let signers = people.signers();
     let mut plans = Vec::new();
     let mut assessments = Vec::new();
     for (id, h) in &views {
         match &h.view {
-            View::Plan(p, _) => plans.push(plan_summary(&id.to_string(), p, &today, lang)),
+            View::Plan(p, _) => {
+                plans.push(plan_summary(&id.to_string(), p, &signers, &today, lang));
+            }
             View::Assessment(a, _) => {
-                assessments.push(assessment_summary(&id.to_string(), a, lang))
+                assessments.push(assessment_summary(&id.to_string(), a, &signers, lang));
             }
             _ => {}
         }

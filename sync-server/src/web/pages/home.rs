@@ -127,10 +127,11 @@ async fn coached(state: &AppState, who: &SignedIn) -> Result<Vec<CoachedRow>, re
                 _ => None,
             })
             .collect();
+        let people = super::plan::business_people(state, who, &b).await?;
         rows.push(CoachedRow {
             href: format!("/b/{}", urlencode(&b)),
             name: entry.name.clone(),
-            stage: stage(&plans, &assessments, &today, who.lang),
+            stage: stage(&plans, &assessments, &people.signers(), &today, who.lang),
         });
     }
     rows.sort_by(|a, b| a.name.cmp(&b.name));

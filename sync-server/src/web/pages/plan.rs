@@ -29,6 +29,7 @@ use crate::web::i18n_business::BusinessTexts;
 use crate::web::read;
 use crate::web::session::{SignedIn, urlencode};
 use crate::web::views::plan::{PlanContext, PlanPage, Viewer, page};
+use crate::web::views::signers::Signers;
 use crate::web::views::today;
 use crate::web::{is_htmx, see_other};
 
@@ -104,6 +105,20 @@ pub struct BusinessPeople {
     pub names: BTreeMap<String, String>,
     /// Owners and staff: (user id, name).
     pub members: Vec<(String, String)>,
+    /// User ids of the owners.
+    pub owners: Vec<String>,
+    /// User ids of the coaches.
+    pub coaches: Vec<String>,
+}
+
+impl BusinessPeople {
+    /// Who may sign off for the business.
+    pub fn signers(&self) -> Signers<'_> {
+        Signers {
+            owners: &self.owners,
+            coaches: &self.coaches,
+        }
+    }
 }
 
 /// The people of `business`.
@@ -133,6 +148,16 @@ pub async fn business_people(
             .iter()
             .filter(|p| p.role != roles::COACH)
             .map(|p| (p.user.clone(), p.name.clone()))
+            .collect(),
+        owners: people
+            .iter()
+            .filter(|p| p.role == roles::OWNER)
+            .map(|p| p.user.clone())
+            .collect(),
+        coaches: people
+            .iter()
+            .filter(|p| p.role == roles::COACH)
+            .map(|p| p.user.clone())
             .collect(),
     })
 }
@@ -181,6 +206,7 @@ async fn load(
             names: &people.names,
             people: &people.members,
             findings: &findings,
+            signers: people.signers(),
             today: &today(now),
             viewer,
             lang: who.lang,
@@ -367,7 +393,12 @@ async fn choices_of_plan(
             View::Assessment(a, _) => Some(a),
             _ => None,
         })
-        .flat_map(|a| a.findings.iter().map(|f| f.id.clone()))
+        .flat_map(|a| {
+            a.findings
+                .iter()
+                .filter(|f| !f.removal.deleted)
+                .map(|f| f.id.clone())
+        })
         .collect();
     let members = business_people(state, who, &found.business)
         .await
@@ -747,14 +778,17 @@ pub struct SignOffForm {
 /// Heads from a form field (comma-separated hex); malformed ones make the set unknown, which
 /// reads as "changed since".
 pub fn parse_heads(s: &str) -> Vec<automerge::ChangeHash> {
-    let parsed: Option<Vec<automerge::ChangeHash>> = s
-        .split(',')
-        .filter(|h| !h.trim().is_empty())
-        .take(64)
-        .map(|h| h.trim().parse().ok())
-        .collect();
+    let parts: Vec<&str> = s.split(',').filter(|h| !h.trim().is_empty()).collect();
+    if parts.len() > MAX_HEADS {
+        return Vec::new();
+    }
+    let parsed: Option<Vec<automerge::ChangeHash>> =
+        parts.iter().map(|h| h.trim().parse().ok()).collect();
     parsed.unwrap_or_default()
 }
+
+/// Most heads a form may name (more reads as unknown: the current version).
+pub const MAX_HEADS: usize = 64;
 
 /// `POST /p/{doc}/sign-off`: the owner or the coach agrees to the version the page showed.
 pub async fn sign_off(

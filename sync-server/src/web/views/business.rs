@@ -8,6 +8,7 @@ use nachbar_core::model::action_plan::{ActionPlanView, MeasureStatus};
 use nachbar_core::model::assessment::AssessmentView;
 
 use super::date;
+use super::signers::Signers;
 use crate::web::i18n_business::BusinessTexts;
 
 /// An action plan in short.
@@ -60,19 +61,34 @@ pub fn overdue(plan: &ActionPlanView, today: &str) -> usize {
 }
 
 /// The summary of the plan `id`.
-pub fn plan_summary(id: &str, plan: &ActionPlanView, today: &str, lang: Lang) -> PlanSummary {
+pub fn plan_summary(
+    id: &str,
+    plan: &ActionPlanView,
+    signers: &Signers<'_>,
+    today: &str,
+    lang: Lang,
+) -> PlanSummary {
     PlanSummary {
         href: format!("/p/{id}"),
-        status: plan.status.label().get(lang).to_owned(),
-        agreed: plan.agreed,
-        lapsed: plan.sign_offs.iter().any(|s| !s.valid),
+        status: signers
+            .status(plan.status, &plan.sign_offs)
+            .label()
+            .get(lang)
+            .to_owned(),
+        agreed: signers.agreed(&plan.sign_offs),
+        lapsed: plan.sign_offs.iter().any(|s| !signers.counts(s)),
         measures: plan.measures.len(),
         overdue: overdue(plan, today),
     }
 }
 
 /// The summary of the assessment `id`.
-pub fn assessment_summary(id: &str, a: &AssessmentView, lang: Lang) -> AssessmentSummary {
+pub fn assessment_summary(
+    id: &str,
+    a: &AssessmentView,
+    signers: &Signers<'_>,
+    lang: Lang,
+) -> AssessmentSummary {
     let core: Vec<_> = a
         .items
         .iter()
@@ -83,8 +99,12 @@ pub fn assessment_summary(id: &str, a: &AssessmentView, lang: Lang) -> Assessmen
         answer_href: format!("/a/{id}"),
         stage: a.stage.clone(),
         date: a.date.as_deref().map(|d| date(d, lang)).unwrap_or_default(),
-        status: a.status.label().get(lang).to_owned(),
-        agreed: a.agreed,
+        status: signers
+            .status(a.status, &a.sign_offs)
+            .label()
+            .get(lang)
+            .to_owned(),
+        agreed: signers.agreed(&a.sign_offs),
         answered: core.iter().filter(|i| i.answer.is_answered()).count(),
         core: core.len(),
     }
@@ -107,6 +127,7 @@ pub struct Stage {
 pub fn stage(
     plans: &[&ActionPlanView],
     assessments: &[&AssessmentView],
+    signers: &Signers<'_>,
     today: &str,
     lang: Lang,
 ) -> Stage {
@@ -129,9 +150,18 @@ pub fn stage(
         .rev()
         .find(|p| current(p.status))
         .map_or(t.no_plan, |p| {
-            if p.agreed { t.plan_agreed } else { t.plan_open }
+            if signers.agreed(&p.sign_offs) {
+                t.plan_agreed
+            } else {
+                t.plan_open
+            }
         });
-    let n: usize = plans.iter().map(|p| overdue(p, today)).sum();
+    // Superseded plans no longer count.
+    let n: usize = plans
+        .iter()
+        .filter(|p| current(p.status))
+        .map(|p| overdue(p, today))
+        .sum();
     Stage {
         assessment: assessment.to_owned(),
         plan: plan.to_owned(),
@@ -168,22 +198,27 @@ mod tests {
         };
         let _in_memory = plan.add_measure(&ctx("c"), &new).unwrap();
         let view = plan.view().unwrap();
-        let s = stage(&[&view], &[], "2026-12-03", Lang::De);
+        let (owners, coaches) = (vec!["o".to_owned()], vec!["c".to_owned()]);
+        let signers = Signers {
+            owners: &owners,
+            coaches: &coaches,
+        };
+        let s = stage(&[&view], &[], &signers, "2026-12-03", Lang::De);
         assert_eq!(s.assessment, "keine Bestandsaufnahme");
         assert_eq!(s.plan, "Plan offen");
         assert_eq!(s.overdue, "1 Maßnahmen überfällig");
         assert!(s.any_overdue);
-        let s = stage(&[&view], &[], "2026-10-01", Lang::En);
+        let s = stage(&[&view], &[], &signers, "2026-10-01", Lang::En);
         assert_eq!(s.overdue, "nothing overdue");
 
         let _in_memory = plan.sign_off(&ctx("c"), SignOffRole::Coach).unwrap();
         let _in_memory = plan.sign_off(&ctx("o"), SignOffRole::Owner).unwrap();
         let view = plan.view().unwrap();
         assert_eq!(
-            stage(&[&view], &[], "2026-10-01", Lang::En).plan,
+            stage(&[&view], &[], &signers, "2026-10-01", Lang::En).plan,
             "Plan agreed"
         );
-        let summary = plan_summary("x", &view, "2026-12-03", Lang::En);
+        let summary = plan_summary("x", &view, &signers, "2026-12-03", Lang::En);
         assert_eq!((summary.measures, summary.overdue), (1, 1));
         assert!(summary.agreed && !summary.lapsed);
         assert_eq!(summary.href, "/p/x");

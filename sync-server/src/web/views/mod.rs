@@ -9,6 +9,7 @@ pub mod plan;
 pub mod profile;
 pub mod radar;
 pub mod results;
+pub mod signers;
 pub mod workshop;
 
 use nachbar_core::label::{Labelled, Lang};

@@ -12,6 +12,7 @@ use nachbar_core::model::action_plan::{
 };
 use nachbar_core::model::{ReviewStatus, SignOffRole};
 
+use super::signers::Signers;
 use super::{Choice, choices, date, moment};
 use crate::web::i18n_business::BusinessTexts;
 
@@ -199,6 +200,8 @@ pub struct PlanPage {
     pub duplicates: Vec<DuplicateRow>,
     /// Removed measures.
     pub removed: Vec<RemovedRow>,
+    /// Measures merged into another one (restorable): (row, title of the one kept).
+    pub merged: Vec<(RemovedRow, String)>,
     /// Goal choices for a new measure.
     pub goal_choices: Vec<(String, String)>,
     /// Owner choices for a new measure.
@@ -222,6 +225,8 @@ pub struct PlanContext<'a> {
     pub findings: &'a [(String, String)],
     /// Today, ISO.
     pub today: &'a str,
+    /// Who may sign off for the business.
+    pub signers: Signers<'a>,
     /// The viewer.
     pub viewer: Viewer,
     /// The page's language.
@@ -453,22 +458,34 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
                 .join(", "),
         })
         .collect();
+    let signers = cx.signers;
     let sign_offs: Vec<SignOffRow> = plan
         .sign_offs
         .iter()
         .map(|s| SignOffRow {
-            text: t
-                .signed_by
-                .replace("{at}", &moment(s.at, lang))
-                .replace("{by}", &name_of(names, &s.by, t))
-                .replace("{role}", s.role.label().get(lang)),
-            valid: s.valid,
+            text: {
+                let text = t
+                    .signed_by
+                    .replace("{at}", &moment(s.at, lang))
+                    .replace("{by}", &name_of(names, &s.by, t))
+                    .replace("{role}", s.role.label().get(lang));
+                if signers.holds(&s.by, s.role) {
+                    text
+                } else {
+                    format!("{text} ({})", t.not_entitled)
+                }
+            },
+            valid: signers.counts(s),
         })
         .collect();
     PlanPage {
         business: cx.business.to_owned(),
-        status: plan.status.label().get(lang).to_owned(),
-        agreed: plan.agreed,
+        status: signers
+            .status(plan.status, &plan.sign_offs)
+            .label()
+            .get(lang)
+            .to_owned(),
+        agreed: signers.agreed(&plan.sign_offs),
         lapsed: sign_offs.iter().any(|s| !s.valid),
         sign_offs,
         sign_as: cx
@@ -509,6 +526,27 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
                 id: m.id.clone(),
                 title: m.title.clone(),
                 edited_after_removal: m.removal.edited_after_removal,
+            })
+            .collect(),
+        merged: plan
+            .merged
+            .iter()
+            .map(|m| {
+                let into = m
+                    .merged_into
+                    .as_deref()
+                    .and_then(|i| titles.get(i))
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned();
+                (
+                    RemovedRow {
+                        id: m.id.clone(),
+                        title: m.title.clone(),
+                        edited_after_removal: false,
+                    },
+                    into,
+                )
             })
             .collect(),
         goal_choices: plan

@@ -8,6 +8,7 @@ use nachbar_core::model::action_plan::{ActionPlanDoc, MeasurePatch, MeasureStatu
 use nachbar_core::time::Timestamp;
 
 use super::*;
+use crate::web::views::signers::Signers;
 
 fn ctx(who: &str, t: i64) -> EditContext {
     EditContext::new(who, Timestamp(1_767_225_600_000 + t))
@@ -34,6 +35,7 @@ fn names() -> BTreeMap<String, String> {
 fn build(plan: &ActionPlanDoc, viewer: Viewer, lang: Lang) -> PlanPage {
     let names = names();
     let people = vec![("owner-1".to_owned(), "Inhaberin Brandt".to_owned())];
+    let (owners, coaches) = (vec!["owner-1".to_owned()], vec!["coach".to_owned()]);
     let heads: Vec<String> = plan.inner().heads().iter().map(|h| h.to_string()).collect();
     page(
         &plan.view().unwrap(),
@@ -43,6 +45,10 @@ fn build(plan: &ActionPlanDoc, viewer: Viewer, lang: Lang) -> PlanPage {
             names: &names,
             people: &people,
             findings: &[],
+            signers: Signers {
+                owners: &owners,
+                coaches: &coaches,
+            },
             today: "2026-12-03",
             viewer,
             lang,

@@ -324,7 +324,7 @@ mod tests {
         let mut printer = profile("printer");
         let for_need = RecordRef {
             business: "glazier".to_owned(),
-            id: need.clone(),
+            id: need,
         };
         let _in_memory = printer
             .add_offer(

@@ -275,7 +275,12 @@ pub fn page(a: &AssessmentView, before: Option<(&str, &Comparison)>, lang: Lang)
         radar: radar(&scores),
         radar_desc,
         to_clarify: a.to_clarify.iter().map(|q| text_of(a, q, lang)).collect(),
-        findings: a.findings.iter().map(|f| f.title.clone()).collect(),
+        findings: a
+            .findings
+            .iter()
+            .filter(|f| !f.removal.deleted)
+            .map(|f| f.title.clone())
+            .collect(),
         comparison: before.map(|(stage, c)| comparison(a, stage, c, lang)),
     }
 }
@@ -296,7 +301,12 @@ fn comparison(
     let rows = c
         .rows
         .iter()
-        .filter(|r| r.level_after.is_some() || r.value_after.is_some() || r.level_before.is_some())
+        .filter(|r| {
+            r.level_after.is_some()
+                || r.value_after.is_some()
+                || r.level_before.is_some()
+                || r.value_before.is_some()
+        })
         .map(|r| ChangeRow {
             id: match &r.previous {
                 Some(p) if *p != r.question => format!("{} ← {p}", r.question),
@@ -332,7 +342,9 @@ fn comparison(
             || "–".to_owned(),
             |d| {
                 let s = score_text(Some(d.abs()), lang);
-                if d < 0.0 {
+                if s == "0" {
+                    "±0".to_owned()
+                } else if d < 0.0 {
                     format!("−{s}")
                 } else {
                     format!("+{s}")
