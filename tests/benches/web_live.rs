@@ -6,7 +6,7 @@
 //!
 //! `cargo bench -p nachbar-tests --bench web_live`
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -17,45 +17,7 @@ use nachbar_core::model::workshop::{BlockKind, NewBlock, NewWorkshop, WorkshopDo
 use nachbar_core::time::Timestamp;
 
 mod common;
-use common::{Server, percentile};
-
-/// One HTTP/1.1 request on a fresh connection; returns (status, headers, body).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    cookie: Option<&str>,
-    form: Option<&str>,
-) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nConnection: close\r\n"
-    );
-    if let Some(c) = cookie {
-        req.push_str(&format!("Cookie: nachbar_session={c}\r\n"));
-    }
-    if let Some(f) = form {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            f.len()
-        ));
-    }
-    req.push_str("\r\n");
-    if let Some(f) = form {
-        req.push_str(f);
-    }
-    s.write_all(req.as_bytes()).expect("write");
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).expect("read");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_owned(), body.to_owned())
-}
+use common::{Server, http, percentile};
 
 fn main() {
     let server = Server::start();
@@ -70,42 +32,7 @@ fn main() {
     ]);
     let (coordinator, _) = server.user("Koordination", "coordinator", &hood);
     let (coach, coach_token) = server.user("Coach", "coach", &business);
-    let out = std::process::Command::new(
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/release/nachbar-server"),
-    )
-    .arg("--data-dir")
-    .arg(server.dir.path())
-    .args([
-        "admin",
-        "set-password",
-        "--user",
-        &coordinator,
-        "--login",
-        "koordination",
-    ])
-    .env("NACHBAR_PASSWORD", "bench-passwort-1")
-    .output()
-    .expect("admin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let (status, head, _) = http(
-        server.port,
-        "POST",
-        "/login",
-        None,
-        Some("login=koordination&password=bench-passwort-1"),
-    );
-    assert_eq!(status, 303, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: nachbar_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("cookie")
-        .to_owned();
+    let cookie = server.web_session(&coordinator, "koordination");
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

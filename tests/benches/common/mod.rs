@@ -5,6 +5,7 @@
 
 pub(crate) mod ws;
 
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -96,10 +97,80 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Gives `user` the login `login` (password `bench-passwort-1`) and signs in on the web;
+    /// returns the session cookie's value.
+    pub(crate) fn web_session(&self, user: &str, login: &str) -> String {
+        let out = Command::new(&self.bin)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(["admin", "set-password", "--user", user, "--login", login])
+            .env("NACHBAR_PASSWORD", "bench-passwort-1")
+            .output()
+            .expect("admin");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (status, head, _) = http(
+            self.port,
+            "POST",
+            "/login",
+            None,
+            Some(&format!("login={login}&password=bench-passwort-1")),
+        );
+        assert_eq!(status, 303, "{head}");
+        head.lines()
+            .find_map(|l| l.strip_prefix("set-cookie: nachbar_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("cookie")
+            .to_owned()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, headers, body).
+pub(crate) fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> (u16, String, String) {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nConnection: close\r\n"
+    );
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: nachbar_session={c}\r\n"));
+    }
+    if let Some(f) = form {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            f.len()
+        ));
+    }
+    req.push_str("\r\n");
+    if let Some(f) = form {
+        req.push_str(f);
+    }
+    s.write_all(req.as_bytes()).expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
 }
 
 /// The `p` quantile of sorted samples.
@@ -127,7 +198,6 @@ pub(crate) fn fsync_times(dir: &std::path::Path) -> (f64, f64) {
 
 /// The server's `/metrics` text.
 pub(crate) fn metrics(port: u16) -> String {
-    use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let _ = write!(
         stream,
