@@ -213,7 +213,10 @@ fn main() {
     println!(
         "business pages (release server, 2 cores; HTTP/1.1 on loopback, a fresh connection per request)"
     );
-    println!("  action plan, {MEASURES} measures ({} KiB HTML)", size / 1024);
+    println!(
+        "  action plan, {MEASURES} measures ({} KiB HTML)",
+        size / 1024
+    );
     report("action plan, warm", plan_warm);
     report("action plan, right after an edit", after_edit);
     println!("  assessment results with T0 → T1 comparison:");

@@ -644,3 +644,44 @@ async fn a_sign_off_under_a_role_the_signer_lacks_does_not_count_and_merges_keep
     assert!(refused.body.contains("höchstens 300 Zeichen"));
     f.server.stop().await;
 }
+
+#[tokio::test]
+async fn pages_are_compressed_for_browsers_that_ask_and_event_streams_are_not() {
+    let f = Fixture::new().await;
+    let (plan, _) = plan_of(&f, "owner1", &f.b1).await;
+    let owner = f.sign_in("owner1").await;
+    let gz = [("accept-encoding", "gzip")];
+    let page = f
+        .call("GET", &format!("/p/{plan}"), Some(&owner), None, &gz)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.header("content-encoding"), "gzip");
+    assert_eq!(page.header("cache-control"), "no-store", "still not stored");
+    let plain = f.get(&format!("/p/{plan}"), &owner).await;
+    assert_eq!(plain.header("content-encoding"), "", "only when asked");
+    // The event stream's head arrives uncompressed (its body never ends, so only the head
+    // is read here).
+    let mut req = axum::http::Request::builder()
+        .uri(format!("/events?page=/p/{plan}"))
+        .header("host", "127.0.0.1:8787")
+        .header("accept-encoding", "gzip")
+        .header("cookie", format!("nachbar_session={owner}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            9,
+        ))));
+    let events = tower::ServiceExt::oneshot(f.server.router(), req)
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    assert_eq!(
+        events.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    assert!(events.headers().get("content-encoding").is_none());
+    drop(events);
+    f.server.stop().await;
+}
