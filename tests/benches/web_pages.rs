@@ -210,6 +210,13 @@ fn main() {
         after_edit.push(timed(port, &plan_path, &cookie, &format!("Stand {i}")));
     }
     let size = body.len();
+    // What the page weighs as the server sends it to a browser (gzip, default level).
+    let gzipped = {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(body.as_bytes()).expect("gzip");
+        enc.finish().expect("gzip").len()
+    };
     println!(
         "business pages (release server, 2 cores; HTTP/1.1 on loopback, a fresh connection per request)"
     );

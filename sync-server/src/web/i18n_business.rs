@@ -61,6 +61,12 @@ texts! {
     restore: "Wiederherstellen", "Restore";
     edited_after_removal: "nach dem Entfernen noch bearbeitet", "edited after it was removed";
     remove: "Entfernen", "Remove";
+    edit_measure: "Bearbeiten", "Edit";
+    cost_once: "Einmalige Kosten (€)", "One-off cost (€)";
+    cost_recurring: "Laufende Kosten (€ pro Jahr)", "Recurring cost (€ per year)";
+    funding_programme: "Förderprogramm", "Funding programme";
+    funding_state: "Stand der Förderung", "Funding state";
+    no_funding_state: "ohne Angabe", "not given";
     needs_review: "Bitte klären", "Needs review";
     needs_review_intro: "Hier wurden auf zwei Geräten gleichzeitig verschiedene Werte eingetragen. Wählen Sie den richtigen.", "Two devices entered different values here at the same time. Choose the right one.";
     current_value: "derzeit angezeigt", "shown now";

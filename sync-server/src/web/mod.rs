@@ -233,6 +233,10 @@ pub fn router() -> Router<Arc<AppState>> {
             post(pages::plan::set_due),
         )
         .route(
+            "/p/{doc}/measures/{measure}/edit",
+            post(pages::plan::edit_measure),
+        )
+        .route(
             "/p/{doc}/measures/{measure}/progress",
             post(pages::plan::set_progress),
         )

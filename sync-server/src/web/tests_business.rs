@@ -408,6 +408,31 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
             "Dieser Wert ist nicht möglich",
         ),
         (
+            format!("/p/{plan}/measures/{m}/edit"),
+            "title=".into(),
+            "Bitte ausfüllen",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/edit"),
+            "title=X&cost_once=viel".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/edit"),
+            "title=X&cost_once=-5".into(),
+            "von 0 bis",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/edit"),
+            "title=X&effort=0".into(),
+            "von 1 bis 5",
+        ),
+        (
+            format!("/p/{plan}/measures/{m}/edit"),
+            "title=X&funding_state=geschenkt".into(),
+            "Dieser Wert ist nicht möglich",
+        ),
+        (
             format!("/p/{plan}/measures/{m}/merge"),
             format!("into={m}"),
             "Das geht gerade nicht",
@@ -472,6 +497,28 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
             "{path} {form}: nothing stored"
         );
     }
+    // And a good edit is stored whole.
+    let ok = f
+        .post(
+            &format!("/p/{plan}/measures/{m}/edit"),
+            &owner,
+            "title=Funktionspostfach+rechnung%40&description=F%C3%BCr+alle&impact=4&effort=2\
+             &cost_once=1200&cost_recurring=120&funding_programme=go-digital&funding_state=applied",
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let stored = stored_plan(&f, &plan);
+    let edited = &stored.measures[0];
+    assert_eq!(edited.title, "Funktionspostfach rechnung@");
+    assert_eq!((edited.impact, edited.effort_score), (Some(4), Some(2)));
+    assert_eq!(
+        (edited.cost_once_eur, edited.cost_recurring_eur),
+        (Some(1200), Some(120))
+    );
+    assert_eq!(edited.funding.programme.as_deref(), Some("go-digital"));
+    let page = f.get(&format!("/p/{plan}"), &owner).await.body;
+    assert!(page.contains("1.200 € einmalig, 120 € pro Jahr"));
+    assert!(page.contains("go-digital, Beantragt"));
     f.server.stop().await;
 }
 

@@ -514,6 +514,75 @@ pub async fn set_progress(
     .await
 }
 
+/// The edit form of a measure.
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    impact: String,
+    #[serde(default)]
+    effort: String,
+    #[serde(default)]
+    cost_once: String,
+    #[serde(default)]
+    cost_recurring: String,
+    #[serde(default)]
+    funding_programme: String,
+    #[serde(default)]
+    funding_state: String,
+}
+
+/// A whole amount of euros from a form; "" leaves the value as it is.
+fn optional_euros(field: &'static str, s: &str) -> Result<Option<i64>, DomainError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| DomainError::InvalidValue {
+        field,
+        value: s.chars().take(20).collect(),
+    })
+}
+
+/// `POST /p/{doc}/measures/{m}/edit`: title, description, ratings, costs and funding in one
+/// change (empty numbers and funding fields leave what is stored).
+pub async fn edit_measure(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    headers: HeaderMap,
+    Path((doc, m)): Path<(String, String)>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    edit_and_answer(
+        &state,
+        &who,
+        &headers,
+        &doc,
+        &[],
+        Notice::None,
+        move |p, ctx| {
+            let nonempty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+            let patch = MeasurePatch {
+                title: Some(f.title),
+                description: Some(f.description),
+                impact: optional_score("impact", &f.impact)?,
+                effort_score: optional_score("effort_score", &f.effort)?,
+                cost_once_eur: optional_euros("cost_once_eur", &f.cost_once)?,
+                cost_recurring_eur: optional_euros("cost_recurring_eur", &f.cost_recurring)?,
+                funding_programme: nonempty(&f.funding_programme),
+                funding_state: nonempty(&f.funding_state)
+                    .map(|s| nachbar_core::model::action_plan::FundingState::parse(&s))
+                    .transpose()?,
+                ..MeasurePatch::default()
+            };
+            Ok(((), p.update_measure(ctx, &m, &patch)?))
+        },
+    )
+    .await
+}
+
 /// `POST /p/{doc}/measures/{m}/restore`.
 pub async fn restore(
     State(state): State<Arc<AppState>>,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use nachbar_core::label::{Labelled, Lang};
 use nachbar_core::model::action_plan::{
-    ActionPlanView, DuplicateReason, Measure, MeasureStatus, Quadrant,
+    ActionPlanView, DuplicateReason, FundingState, Measure, MeasureStatus, Quadrant,
 };
 use nachbar_core::model::{ReviewStatus, SignOffRole};
 
@@ -97,12 +97,36 @@ pub struct MeasureRow {
     pub quadrant: String,
     /// Progress note.
     pub progress_note: String,
+    /// Form values of the edit form: impact, effort score, one-off and recurring cost, funding
+    /// programme ("" when unset).
+    pub values: MeasureValues,
+    /// Funding state choices, the current one selected.
+    pub funding_states: Vec<Choice>,
     /// Status history, oldest first.
     pub history: Vec<HistoryRow>,
     /// Moving up places it between these (after, before); `None` for the first.
     pub up: Option<(String, String)>,
     /// Moving down places it between these (after, before); `None` for the last.
     pub down: Option<(String, String)>,
+}
+
+/// The current values of a measure's edit form ("" when unset).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeasureValues {
+    /// Impact 1–5.
+    pub impact: String,
+    /// Effort score 1–5.
+    pub effort: String,
+    /// One-off cost in euros.
+    pub cost_once: String,
+    /// Recurring cost in euros per year.
+    pub cost_recurring: String,
+    /// Funding programme.
+    pub funding_programme: String,
+}
+
+fn text_of<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Measures of one status.
@@ -368,6 +392,14 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
                 .map(|q| q.label().get(lang).to_owned())
                 .unwrap_or_default(),
             progress_note: m.progress_note.clone(),
+            values: MeasureValues {
+                impact: text_of(m.impact),
+                effort: text_of(m.effort_score),
+                cost_once: text_of(m.cost_once_eur),
+                cost_recurring: text_of(m.cost_recurring_eur),
+                funding_programme: m.funding.programme.clone().unwrap_or_default(),
+            },
+            funding_states: choices(FundingState::ALL, |f| f.code(), m.funding.state, lang),
             history: m
                 .status_history
                 .iter()
