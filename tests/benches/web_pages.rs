@@ -221,8 +221,9 @@ fn main() {
         "business pages (release server, 2 cores; HTTP/1.1 on loopback, a fresh connection per request)"
     );
     println!(
-        "  action plan, {MEASURES} measures ({} KiB HTML)",
-        size / 1024
+        "  action plan, {MEASURES} measures ({} KiB HTML, {} KiB gzip)",
+        size / 1024,
+        gzipped / 1024
     );
     report("action plan, warm", plan_warm);
     report("action plan, right after an edit", after_edit);
