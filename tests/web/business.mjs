@@ -98,6 +98,8 @@ await s.run(async () => {
   await owner.locator("#plan-error").waitFor();
   check("an impact of 9 is refused at the form", (await owner.locator("#plan-error").innerText()).includes("von 1 bis 5"));
   check("nothing was added", (await owner.locator("#live article.measure").count()) === before);
+  check("what was typed stays in the form", (await owner.locator("#nm-title").inputValue()) === "Zu große Wirkung");
+  await owner.locator("#nm-title").fill("");
 
   // Staff may work on the plan but not sign it off.
   const office = await browser.newContext(tabletView);
