@@ -64,9 +64,44 @@ pub fn date(iso: &str, lang: Lang) -> String {
     }
 }
 
-/// A time in ms since the epoch as a date and time in UTC for lists ("last used").
+/// The offset of German local time (Europe/Berlin) from UTC at `ms`, in ms: CEST (+2 h) from
+/// 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October, the EU's
+/// rule since 1996; CET (+1 h) otherwise.
+pub fn berlin_offset_ms(ms: i64) -> i64 {
+    const HOUR: i64 = 3_600_000;
+    let year: i64 = civil(ms.div_euclid(86_400_000))[..4]
+        .parse()
+        .unwrap_or(1970);
+    // Days since the epoch of the last Sunday of `month` (31 days: March, October).
+    let last_sunday = |month: u32| -> i64 {
+        let last = days_from_civil(year, month, 31);
+        // 1970-01-01 was a Thursday: (days + 4) mod 7 is the weekday, Sunday = 0.
+        last - (last + 4).rem_euclid(7)
+    };
+    let start = last_sunday(3) * 86_400_000 + HOUR;
+    let end = last_sunday(10) * 86_400_000 + HOUR;
+    if (start..end).contains(&ms) {
+        2 * HOUR
+    } else {
+        HOUR
+    }
+}
+
+/// Days since the epoch of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// A time in ms since the epoch as a date and time in German local time (the neighbourhoods'
+/// time zone) for lists ("last used", "signed off on").
 pub fn moment(ms: i64, lang: Lang) -> String {
-    let secs = ms.div_euclid(1000);
+    let secs = (ms + berlin_offset_ms(ms)).div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let iso = civil(days);
@@ -92,9 +127,9 @@ pub fn civil(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Today's date (UTC) as ISO.
+/// Today's date in German local time as ISO (what "overdue" compares with).
 pub fn today(now_ms: i64) -> String {
-    civil(now_ms.div_euclid(86_400_000))
+    civil((now_ms + berlin_offset_ms(now_ms)).div_euclid(86_400_000))
 }
 
 #[cfg(test)]
@@ -108,9 +143,29 @@ mod tests {
         assert_eq!(date("nonsense", Lang::En), "nonsense");
         assert_eq!(civil(0), "1970-01-01");
         assert_eq!(today(951_782_400_000), "2000-02-29");
+        // 2000-02-29 01:01 UTC is 02:01 in Berlin (winter time).
         assert_eq!(
             moment(951_782_400_000 + 3_660_000, Lang::De),
-            "29.02.2000 01:01"
+            "29.02.2000 02:01"
         );
+        // 23:30 UTC on 2026-12-02 is already the 3rd in Berlin.
+        let late = days_from_civil(2026, 12, 2) * 86_400_000 + 84_600_000;
+        assert_eq!(civil(late.div_euclid(86_400_000)), "2026-12-02");
+        assert_eq!(today(late), "2026-12-03");
+    }
+
+    #[test]
+    fn german_summer_time_follows_the_eu_rule() {
+        const HOUR: i64 = 3_600_000;
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2026, 12, 3), 20_790);
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let march_29 = days_from_civil(2026, 3, 29) * 86_400_000;
+        let october_25 = days_from_civil(2026, 10, 25) * 86_400_000;
+        assert_eq!(berlin_offset_ms(march_29 + HOUR - 1), HOUR);
+        assert_eq!(berlin_offset_ms(march_29 + HOUR), 2 * HOUR);
+        assert_eq!(berlin_offset_ms(october_25 + HOUR - 1), 2 * HOUR);
+        assert_eq!(berlin_offset_ms(october_25 + HOUR), HOUR);
+        assert_eq!(moment(march_29 + HOUR, Lang::De), "29.03.2026 03:00");
     }
 }
