@@ -76,6 +76,8 @@ texts! {
     login_taken: "Dieser Anmeldename ist schon vergeben.", "This login name is taken.";
     not_found_title: "Nicht gefunden", "Not found";
     not_found_text: "Diese Seite gibt es nicht, oder Sie haben keinen Zugriff darauf.", "This page does not exist, or you have no access to it.";
+    bad_request_title: "Ungültige Anfrage", "Bad request";
+    bad_request_text: "Diese Adresse enthält eine Angabe, die es nicht gibt (zum Beispiel ein unbekanntes Trennzeichen).", "This address holds an option that does not exist (an unknown separator, say).";
     forbidden_title: "Abgelehnt", "Refused";
     forbidden_text: "Die Anfrage kam nicht von dieser Seite und wurde abgelehnt.", "The request did not come from this site and was refused.";
     error_title: "Fehler", "Error";
@@ -116,6 +118,9 @@ texts! {
     offering: "Angebot", "Offering";
     seats: "Plätze", "Seats";
     min_seats: "Mindestplätze", "Minimum seats";
+    seats_total: "Plätze gesamt", "Seats in total";
+    seats_per_business: "Plätze je Betrieb", "Seats per business";
+    offerings_csv: "Angebote als CSV herunterladen", "Download the offerings as CSV";
     min_reached: "Mindestzahl erreicht", "Minimum reached";
     min_not_reached: "Mindestzahl noch nicht erreicht", "Minimum not reached yet";
     next_dates: "Nächste Termine", "Next dates";

@@ -102,6 +102,7 @@ texts! {
     move_down: "Nach unten", "Move down";
     live_updated: "Aktualisiert um", "Updated at";
     print: "Drucken", "Print";
+    measures_csv: "Maßnahmen als CSV", "Measures as CSV";
     read_only_note: "Sie können diesen Plan lesen, aber nicht ändern.", "You can read this plan but not change it.";
     results_title: "Ergebnisse der Bestandsaufnahme", "Assessment results";
     areas_caption: "Reifegrad je Themenfeld (Richtwert angelehnt an den DMA, keine offizielle DMA-Bewertung)", "Maturity per topic area (indicative, after the DMA; not an official DMA score)";

@@ -18,6 +18,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod edit;
 pub mod errors;
+pub mod export;
 pub mod frame;
 pub mod i18n;
 pub mod i18n_business;
@@ -150,6 +151,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/n/{id}/offerings",
             get(pages::offerings::page).post(pages::offerings::create),
         )
+        .route("/n/{id}/offerings.csv", get(pages::offerings::csv))
         .route(
             "/n/{id}/offerings/{offering}/status",
             post(pages::offerings::set_status),
@@ -220,6 +222,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/a/{doc}/barriers", post(pages::assessment::set_barriers))
         .route("/p/{doc}", get(pages::plan::show))
         .route("/p/{doc}/live", get(pages::plan::live_fragment))
+        .route("/p/{doc}/measures.csv", get(pages::plan::csv))
         .route("/p/{doc}/sign-off", post(pages::plan::sign_off))
         .route("/p/{doc}/resolve", post(pages::plan::resolve))
         .route("/p/{doc}/goals", post(pages::plan::add_goal))

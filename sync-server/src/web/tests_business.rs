@@ -732,3 +732,84 @@ async fn pages_are_compressed_for_browsers_that_ask_and_event_streams_are_not() 
     drop(events);
     f.server.stop().await;
 }
+
+/// The rows of a downloaded CSV (byte-order mark and separator checked).
+fn csv_rows(body: &str, sep: u8) -> Vec<Vec<String>> {
+    let text = body.strip_prefix('\u{feff}').expect("a byte-order mark");
+    csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn csv_downloads_parse_back_to_the_read_models_for_those_who_may_read_them() {
+    let f = Fixture::new().await;
+    let (plan, m) = plan_of(&f, "owner1", &f.b1).await;
+    let owner = f.sign_in("owner1").await;
+    let edit = f
+        .post(
+            &format!("/p/{plan}/measures/{m}/edit"),
+            &owner,
+            "title=%3DSUMME(A1)+M%C3%BCll&cost_once=1200&impact=4&effort=2",
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER);
+    let a = f.get(&format!("/p/{plan}/measures.csv"), &owner).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.header("content-type").starts_with("text/csv"));
+    let rows = csv_rows(&a.body, b';');
+    let view = stored_plan(&f, &plan);
+    assert_eq!(rows.len(), 1 + view.measures.len());
+    assert_eq!(rows[0][0], "Titel");
+    assert_eq!(
+        rows[1][0], "'=SUMME(A1) Müll",
+        "formula-safe, umlauts intact"
+    );
+    assert_eq!(rows[1][1], "Idee");
+    assert_eq!((rows[1][4].as_str(), rows[1][5].as_str()), ("4", "2"));
+    assert_eq!(
+        rows[1][7],
+        view.measures[0].cost_once_eur.unwrap().to_string()
+    );
+    let comma = f
+        .get(&format!("/p/{plan}/measures.csv?sep=comma"), &owner)
+        .await;
+    assert_eq!(csv_rows(&comma.body, b',').len(), rows.len());
+    let bad = f
+        .get(&format!("/p/{plan}/measures.csv?sep=tab"), &owner)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    for who in ["owner2", "coordinator", "admin"] {
+        let c = f.sign_in(who).await;
+        let denied = f.get(&format!("/p/{plan}/measures.csv"), &c).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND, "{who}");
+        assert!(!denied.body.contains("SUMME"));
+    }
+    // The coordinator's joint offerings with seats.
+    let c = f.sign_in("coordinator").await;
+    let created = f
+        .post(
+            &format!("/n/{}/offerings", f.hood),
+            &c,
+            "title=Schulung+E-Rechnung&kind=training&provider=HWK&min_seats=8&cost_model=free",
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let a = f.get(&format!("/n/{}/offerings.csv", f.hood), &c).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let rows = csv_rows(&a.body, b';');
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][0], "Schulung E-Rechnung");
+    assert_eq!((rows[1][5].as_str(), rows[1][6].as_str()), ("8", "0"));
+    let denied = f.get(&format!("/n/{}/offerings.csv", f.hood), &owner).await;
+    assert_eq!(
+        denied.status,
+        StatusCode::NOT_FOUND,
+        "an owner runs no neighbourhood"
+    );
+    f.server.stop().await;
+}

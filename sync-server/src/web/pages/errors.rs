@@ -52,6 +52,18 @@ pub fn not_found_in(lang: Lang) -> Response {
     )
 }
 
+/// 400 for a request the server does not understand (an unknown option in a link).
+pub fn bad_request(lang: Lang) -> Response {
+    let t = Texts::of(lang);
+    message(
+        StatusCode::BAD_REQUEST,
+        lang,
+        t.bad_request_title,
+        t.bad_request_text,
+        true,
+    )
+}
+
 /// The fallback route.
 pub async fn not_found(headers: HeaderMap) -> Response {
     not_found_in(lang_of(&headers))

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use nachbar_core::catalogue;
 use nachbar_core::ids::DocumentId;
 
@@ -18,7 +17,7 @@ use crate::web::frame::{Frame, ok};
 use crate::web::i18n::Texts;
 use crate::web::read::{self, ReadError};
 use crate::web::session::{SignedIn, urlencode};
-use crate::web::views::home::{HomeView, heat_map_csv, home};
+use crate::web::views::home::{HomeView, heat_map_table, home};
 use crate::web::views::today;
 
 /// The neighbourhood home.
@@ -169,23 +168,20 @@ pub async fn csv(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
     Path(n): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::web::export::CsvQuery>,
 ) -> Response {
     let lang = who.lang;
+    let Ok(format) = crate::web::export::CsvFormat::of(lang, &q) else {
+        return super::errors::bad_request(lang);
+    };
     match data(&state, &who, &n).await {
-        Ok(Some(d)) => match heat_map_csv(&d.view, lang, Texts::of(lang).business) {
-            Ok(bytes) => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"themenkarte.csv\"",
-                    ),
-                ],
-                bytes,
-            )
-                .into_response(),
-            Err(_) => super::errors::unavailable(lang),
-        },
+        Ok(Some(d)) => {
+            let (head, rows) = heat_map_table(&d.view, Texts::of(lang).business);
+            match crate::web::export::table(format, &head, rows) {
+                Ok(bytes) => crate::web::export::response(bytes, "themenkarte.csv"),
+                Err(_) => super::errors::unavailable(lang),
+            }
+        }
         Ok(None) => super::errors::not_found_in(lang),
         Err(e) => super::errors::from_read(&e, lang),
     }

@@ -71,26 +71,23 @@ pub struct OfferingsPage {
     pub errors: FieldErrors,
 }
 
-async fn page_with(
+/// The neighbourhood's joint offerings with the seats of interest per business; `None` when
+/// the user does not run the neighbourhood.
+async fn cards(
     state: &AppState,
     who: &SignedIn,
     n: &str,
-    status: StatusCode,
-    errors: FieldErrors,
-) -> Response {
+) -> Result<Option<Vec<OfferingCard>>, read::ReadError> {
     let lang = who.lang;
-    let t = Texts::of(lang);
     if !who.runs(n) {
-        return super::errors::not_found_in(lang);
+        return Ok(None);
     }
     let Ok(Some(hood_id)) = super::neighbourhood::hood_doc(state, n).await else {
-        return super::errors::not_found_in(lang);
+        return Ok(None);
     };
     // The cached read models of the neighbourhood (hydrated off the runtime when changed).
-    let views = match read::hood_views(&state.web, n).await {
-        Ok(Some(v)) => v,
-        Ok(None) => return super::errors::not_found_in(lang),
-        Err(e) => return super::errors::from_read(&e, lang),
+    let Some(views) = read::hood_views(&state.web, n).await? else {
+        return Ok(None);
     };
     let mut hood = None;
     let mut seats: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -112,27 +109,93 @@ async fn page_with(
         }
     }
     let Some(hood) = hood else {
-        return super::errors::not_found_in(lang);
+        return Ok(None);
     };
-    let cards = hood
-        .joint_offerings
-        .iter()
-        .map(|o| {
-            let s = seats.remove(&o.id).unwrap_or_default();
-            OfferingCard {
-                id: o.id.clone(),
-                title: o.title.clone(),
-                kind: o.kind.label().get(lang).to_owned(),
-                provider: o.provider.clone(),
-                statuses: choices(OfferingStatus::ALL, |s| s.code(), Some(o.status), lang),
-                status: o.status.label().get(lang).to_owned(),
-                dates: o.dates.iter().map(|d| date(d, lang)).collect(),
-                total: s.iter().map(|(_, n)| n).sum(),
-                seats: s,
-                min_seats: o.min_seats,
-            }
-        })
-        .collect();
+    Ok(Some(
+        hood.joint_offerings
+            .iter()
+            .map(|o| {
+                let s = seats.remove(&o.id).unwrap_or_default();
+                OfferingCard {
+                    id: o.id.clone(),
+                    title: o.title.clone(),
+                    kind: o.kind.label().get(lang).to_owned(),
+                    provider: o.provider.clone(),
+                    statuses: choices(OfferingStatus::ALL, |s| s.code(), Some(o.status), lang),
+                    status: o.status.label().get(lang).to_owned(),
+                    dates: o.dates.iter().map(|d| date(d, lang)).collect(),
+                    total: s.iter().map(|(_, n)| n).sum(),
+                    seats: s,
+                    min_seats: o.min_seats,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// `GET /n/{id}/offerings.csv`: every joint offering with its seats, per business too.
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(n): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::web::export::CsvQuery>,
+) -> Response {
+    let lang = who.lang;
+    let t = Texts::of(lang);
+    let Ok(format) = crate::web::export::CsvFormat::of(lang, &q) else {
+        return super::errors::bad_request(lang);
+    };
+    let cards = match cards(&state, &who, &n).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return super::errors::not_found_in(lang),
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let rows = cards.iter().map(|c| {
+        vec![
+            c.title.clone(),
+            c.kind.clone(),
+            c.provider.clone(),
+            c.status.clone(),
+            c.dates.join(", "),
+            c.min_seats.to_string(),
+            c.total.to_string(),
+            c.seats
+                .iter()
+                .map(|(b, n)| format!("{b}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]
+    });
+    let head = [
+        t.title,
+        t.kind,
+        t.provider,
+        t.status,
+        t.dates,
+        t.min_seats,
+        t.seats_total,
+        t.seats_per_business,
+    ];
+    match crate::web::export::table(format, &head, rows) {
+        Ok(bytes) => crate::web::export::response(bytes, "gemeinsame-angebote.csv"),
+        Err(_) => super::errors::unavailable(lang),
+    }
+}
+
+async fn page_with(
+    state: &AppState,
+    who: &SignedIn,
+    n: &str,
+    status: StatusCode,
+    errors: FieldErrors,
+) -> Response {
+    let lang = who.lang;
+    let t = Texts::of(lang);
+    let cards = match cards(state, who, n).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return super::errors::not_found_in(lang),
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
     render(
         status,
         &OfferingsPage {

@@ -301,6 +301,46 @@ pub async fn live_fragment(
     .await
 }
 
+/// `GET /p/{doc}/measures.csv`: the plan's active measures (same access as the page).
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(doc): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<crate::web::export::CsvQuery>,
+) -> Response {
+    let lang = who.lang;
+    let Ok(format) = crate::web::export::CsvFormat::of(lang, &q) else {
+        return super::errors::bad_request(lang);
+    };
+    let Some(id) = super::doc_id(&doc) else {
+        return super::errors::not_found_in(lang);
+    };
+    let found = match read::business_doc(
+        &state.web,
+        &who,
+        id,
+        nachbar_core::doc::DocKind::ActionPlan,
+    )
+    .await
+    {
+        Ok(Some(f)) => f,
+        Ok(None) => return super::errors::not_found_in(lang),
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let View::Plan(view, _) = &found.this.view else {
+        return super::errors::not_found_in(lang);
+    };
+    let people = match business_people(&state, &who, &found.business).await {
+        Ok(p) => p,
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let rows = crate::web::views::plan::csv_rows(view, &people.names, lang);
+    match crate::web::export::table(format, &crate::web::views::plan::csv_head(lang), rows) {
+        Ok(bytes) => crate::web::export::response(bytes, "massnahmen.csv"),
+        Err(_) => super::errors::unavailable(lang),
+    }
+}
+
 /// Runs one edit and answers: the fragment for htmx, else 303 to the page; a refused edit
 /// shows its error at the field (422) and stores nothing; a sign-off of a stale page is 409.
 async fn edit_and_answer(

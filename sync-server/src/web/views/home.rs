@@ -342,28 +342,21 @@ pub fn csv_safe(text: &str) -> String {
     }
 }
 
-/// The heat map as CSV: German with `;` and a UTF-8 byte-order mark (what German Excel
-/// expects), English with `,`.
-///
-/// # Errors
-/// Only if writing to memory fails.
-pub fn heat_map_csv(view: &HomeView, lang: Lang, business: &str) -> Result<Vec<u8>, csv::Error> {
-    let mut out = Vec::new();
-    if lang == Lang::De {
-        out.extend_from_slice(b"\xEF\xBB\xBF");
-    }
-    let mut w = csv::WriterBuilder::new()
-        .delimiter(if lang == Lang::De { b';' } else { b',' })
-        .from_writer(&mut out);
-    let mut head = vec![business.to_owned()];
-    head.extend(view.areas.iter().map(|a| csv_safe(&a.label)));
-    w.write_record(&head)?;
-    for row in &view.rows {
-        let mut rec = vec![csv_safe(&row.name)];
-        rec.extend(row.cells.iter().map(|c| c.text.clone()));
-        w.write_record(&rec)?;
-    }
-    w.flush()?;
-    drop(w);
-    Ok(out)
+/// The heat map as CSV rows under its head: the business column, then one per topic area.
+pub fn heat_map_table<'a>(
+    view: &'a HomeView,
+    business: &'a str,
+) -> (Vec<&'a str>, Vec<Vec<String>>) {
+    let mut head = vec![business];
+    head.extend(view.areas.iter().map(|a| a.label.as_str()));
+    let rows = view
+        .rows
+        .iter()
+        .map(|row| {
+            let mut rec = vec![row.name.clone()];
+            rec.extend(row.cells.iter().map(|c| c.text.clone()));
+            rec
+        })
+        .collect();
+    (head, rows)
 }

@@ -651,3 +651,70 @@ fn review_row(
 #[cfg(test)]
 #[path = "plan_tests.rs"]
 mod tests;
+
+/// The column heads of the measures CSV in `lang`.
+pub fn csv_head(lang: Lang) -> Vec<&'static str> {
+    let t = BusinessTexts::of(lang);
+    vec![
+        t.title,
+        t.status,
+        t.owner,
+        t.due,
+        t.impact,
+        t.effort,
+        t.quadrant,
+        t.cost_once,
+        t.cost_recurring,
+        t.funding_programme,
+        t.funding_state,
+        t.goal,
+        t.progress_note,
+    ]
+}
+
+/// The active measures of `plan` as CSV rows (dates ISO, amounts as plain numbers, so a
+/// spreadsheet can sort and sum them).
+pub fn csv_rows(
+    plan: &ActionPlanView,
+    names: &BTreeMap<String, String>,
+    lang: Lang,
+) -> Vec<Vec<String>> {
+    let t = BusinessTexts::of(lang);
+    let goals: BTreeMap<&str, &str> = plan
+        .goals
+        .iter()
+        .map(|g| (g.id.as_str(), g.title.as_str()))
+        .collect();
+    plan.measures
+        .iter()
+        .map(|m| {
+            vec![
+                m.title.clone(),
+                m.status.label().get(lang).to_owned(),
+                m.owner
+                    .as_deref()
+                    .map(|o| name_of(names, o, t))
+                    .unwrap_or_default(),
+                m.due.clone().unwrap_or_default(),
+                text_of(m.impact),
+                text_of(m.effort_score),
+                m.quadrant
+                    .map(|q| q.label().get(lang).to_owned())
+                    .unwrap_or_default(),
+                text_of(m.cost_once_eur),
+                text_of(m.cost_recurring_eur),
+                m.funding.programme.clone().unwrap_or_default(),
+                m.funding
+                    .state
+                    .map(|s| s.label().get(lang).to_owned())
+                    .unwrap_or_default(),
+                m.goal
+                    .as_deref()
+                    .and_then(|g| goals.get(g))
+                    .map(|g| (*g).to_owned())
+                    .unwrap_or_default(),
+                m.progress_note.clone(),
+            ]
+        })
+        .collect()
+}
