@@ -12,9 +12,8 @@
   }
   document.addEventListener("input", markDirty);
   document.addEventListener("change", markDirty);
-  document.addEventListener("submit", function (e) {
-    if (e.target) e.target.nachbarDirty = false;
-  }, true);
+  // No reset on submit: a sent form's answer replaces it (clean again), while a refused one
+  // keeps it, with what the user typed, until they send it again.
   function syncForms(el) {
     var forms = el.querySelectorAll("form");
     for (var i = 0; i < forms.length; i++) {

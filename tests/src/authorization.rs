@@ -433,3 +433,65 @@ async fn failed_token_checks_and_enrolments_make_their_address_wait_and_nobody_e
     let (status, _) = http::request(port, "POST", "/api/enroll", None, Some(&body)).await;
     assert_eq!(status, 200, "a good code passes");
 }
+
+#[tokio::test]
+async fn a_sign_off_syncs_only_from_its_signer_in_a_role_they_hold() {
+    use nachbar_core::model::SignOffRole;
+    use nachbar_core::model::assessment::AssessmentDoc;
+    let w = World::new().await;
+    let mine = w.assessment("owner1", &w.b1);
+    let id = DocumentId::random();
+    let mut owner = w.client("owner1").await;
+    let mut doc = mine.inner().automerge().clone();
+    let mut state = State::new();
+    owner.sync(id, &mut doc, &mut state).await;
+    let signed_off = |doc: &Automerge| {
+        AssessmentDoc::open(NachbarDoc::from_automerge(doc.clone()).unwrap())
+            .unwrap()
+            .view()
+            .unwrap()
+            .sign_offs
+            .iter()
+            .map(|s| (s.role, s.by.clone()))
+            .collect::<Vec<_>>()
+    };
+    // Staff sync an "owner" sign-off, under their own name and under the owner's: closed with
+    // 1008, nothing stored.
+    for by in [w.id("staff1").to_owned(), w.id("owner1").to_owned()] {
+        let mut staff = w.client("staff1").await;
+        let mut copy = Automerge::new();
+        let mut st = State::new();
+        staff.sync(id, &mut copy, &mut st).await;
+        let mut a = AssessmentDoc::open(NachbarDoc::from_automerge(copy).unwrap()).unwrap();
+        let _in_memory = a
+            .sign_off(&EditContext::new(by, Timestamp::now()), SignOffRole::Owner)
+            .unwrap();
+        let mut copy = a.inner().automerge().clone();
+        let other = staff.sync(id, &mut copy, &mut st).await;
+        assert!(
+            other.iter().any(|r| matches!(r, Received::Closed(1008, _))),
+            "{other:?}"
+        );
+        let (stored, _) = fetch(&w, "coach", id).await;
+        assert!(signed_off(&stored).is_empty(), "nothing stored");
+    }
+    // The owner's own sign-off as owner, and the coach's as coach, are taken.
+    let mut a = AssessmentDoc::open(NachbarDoc::from_automerge(doc.clone()).unwrap()).unwrap();
+    let _in_memory = a
+        .sign_off(
+            &EditContext::new(w.id("owner1"), Timestamp::now()),
+            SignOffRole::Owner,
+        )
+        .unwrap();
+    let mut doc = a.inner().automerge().clone();
+    let other = owner.sync(id, &mut doc, &mut state).await;
+    assert!(
+        !other.iter().any(|r| matches!(r, Received::Closed(..))),
+        "{other:?}"
+    );
+    let (stored, _) = fetch(&w, "coach", id).await;
+    assert_eq!(
+        signed_off(&stored),
+        vec![(SignOffRole::Owner, w.id("owner1").to_owned())]
+    );
+}

@@ -15,7 +15,7 @@ mod similarity;
 pub mod workshop;
 
 pub use common::{Removal, StatusChange};
-pub use review::{ReviewStatus, SignOffRole, SignOffView};
+pub use review::{ReviewStatus, SignOffRole, SignOffView, SignOffWrite, sign_offs_written};
 
 /// Declares a typed wrapper around a [`NachbarDoc`](crate::doc::NachbarDoc) of one kind.
 macro_rules! typed_doc {

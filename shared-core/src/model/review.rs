@@ -98,6 +98,77 @@ pub(crate) fn sign_offs(
     (views, agreed)
 }
 
+/// A sign-off entry that changes wrote: its role key and, when it is still there, who it
+/// names as the signer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOffWrite {
+    /// The key under `sign_offs` (a role code, or anything a peer wrote).
+    pub role: String,
+    /// The entry is there now (not removed).
+    pub present: bool,
+    /// The entry's `by` now; `None` when the entry was removed or names no signer.
+    pub by: Option<String>,
+}
+
+/// The sign-off entries the changes since `before` wrote (added, replaced, or edited inside),
+/// for a server that only lets a signer record their own sign-off in a role they hold.
+pub fn sign_offs_written(doc: &automerge::Automerge, before: &[ChangeHash]) -> Vec<SignOffWrite> {
+    use automerge::{PatchAction, Prop, ReadDoc};
+    let now = doc.get_heads();
+    let mut roles = std::collections::BTreeSet::new();
+    let mut whole_map = false;
+    for patch in doc.diff(before, &now) {
+        match patch.path.as_slice() {
+            [] => {
+                if let PatchAction::PutMap { key, .. } = &patch.action
+                    && key == "sign_offs"
+                {
+                    whole_map = true;
+                }
+            }
+            [(_, Prop::Map(root))] if root == "sign_offs" => match &patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    roles.insert(key.clone());
+                }
+                PatchAction::Conflict {
+                    prop: Prop::Map(key),
+                } => {
+                    roles.insert(key.clone());
+                }
+                _ => {}
+            },
+            [(_, Prop::Map(root)), (_, Prop::Map(role)), ..] if root == "sign_offs" => {
+                roles.insert(role.clone());
+            }
+            _ => {}
+        }
+    }
+    let map = match doc.get(automerge::ROOT, "sign_offs") {
+        Ok(Some((automerge::Value::Object(automerge::ObjType::Map), id))) => Some(id),
+        _ => None,
+    };
+    if whole_map && let Some(map) = &map {
+        roles.extend(doc.keys(map));
+    }
+    roles
+        .into_iter()
+        .map(|role| {
+            let entry = map
+                .as_ref()
+                .and_then(|m| doc.get(m, role.as_str()).ok().flatten());
+            let by = entry.as_ref().and_then(|(_, e)| {
+                let (value, _) = doc.get(e, "by").ok()??;
+                value.into_string().ok()
+            });
+            SignOffWrite {
+                role,
+                present: entry.is_some(),
+                by,
+            }
+        })
+        .collect()
+}
+
 /// The status shown: a stored "agreed" whose sign-offs no longer cover the content reads as
 /// "in review".
 pub(crate) fn effective_status(stored: ReviewStatus, agreed: bool) -> ReviewStatus {

@@ -79,6 +79,13 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
 
     /// Whether the token of `who` still authenticates.
     fn token_active(&self, who: &Principal) -> bool;
+
+    /// Whether `who` may record a sign-off in `role` (a role code) on a document with
+    /// `header`: an owner of its business as owner, a coach of it as coach.
+    fn may_sign_as(&self, who: &Principal, header: &Header, role: &str) -> bool {
+        let _ = (who, header, role);
+        false
+    }
 }
 
 /// The roles of decisions.md over a directory snapshot.
@@ -261,6 +268,18 @@ impl Policy for DirectoryPolicy {
 
     fn token_active(&self, who: &Principal) -> bool {
         self.dir.active_tokens.contains(&who.token_hash)
+    }
+
+    fn may_sign_as(&self, who: &Principal, header: &Header, role: &str) -> bool {
+        let Some(business) = header.business.as_deref() else {
+            return false;
+        };
+        let needed = match role {
+            "owner" => roles::OWNER,
+            "coach" => roles::COACH,
+            _ => return false,
+        };
+        self.business_in(business, &header.neighbourhood) && self.has(who, needed, business)
     }
 }
 

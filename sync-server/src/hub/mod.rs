@@ -456,3 +456,27 @@ impl Hub {
         self.stats.evictions += (before - self.docs.len()) as u64;
     }
 }
+
+/// Whether the changes to `doc` since `before` record only sign-offs their sender may record:
+/// an entry under `sign_offs` must name the sender as its signer, in a role the sender holds
+/// for the document's business (removing one is a content edit, allowed to writers). Other
+/// kinds of document are not checked.
+fn sign_offs_allowed(
+    policy: &dyn Policy,
+    doc: &automerge::Automerge,
+    header: &nachbar_core::doc::Header,
+    before: &[automerge::ChangeHash],
+    who: &Principal,
+) -> bool {
+    use nachbar_core::doc::DocKind;
+    if !matches!(header.kind, DocKind::ActionPlan | DocKind::Assessment) {
+        return true;
+    }
+    nachbar_core::model::sign_offs_written(doc, before)
+        .iter()
+        .all(|w| {
+            !w.present
+                || (w.by.as_deref() == Some(who.user_id.as_str())
+                    && policy.may_sign_as(who, header, &w.role))
+        })
+}

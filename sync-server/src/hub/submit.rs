@@ -35,6 +35,9 @@ pub enum SubmitError {
     /// The change would alter the document header.
     #[error("a change to the document header is refused")]
     Header,
+    /// The change records a sign-off of someone else, or in a role the sender lacks.
+    #[error("a sign-off may only be recorded by its signer, in a role they hold")]
+    SignOff,
     /// Storage failed; nothing was stored.
     #[error("storage unavailable: {0}")]
     Storage(String),
@@ -114,6 +117,16 @@ impl Hub {
             if current.header() != Some(header) {
                 self.refuse("header");
                 fx.submitted.push((s.id, Err(SubmitError::Header)));
+                self.reload(s.doc, fx);
+                return;
+            }
+            let who = Principal {
+                user_id: s.user.clone(),
+                token_hash: String::new(),
+            };
+            if !super::sign_offs_allowed(&*self.policy, &entry.doc, header, &before, &who) {
+                self.refuse("sign-off");
+                fx.submitted.push((s.id, Err(SubmitError::SignOff)));
                 self.reload(s.doc, fx);
                 return;
             }

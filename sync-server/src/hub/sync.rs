@@ -387,6 +387,16 @@ impl Hub {
                         "a change to the document header is refused".to_owned(),
                     ));
                 }
+                if !super::sign_offs_allowed(&*policy, &entry.doc, header, before, principal) {
+                    self.refuse("sign-off");
+                    self.reload(doc, fx);
+                    return Err((
+                        CloseCode::Policy,
+                        "sign-off",
+                        "a sign-off may only be recorded by its signer, in a role they hold"
+                            .to_owned(),
+                    ));
+                }
                 // A workshop's invitations may have changed: new sessions see them.
                 entry.info = Some(current);
             }

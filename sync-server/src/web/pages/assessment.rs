@@ -149,6 +149,7 @@ fn assessment(d: &BusinessDoc) -> Option<(&AssessmentView, &[String])> {
 fn results_of(
     id: DocumentId,
     d: &BusinessDoc,
+    signers: &crate::web::views::signers::Signers<'_>,
     lang: nachbar_core::label::Lang,
 ) -> Option<ResultsPage> {
     let (a, _) = assessment(d)?;
@@ -166,6 +167,7 @@ fn results_of(
     Some(results::page(
         a,
         cmp.as_ref().map(|(s, c)| (s.as_str(), c)),
+        signers,
         lang,
     ))
 }
@@ -178,7 +180,11 @@ async fn show_results(state: &AppState, who: &SignedIn, doc: &str, fragment: boo
         Ok(None) => return super::errors::not_found_in(lang),
         Err(e) => return super::errors::from_read(&e, lang),
     };
-    let Some(r) = results_of(id, &d, lang) else {
+    let people = match super::plan::business_people(state, who, &d.business).await {
+        Ok(p) => p,
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let Some(r) = results_of(id, &d, &people.signers(), lang) else {
         return super::errors::not_found_in(lang);
     };
     if fragment {

@@ -16,6 +16,7 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::model::business_profile::{BusinessProfileDoc, RecordRef, TopicState};
 use serde::Deserialize;
 
+use crate::access::{Access, Policy};
 use crate::routes::AppState;
 use crate::web::cache::View;
 use crate::web::edit::{self, EditError};
@@ -73,7 +74,10 @@ async fn load(
         match &h.view {
             View::Profile(p) if p.business == business => own = Some((*id, p)),
             // Other profiles only of active members (what the neighbourhood sees).
-            View::Profile(p) if dir.businesses.get(&p.business).is_some_and(|b| b.active) => {
+            View::Profile(p)
+                if dir.businesses.get(&p.business).is_some_and(|b| b.active)
+                    && who.policy.access(&who.principal(), &h.info) != Access::None =>
+            {
                 others.push(p)
             }
             View::Neighbourhood(n) => neighbourhood = Some(n),
@@ -299,9 +303,9 @@ pub async fn change_seats(
     Path(business): Path<String>,
     Form(f): Form<SeatsForm>,
 ) -> Response {
-    let known = match load(&state, &who, &business).await {
-        Ok(Some((_, p))) => p.seats.iter().any(|s| s.id == f.offering),
-        _ => false,
+    let seats = match load(&state, &who, &business).await {
+        Ok(Some((_, p))) => p.seats.iter().find(|s| s.id == f.offering).map(|s| s.seats),
+        _ => None,
     };
     edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
         let delta = match f.delta.as_str() {
@@ -314,11 +318,16 @@ pub async fn change_seats(
                 });
             }
         };
-        if !known {
+        let Some(current) = seats else {
             return Err(DomainError::UnknownRecord {
                 kind: "joint offering",
                 id: f.offering.chars().take(40).collect(),
             });
+        };
+        if current + delta < 0 {
+            return Err(DomainError::NotAllowed(
+                "no seats of interest to take back".to_owned(),
+            ));
         }
         Ok(((), p.change_seat_interest(ctx, &f.offering, delta)?))
     })

@@ -139,7 +139,7 @@ pub fn stage(
             .rev()
             .find(|a| current(a.status))
             .map_or(t.no_assessment, |a| {
-                if a.agreed {
+                if signers.agreed(&a.sign_offs) {
                     t.assessment_signed
                 } else {
                     t.assessment_open

@@ -8,6 +8,7 @@ use nachbar_core::model::assessment::{AssessmentView, Comparison, TrafficLight};
 
 use super::date;
 use super::radar::{Radar, radar};
+use super::signers::Signers;
 use crate::web::i18n_business::BusinessTexts;
 
 /// How many priority gaps the page lists.
@@ -176,7 +177,12 @@ fn text_of(a: &AssessmentView, id: &str, lang: Lang) -> String {
 
 /// Builds the results of `a`; `before` is the earlier assessment's stage with the comparison,
 /// if there is an earlier one.
-pub fn page(a: &AssessmentView, before: Option<(&str, &Comparison)>, lang: Lang) -> ResultsPage {
+pub fn page(
+    a: &AssessmentView,
+    before: Option<(&str, &Comparison)>,
+    signers: &Signers<'_>,
+    lang: Lang,
+) -> ResultsPage {
     let t = BusinessTexts::of(lang);
     let areas: Vec<AreaRow> = a
         .scores
@@ -261,7 +267,11 @@ pub fn page(a: &AssessmentView, before: Option<(&str, &Comparison)>, lang: Lang)
         stage: a.stage.clone(),
         date: a.date.as_deref().map(|d| date(d, lang)).unwrap_or_default(),
         release: a.catalogue_release.clone(),
-        status: a.status.label().get(lang).to_owned(),
+        status: signers
+            .status(a.status, &a.sign_offs)
+            .label()
+            .get(lang)
+            .to_owned(),
         overall: score_text(a.scores.overall, lang),
         overall_band: a
             .scores

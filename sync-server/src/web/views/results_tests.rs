@@ -7,6 +7,13 @@ use nachbar_core::time::Timestamp;
 
 use super::*;
 
+fn nobody() -> crate::web::views::signers::Signers<'static> {
+    crate::web::views::signers::Signers {
+        owners: &[],
+        coaches: &[],
+    }
+}
+
 fn ctx() -> EditContext {
     EditContext::new("coach", Timestamp(1_767_225_600_000))
 }
@@ -41,7 +48,7 @@ fn scores_lights_gaps_and_the_chart_come_from_the_answers() {
         .unwrap();
     let _in_memory = a.set_unknown(&ctx(), "G1", true).unwrap();
     let view = a.view().unwrap();
-    let p = page(&view, None, Lang::De);
+    let p = page(&view, None, &nobody(), Lang::De);
     let area = |c: &str| p.areas.iter().find(|r| r.code == c).unwrap().clone();
     // A: (1 + 3) / (4 × 2) = 50; B: (0 + 4) / 8 = 50.
     assert_eq!(area("A").score, "50");
@@ -74,7 +81,7 @@ fn scores_lights_gaps_and_the_chart_come_from_the_answers() {
             .contains("C Anfrage → Angebot → Auftrag: noch ohne Antwort")
     );
     assert!(p.comparison.is_none());
-    let en = page(&view, None, Lang::En);
+    let en = page(&view, None, &nobody(), Lang::En);
     assert_eq!(en.areas[0].band, "Average");
 }
 
@@ -88,7 +95,7 @@ fn the_comparison_goes_through_the_migration_map() {
     let _in_memory = t1.set_level(&ctx(), "B2a", 3).unwrap();
     let (before, after) = (t0.view().unwrap(), t1.view().unwrap());
     let cmp = compare(&before, &after, catalogue::release_1_1());
-    let p = page(&after, Some(("T0", &cmp)), Lang::En);
+    let p = page(&after, Some(("T0", &cmp)), &nobody(), Lang::En);
     let c = p.comparison.unwrap();
     assert_eq!(
         c.caption,
