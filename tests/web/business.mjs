@@ -193,10 +193,10 @@ await s.run(async () => {
   await scan(coach, "answering the core set");
   for (const a of cfg.answers) {
     await coach.locator(`#q-${a.question}-v${a.value}`).check();
-    await Promise.all([
-      coach.waitForResponse((r) => r.url().includes(`/answers/${a.question}`) && r.status() === 200),
-      coach.locator(`#save-${a.question}`).click(),
-    ]);
+    await coach.locator(`#save-${a.question}`).click();
+    // Saved when the page shows the stored answer (the checked attribute comes from the
+    // server): the next question is only touched after the swap.
+    await coach.waitForFunction((id) => document.getElementById(id)?.defaultChecked === true, `q-${a.question}-v${a.value}`);
   }
   const progress = await coach.locator("#progress").innerText();
   check("every core question is answered", progress.startsWith(`${cfg.answers.length} von ${cfg.answers.length}`), progress);

@@ -102,7 +102,9 @@ async fn cards(
                     seats
                         .entry(offering.clone())
                         .or_default()
-                        .push((p.display_name.clone(), *n));
+                        // The directory's name: a profile's display name is the business's
+                        // own text and could pose as another.
+                        .push((business_name(who, &p.business, &p.display_name), *n));
                 }
             }
             _ => {}
@@ -360,4 +362,13 @@ pub async fn add_date(
         Ok(((), h.set_offering_date(ctx, &offering, &f.date, true)?))
     })
     .await
+}
+
+/// The directory's name of `business`, or `fallback` when the directory has none.
+fn business_name(who: &SignedIn, business: &str, fallback: &str) -> String {
+    who.policy
+        .directory()
+        .businesses
+        .get(business)
+        .map_or_else(|| fallback.to_owned(), |b| b.name.clone())
 }

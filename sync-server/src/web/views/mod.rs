@@ -101,6 +101,8 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// A time in ms since the epoch as a date and time in German local time (the neighbourhoods'
 /// time zone) for lists ("last used", "signed off on").
 pub fn moment(ms: i64, lang: Lang) -> String {
+    // Device times come from peers: anything outside the years 1–9999 is shown at the edge.
+    let ms = ms.clamp(MIN_MS, MAX_MS);
     let secs = (ms + berlin_offset_ms(ms)).div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -129,8 +131,13 @@ pub fn civil(days: i64) -> String {
 
 /// Today's date in German local time as ISO (what "overdue" compares with).
 pub fn today(now_ms: i64) -> String {
+    let now_ms = now_ms.clamp(MIN_MS, MAX_MS);
     civil((now_ms + berlin_offset_ms(now_ms)).div_euclid(86_400_000))
 }
+
+/// 0001-01-01T00:00Z and 9999-12-30T00:00Z in ms: the range dates are shown in.
+const MIN_MS: i64 = -62_135_596_800_000;
+const MAX_MS: i64 = 253_402_128_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -167,5 +174,8 @@ mod tests {
         assert_eq!(berlin_offset_ms(october_25 + HOUR - 1), 2 * HOUR);
         assert_eq!(berlin_offset_ms(october_25 + HOUR), HOUR);
         assert_eq!(moment(march_29 + HOUR, Lang::De), "29.03.2026 03:00");
+        // Times from peers at the edges neither overflow nor panic.
+        assert_eq!(moment(i64::MAX, Lang::De), "30.12.9999 01:00");
+        assert!(moment(i64::MIN, Lang::En).ends_with(" 0001 01:00"));
     }
 }
