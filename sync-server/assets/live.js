@@ -41,11 +41,23 @@
     var keep = {};
     var kept = el.querySelectorAll("[data-keep]");
     for (var m = 0; m < kept.length; m++) keep[kept[m].id] = kept[m].value;
+    // A form the user has changed keeps the version it was filled in on: its change is then
+    // made on what the user saw (and a concurrent one is kept for review, not overwritten).
+    var dirtyHeads = [];
+    var forms = el.querySelectorAll("form");
+    for (var f = 0; f < forms.length; f++) {
+      var h = forms[f].querySelector("input[name=heads]");
+      if (forms[f].nachbarDirty && h) dirtyHeads.push([forms[f], h.value]);
+    }
     window.htmx.ajax("GET", src, { target: el, swap: "innerMorph" }).then(function () {
       syncForms(el);
       for (var id in keep) {
         var field = document.getElementById(id);
         if (field) field.value = keep[id];
+      }
+      for (var d = 0; d < dirtyHeads.length; d++) {
+        var input = dirtyHeads[d][0].querySelector("input[name=heads]");
+        if (input && dirtyHeads[d][0].isConnected) input.value = dirtyHeads[d][1];
       }
       var after = el.querySelectorAll("details");
       if (after.length === open.length) {
