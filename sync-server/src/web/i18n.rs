@@ -94,6 +94,7 @@ texts! {
     heat_map_caption: "Was die Betriebe je Themenfeld teilen", "What the businesses share per topic area";
     heat_map_empty: "Noch hat kein Betrieb einen Themenstand geteilt.", "No business has shared a topic state yet.";
     heat_map_csv: "Themenkarte als CSV herunterladen", "Download the heat map as CSV";
+    archive_zip: "Archiv der Nachbarschaft (ZIP)", "Neighbourhood archive (ZIP)";
     business: "Betrieb", "Business";
     not_shared: "nicht geteilt", "not shared";
     legend: "Legende", "Legend";

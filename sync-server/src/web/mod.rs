@@ -12,6 +12,7 @@
 //!
 //! The hub knows nothing about this module.
 
+pub mod archive;
 pub mod assets;
 pub mod cache;
 pub mod cookies;
@@ -119,6 +120,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/n/{id}", get(pages::neighbourhood::show))
         .route("/n/{id}/live", get(pages::neighbourhood::live_fragment))
         .route("/n/{id}/heatmap.csv", get(pages::neighbourhood::csv))
+        .route("/n/{id}/archive.zip", get(pages::neighbourhood::archive))
         .route(
             "/n/{id}/businesses",
             get(pages::people::page).post(pages::people::add_business),

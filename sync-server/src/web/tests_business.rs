@@ -822,3 +822,68 @@ async fn csv_downloads_parse_back_to_the_read_models_for_those_who_may_read_them
     );
     f.server.stop().await;
 }
+
+#[tokio::test]
+async fn the_neighbourhood_archive_holds_what_the_coordinator_may_read_with_the_servers_heads() {
+    use std::io::Read;
+    let f = Fixture::new().await;
+    let (plan, _) = plan_of(&f, "owner1", &f.b1).await;
+    let c = f.sign_in("coordinator").await;
+    let a = f.get(&format!("/n/{}/archive.zip", f.hood), &c).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.header("content-type"), "application/zip");
+    // The body came through as text; fetch the bytes again through the router.
+    let req = axum::http::Request::builder()
+        .uri(format!("/n/{}/archive.zip", f.hood))
+        .header("host", "127.0.0.1:8787")
+        .header("cookie", format!("nachbar_session={c}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(f.server.router(), req)
+        .await
+        .unwrap();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut manifest = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["name"], "Testpark");
+    let docs = manifest["documents"].as_array().unwrap();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"neighbourhood") && kinds.contains(&"business-profile"));
+    assert!(
+        !kinds.contains(&"action-plan") && !kinds.contains(&"assessment"),
+        "nothing confidential: {kinds:?}"
+    );
+    assert!(docs.iter().all(|d| d["id"] != plan.to_string().as_str()));
+    for d in docs {
+        let mut file = Vec::new();
+        zip.by_name(d["file"].as_str().unwrap())
+            .unwrap()
+            .read_to_end(&mut file)
+            .unwrap();
+        let loaded = automerge::Automerge::load(&file).unwrap();
+        let heads: Vec<String> = loaded.get_heads().iter().map(ToString::to_string).collect();
+        let listed: Vec<String> = d["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(heads, listed, "{}", d["file"]);
+        let id: DocumentId = d["id"].as_str().unwrap().parse().unwrap();
+        assert_eq!(loaded.get_heads(), stored(&f, &id), "the server's heads");
+    }
+    for who in ["owner1", "other_coordinator"] {
+        let s = f.sign_in(who).await;
+        let denied = f.get(&format!("/n/{}/archive.zip", f.hood), &s).await;
+        assert_eq!(denied.status, StatusCode::NOT_FOUND, "{who}");
+    }
+    f.server.stop().await;
+}

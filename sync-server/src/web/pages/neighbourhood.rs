@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use nachbar_core::catalogue;
 use nachbar_core::ids::DocumentId;
 
@@ -30,6 +30,8 @@ pub struct HomePage {
     pub v: HomeView,
     /// CSV link.
     pub csv_href: String,
+    /// The archive download (shown to those who run the neighbourhood).
+    pub archive_href: Option<String>,
     /// Event stream of the live region.
     pub events: String,
     /// Fragment of the live region.
@@ -46,6 +48,8 @@ pub struct HomeLive {
     pub v: HomeView,
     /// CSV link.
     pub csv_href: String,
+    /// The archive download (shown to those who run the neighbourhood).
+    pub archive_href: Option<String>,
 }
 
 /// What a neighbourhood home is built from, with the documents it depends on.
@@ -127,6 +131,7 @@ pub async fn home_page(state: &AppState, who: &SignedIn, n: &str) -> Response {
                 frame: Frame::new(lang, d.view.name.clone(), Some(who), &path, Some(n)),
                 v: d.view,
                 csv_href: format!("/n/{n}/heatmap.csv"),
+                archive_href: who.runs(n).then(|| format!("/n/{n}/archive.zip")),
                 events: format!("/events?page={}", urlencode(&path)),
                 live_src: format!("/n/{n}/live"),
             })
@@ -157,6 +162,7 @@ pub async fn live_fragment(
             frame: Frame::new(lang, d.view.name.clone(), Some(&who), "", Some(&n)),
             v: d.view,
             csv_href: format!("/n/{n}/heatmap.csv"),
+            archive_href: who.runs(&n).then(|| format!("/n/{n}/archive.zip")),
         }),
         Ok(None) => super::errors::not_found_in(lang),
         Err(e) => super::errors::from_read(&e, lang),
@@ -184,5 +190,53 @@ pub async fn csv(
         }
         Ok(None) => super::errors::not_found_in(lang),
         Err(e) => super::errors::from_read(&e, lang),
+    }
+}
+
+/// `GET /n/{id}/archive.zip`: every document of the neighbourhood the coordinator may read, in
+/// Automerge's saved form, with a manifest (for the coordinator or an admin only).
+pub async fn archive(
+    State(state): State<Arc<AppState>>,
+    who: SignedIn,
+    Path(n): Path<String>,
+) -> Response {
+    let lang = who.lang;
+    if !who.runs(&n) {
+        return super::errors::not_found_in(lang);
+    }
+    let d = match data(&state, &who, &n).await {
+        Ok(Some(d)) => d,
+        Ok(None) => return super::errors::not_found_in(lang),
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let stored = match read::load_many(&state.web, d.docs.clone()).await {
+        Ok(s) => s,
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
+    let name = d.view.name.clone();
+    let now = nachbar_core::time::Timestamp::now().millis();
+    let built = tokio::task::spawn_blocking(move || {
+        let docs: Vec<(DocumentId, Vec<u8>)> =
+            stored.into_iter().map(|s| (s.id, s.bytes)).collect();
+        crate::web::archive::build(&n, &name, now, &docs)
+    })
+    .await;
+    match built {
+        Ok(Ok(bytes)) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "application/zip"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"nachbarschaft-archiv.zip\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "building a neighbourhood archive failed");
+            super::errors::unavailable(lang)
+        }
+        Err(_) => super::errors::unavailable(lang),
     }
 }
