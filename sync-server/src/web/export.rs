@@ -132,5 +132,12 @@ mod tests {
             ),
             Err(UnknownSeparator)
         );
+        // Formula starts after spaces or in full width are quoted too; plain text is not.
+        for cell in ["  =1+1", "＝SUMME(A1)", "\u{3000}@x", "-5", "\tx"] {
+            assert!(csv_safe(cell).starts_with('\''), "{cell:?}");
+        }
+        for cell in ["Müller & Söhne", "1.200 €", "E-Rechnung"] {
+            assert_eq!(csv_safe(cell), cell);
+        }
     }
 }

@@ -334,11 +334,17 @@ pub fn home(
     }
 }
 
-/// A CSV cell that a spreadsheet will not run as a formula (user text may start with `=`).
+/// A CSV cell that a spreadsheet will not run as a formula (user text may start with `=`,
+/// also after spaces, or with its full-width form).
 pub fn csv_safe(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_owned(),
+    let starts_formula = text.starts_with(['\t', '\r'])
+        || text
+            .trim_start_matches([' ', '\u{a0}', '\u{3000}'])
+            .starts_with(['=', '+', '-', '@', '＝', '＋', '－', '＠']);
+    if starts_formula {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 
