@@ -19,6 +19,24 @@ pub struct NeedsReview {
     pub values: Vec<String>,
 }
 
+/// Refuses settling `field` with `value` unless `value` is one of the concurrent values
+/// `needs` lists for it (a reviewer chooses among values that were really set).
+///
+/// # Errors
+/// [`DomainError::NotAllowed`] otherwise.
+pub fn ensure_offered(needs: &[NeedsReview], field: &str, value: &str) -> Result<(), DomainError> {
+    if needs
+        .iter()
+        .any(|n| n.field == field && n.values.iter().any(|v| v == value))
+    {
+        Ok(())
+    } else {
+        Err(DomainError::NotAllowed(
+            "that value is not one of the concurrent values".to_owned(),
+        ))
+    }
+}
+
 /// Checks `key` of `obj` for concurrent values and records it under `field` when it has some.
 pub(crate) fn check(
     doc: &(impl ReadDoc + ?Sized),

@@ -15,7 +15,7 @@ pub(crate) mod write;
 use automerge::transaction::{CommitOptions, Transaction};
 use automerge::{ActorId, Automerge, ChangeHash};
 
-pub use conflict::NeedsReview;
+pub use conflict::{NeedsReview, ensure_offered};
 pub(crate) use conflict::{check as check_conflict, check_keys as check_conflicts};
 pub use header::{DocKind, HEADER_KEY, Header, SCHEMA_VERSION, SUPPORTED_MAJOR};
 pub use history::{ClockSkew, LastEdited};

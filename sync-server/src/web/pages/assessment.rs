@@ -501,15 +501,7 @@ pub async fn resolve(
     Form(f): Form<ResolveForm>,
 ) -> Response {
     edit_and_answer(&state, &who, &headers, &doc, &mode, &[], move |a, ctx| {
-        let offered = a
-            .needs_review()?
-            .into_iter()
-            .any(|n| n.field == f.field && n.values.contains(&f.value));
-        if !offered {
-            return Err(DomainError::NotAllowed(
-                "that value is not one of the concurrent values".to_owned(),
-            ));
-        }
+        nachbar_core::doc::ensure_offered(&a.needs_review()?, &f.field, &f.value)?;
         Ok(((), a.resolve(ctx, &f.field, &f.value)?))
     })
     .await

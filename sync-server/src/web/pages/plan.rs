@@ -862,16 +862,7 @@ pub async fn resolve(
         &[],
         Notice::None,
         move |p, ctx| {
-            // Only a value that was really set concurrently can be chosen.
-            let offered = p
-                .needs_review()?
-                .into_iter()
-                .any(|n| n.field == f.field && n.values.contains(&f.value));
-            if !offered {
-                return Err(DomainError::NotAllowed(
-                    "that value is not one of the concurrent values".to_owned(),
-                ));
-            }
+            nachbar_core::doc::ensure_offered(&p.needs_review()?, &f.field, &f.value)?;
             Ok(((), p.resolve(ctx, &f.field, &f.value)?))
         },
     )
