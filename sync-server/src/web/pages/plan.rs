@@ -902,10 +902,13 @@ pub async fn sign_off(
     let Some(id) = super::doc_id(&doc) else {
         return super::errors::not_found_in(lang);
     };
-    let Ok(Some((plan, _))) = read::readable::<ActionPlanDoc>(&state.web, &who, id).await else {
+    // The plan's business from the cached read model (the edit itself loads the document).
+    let Ok(Some(found)) =
+        read::business_doc(&state.web, &who, id, nachbar_core::doc::DocKind::ActionPlan).await
+    else {
         return super::errors::not_found_in(lang);
     };
-    let business = plan.inner().header().business.clone().unwrap_or_default();
+    let business = found.business;
     let Some(role) = sign_off_role(&who, &business) else {
         let bt = BusinessTexts::of(lang);
         return respond(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use nachbar_core::DomainError;
 use nachbar_core::doc::{Applied, EditContext};
@@ -24,9 +24,9 @@ use crate::web::errors::{FieldErrors, domain};
 use crate::web::frame::{Frame, render};
 use crate::web::i18n_business::BusinessTexts;
 use crate::web::read;
+use crate::web::see_other;
 use crate::web::session::{SignedIn, urlencode};
 use crate::web::views::profile::{ProfilePage, page};
-use crate::web::{is_htmx, see_other};
 
 use super::business::may_see_business;
 
@@ -158,18 +158,21 @@ pub async fn show(
 async fn edit_and_answer(
     state: &AppState,
     who: &SignedIn,
-    headers: &HeaderMap,
     business: &str,
-    f: impl FnOnce(&mut BusinessProfileDoc, &EditContext) -> Result<((), Applied), DomainError>,
+    f: impl FnOnce(
+        &ProfilePage,
+        &mut BusinessProfileDoc,
+        &EditContext,
+    ) -> Result<((), Applied), DomainError>,
 ) -> Response {
     let lang = who.lang;
-    let id = match load(state, who, business).await {
-        Ok(Some((id, _))) => id,
+    // One read of the page serves the access decision and the checks against what it offers.
+    let (id, page) = match load(state, who, business).await {
+        Ok(Some(found)) => found,
         Ok(None) => return super::errors::not_found_in(lang),
         Err(e) => return super::errors::from_read(&e, lang),
     };
-    let _ = is_htmx(headers);
-    match edit::edit::<BusinessProfileDoc, ()>(state, who, id, f).await {
+    match edit::edit::<BusinessProfileDoc, ()>(state, who, id, |p, ctx| f(&page, p, ctx)).await {
         Ok(()) => see_other(&format!("/b/{}/profile", urlencode(business))),
         Err(EditError::Domain(e)) => {
             respond(
@@ -197,11 +200,10 @@ pub struct TopicForm {
 pub async fn set_topic(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path(business): Path<String>,
     Form(f): Form<TopicForm>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+    edit_and_answer(&state, &who, &business, move |_, p, ctx| {
         let topic = if f.state.is_empty() {
             None
         } else {
@@ -222,20 +224,16 @@ pub struct AcceptForm {
 pub async fn accept_offer(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path((business, need)): Path<(String, String)>,
     Form(f): Form<AcceptForm>,
 ) -> Response {
-    let offered = match load(&state, &who, &business).await {
-        Ok(Some((_, p))) => p
+    edit_and_answer(&state, &who, &business, move |page, p, ctx| {
+        let offered = page
             .needs
             .iter()
             .filter(|n| n.id == need)
             .flat_map(|n| n.offers.iter())
-            .any(|o| o.reference == f.offer),
-        _ => false,
-    };
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+            .any(|o| o.reference == f.offer);
         if !offered {
             return Err(DomainError::NotAllowed(
                 "that offer was not made for this need".to_owned(),
@@ -253,10 +251,9 @@ pub async fn accept_offer(
 pub async fn withdraw_offer(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path((business, offer)): Path<(String, String)>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+    edit_and_answer(&state, &who, &business, move |_, p, ctx| {
         Ok(((), p.withdraw_offer(ctx, &offer)?))
     })
     .await
@@ -266,10 +263,9 @@ pub async fn withdraw_offer(
 pub async fn revoke_practice(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path((business, id)): Path<(String, String)>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+    edit_and_answer(&state, &who, &business, move |_, p, ctx| {
         Ok(((), p.revoke_good_practice(ctx, &id)?))
     })
     .await
@@ -279,10 +275,9 @@ pub async fn revoke_practice(
 pub async fn revoke_finding(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path((business, id)): Path<(String, String)>,
 ) -> Response {
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+    edit_and_answer(&state, &who, &business, move |_, p, ctx| {
         Ok(((), p.revoke_shared_finding(ctx, &id)?))
     })
     .await
@@ -299,15 +294,10 @@ pub struct SeatsForm {
 pub async fn change_seats(
     State(state): State<Arc<AppState>>,
     who: SignedIn,
-    headers: HeaderMap,
     Path(business): Path<String>,
     Form(f): Form<SeatsForm>,
 ) -> Response {
-    let seats = match load(&state, &who, &business).await {
-        Ok(Some((_, p))) => p.seats.iter().find(|s| s.id == f.offering).map(|s| s.seats),
-        _ => None,
-    };
-    edit_and_answer(&state, &who, &headers, &business, move |p, ctx| {
+    edit_and_answer(&state, &who, &business, move |page, p, ctx| {
         let delta = match f.delta.as_str() {
             "1" => 1,
             "-1" => -1,
@@ -318,6 +308,11 @@ pub async fn change_seats(
                 });
             }
         };
+        let seats = page
+            .seats
+            .iter()
+            .find(|s| s.id == f.offering)
+            .map(|s| s.seats);
         let Some(current) = seats else {
             return Err(DomainError::UnknownRecord {
                 kind: "joint offering",
