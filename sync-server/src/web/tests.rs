@@ -208,6 +208,45 @@ impl Fixture {
     pub(super) fn actor() -> ActorId {
         ActorId::random()
     }
+
+    /// `who` as a page sees them (a session of the fixture's user, German).
+    pub(super) fn signed_in(&self, who: &str) -> super::session::SignedIn {
+        super::session::SignedIn {
+            user: crate::storage::SessionUser {
+                user_id: self.users[who].clone(),
+                name: who.to_owned(),
+                session_hash: String::new(),
+            },
+            policy: self.state().web.policy.current(),
+            lang: nachbar_core::label::Lang::De,
+        }
+    }
+
+    /// The stored document `id` as it loads.
+    pub(super) fn stored_doc(
+        &self,
+        id: &nachbar_core::ids::DocumentId,
+    ) -> nachbar_core::doc::NachbarDoc {
+        let bytes = self
+            .state()
+            .web
+            .db
+            .lock()
+            .unwrap()
+            .load(&id.to_string())
+            .unwrap()
+            .unwrap()
+            .bytes;
+        nachbar_core::doc::NachbarDoc::load(&bytes, Self::actor()).unwrap()
+    }
+
+    /// What is stored of `id`, as its heads (compaction may rewrite the bytes).
+    pub(super) fn stored_heads(
+        &self,
+        id: &nachbar_core::ids::DocumentId,
+    ) -> Vec<automerge::ChangeHash> {
+        self.stored_doc(id).heads()
+    }
 }
 
 #[tokio::test]

@@ -9,21 +9,7 @@ use nachbar_core::model::action_plan::{ActionPlanDoc, NewMeasure};
 use nachbar_core::model::assessment::{AssessmentDoc, FindingKind, NewAssessment, NewFinding};
 use nachbar_core::time::Timestamp;
 
-use super::session::SignedIn;
 use super::tests::Fixture;
-use crate::storage::SessionUser;
-
-fn signed_in(f: &Fixture, who: &str) -> SignedIn {
-    SignedIn {
-        user: SessionUser {
-            user_id: f.users[who].clone(),
-            name: who.to_owned(),
-            session_hash: String::new(),
-        },
-        policy: f.state().web.policy.current(),
-        lang: nachbar_core::label::Lang::De,
-    }
-}
 
 /// The body of a 404 without what differs per request (nothing should).
 fn not_found(body: &str) -> String {
@@ -309,7 +295,7 @@ async fn an_edit_of_several_changes_is_stored_whole_or_not_at_all() {
 async fn no_page_a_coordinator_reaches_shows_confidential_content() {
     const CANARY: &str = "KANARIENVOGEL-7f3a";
     let f = Fixture::new().await;
-    let owner = signed_in(&f, "owner1");
+    let owner = f.signed_in("owner1");
     let ctx = EditContext::new(f.users["owner1"].clone(), Timestamp::now());
     // An assessment and an action plan of the first business, each holding the canary.
     let (mut assessment, _) = AssessmentDoc::create(
@@ -414,23 +400,7 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
         }
     }
     // Nor can they write to them: a sign-off or a status change is 404 and stores nothing.
-    // Heads, not bytes: compaction may rewrite the bytes.
-    let heads = || {
-        let bytes = f
-            .state()
-            .web
-            .db
-            .lock()
-            .unwrap()
-            .load(&plan_id.to_string())
-            .unwrap()
-            .unwrap()
-            .bytes;
-        nachbar_core::doc::NachbarDoc::load(&bytes, Fixture::actor())
-            .unwrap()
-            .heads()
-    };
-    let before = heads();
+    let before = f.stored_heads(&plan_id);
     for (path, body) in [
         (format!("/p/{plan_id}/sign-off"), "heads=".to_owned()),
         (format!("/p/{plan_id}/measures"), "title=X".to_owned()),
@@ -442,11 +412,11 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
         let a = f.post(&path, &c, &body).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
     }
-    let after = heads();
+    let after = f.stored_heads(&plan_id);
     assert_eq!(before, after, "nothing stored");
     pages.clear();
     // The coordinator's live page follows no confidential document either.
-    let coordinator = signed_in(&f, "coordinator");
+    let coordinator = f.signed_in("coordinator");
     let followed = super::live::page_docs(f.state(), &coordinator, &format!("/n/{hood}"))
         .await
         .expect("a live page");

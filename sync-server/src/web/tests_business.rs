@@ -4,63 +4,33 @@
 //! version both count until it is settled; bad input at every form is refused at its field and
 //! stores nothing.
 
-use automerge::ActorId;
 use axum::http::StatusCode;
-use nachbar_core::doc::{EditContext, NachbarDoc};
+use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::model::SignOffRole;
 use nachbar_core::model::action_plan::{ActionPlanDoc, ActionPlanView, NewMeasure};
 use nachbar_core::model::assessment::{AssessmentDoc, AssessmentView, NewAssessment};
 use nachbar_core::time::Timestamp;
 
-use super::session::SignedIn;
 use super::tests::Fixture;
-use crate::storage::SessionUser;
-
-fn signed_in(f: &Fixture, who: &str) -> SignedIn {
-    SignedIn {
-        user: SessionUser {
-            user_id: f.users[who].clone(),
-            name: who.to_owned(),
-            session_hash: String::new(),
-        },
-        policy: f.state().web.policy.current(),
-        lang: nachbar_core::label::Lang::De,
-    }
-}
-
-fn stored_bytes(f: &Fixture, id: &DocumentId) -> Vec<u8> {
-    f.state()
-        .web
-        .db
-        .lock()
-        .unwrap()
-        .load(&id.to_string())
-        .unwrap()
-        .unwrap()
-        .bytes
-}
-
-/// What is stored of a document, as its heads (compaction may rewrite the bytes).
-fn stored(f: &Fixture, id: &DocumentId) -> Vec<automerge::ChangeHash> {
-    NachbarDoc::load(&stored_bytes(f, id), ActorId::random())
-        .unwrap()
-        .heads()
-}
 
 fn stored_plan(f: &Fixture, id: &DocumentId) -> ActionPlanView {
-    let doc = NachbarDoc::load(&stored_bytes(f, id), ActorId::random()).unwrap();
-    ActionPlanDoc::open(doc).unwrap().view().unwrap()
+    ActionPlanDoc::open(f.stored_doc(id))
+        .unwrap()
+        .view()
+        .unwrap()
 }
 
 fn stored_assessment(f: &Fixture, id: &DocumentId) -> AssessmentView {
-    let doc = NachbarDoc::load(&stored_bytes(f, id), ActorId::random()).unwrap();
-    AssessmentDoc::open(doc).unwrap().view().unwrap()
+    AssessmentDoc::open(f.stored_doc(id))
+        .unwrap()
+        .view()
+        .unwrap()
 }
 
 /// A plan of `business` created by `who`, with one measure.
 async fn plan_of(f: &Fixture, who: &str, business: &str) -> (DocumentId, String) {
-    let owner = signed_in(f, who);
+    let owner = f.signed_in(who);
     let ctx = EditContext::new(f.users[who].clone(), Timestamp::now());
     let (mut plan, _) = ActionPlanDoc::create(Fixture::actor(), &ctx, &f.hood, business).unwrap();
     let (measure, _) = plan
@@ -120,7 +90,7 @@ async fn another_business_plan_is_missing_staff_cannot_sign_off_and_a_sign_off_b
         !staff_page.body.contains("id=\"agree\""),
         "no sign-off button for staff"
     );
-    let before = stored(&f, &plan1);
+    let before = f.stored_heads(&plan1);
     let refused = f
         .post(
             &format!("/p/{plan1}/sign-off"),
@@ -130,7 +100,7 @@ async fn another_business_plan_is_missing_staff_cannot_sign_off_and_a_sign_off_b
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("Zustimmen können"));
-    assert_eq!(stored(&f, &plan1), before, "nothing stored");
+    assert_eq!(f.stored_heads(&plan1), before, "nothing stored");
 
     // The coach changes the plan after the owner opened it: the owner's sign-off is 409.
     let changed = f
@@ -141,7 +111,7 @@ async fn another_business_plan_is_missing_staff_cannot_sign_off_and_a_sign_off_b
         )
         .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-    let before = stored(&f, &plan1);
+    let before = f.stored_heads(&plan1);
     let stale = f
         .post(
             &format!("/p/{plan1}/sign-off"),
@@ -155,7 +125,7 @@ async fn another_business_plan_is_missing_staff_cannot_sign_off_and_a_sign_off_b
         stale.body.contains("Geplant"),
         "the refreshed plan comes with it"
     );
-    assert_eq!(stored(&f, &plan1), before, "nothing stored");
+    assert_eq!(f.stored_heads(&plan1), before, "nothing stored");
     // Forged heads are no better.
     let forged = f
         .post(&format!("/p/{plan1}/sign-off"), &owner, "heads=zz%2C00")
@@ -243,7 +213,7 @@ async fn two_people_changing_one_value_from_the_same_version_both_count_until_se
             && page.contains("In Umsetzung")
     );
     // A value nobody set cannot be chosen.
-    let before = stored(&f, &plan);
+    let before = f.stored_heads(&plan);
     let bad = f
         .post(
             &format!("/p/{plan}/resolve"),
@@ -252,7 +222,7 @@ async fn two_people_changing_one_value_from_the_same_version_both_count_until_se
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(stored(&f, &plan), before);
+    assert_eq!(f.stored_heads(&plan), before);
     let ok = f
         .post(
             &format!("/p/{plan}/resolve"),
@@ -280,7 +250,7 @@ async fn two_people_changing_one_value_from_the_same_version_both_count_until_se
         },
     )
     .unwrap();
-    let aid = super::edit::create(f.state(), &signed_in(&f, "coach"), a.inner())
+    let aid = super::edit::create(f.state(), &f.signed_in("coach"), a.inner())
         .await
         .unwrap();
     let shown = heads_in(&f.get(&format!("/a/{aid}"), &coach).await.body);
@@ -342,7 +312,7 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
         },
     )
     .unwrap();
-    let aid = super::edit::create(f.state(), &signed_in(&f, "owner1"), a.inner())
+    let aid = super::edit::create(f.state(), &f.signed_in("owner1"), a.inner())
         .await
         .unwrap();
     let long = "x".repeat(400);
@@ -479,7 +449,7 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
         ),
     ];
     for (path, form, message) in cases {
-        let before = (stored(&f, &plan), stored(&f, &aid));
+        let before = (f.stored_heads(&plan), f.stored_heads(&aid));
         let a = f.post(&path, &owner, &form).await;
         assert_eq!(
             a.status,
@@ -492,7 +462,7 @@ async fn bad_input_at_every_form_is_refused_at_its_field_and_stores_nothing() {
             "{path} {form}: wanted {message:?}"
         );
         assert_eq!(
-            (stored(&f, &plan), stored(&f, &aid)),
+            (f.stored_heads(&plan), f.stored_heads(&aid)),
             before,
             "{path} {form}: nothing stored"
         );
@@ -608,8 +578,8 @@ async fn only_the_signer_records_a_sign_off_in_a_role_they_hold_and_merges_keep_
     // Staff try to record an "owner" sign-off through the durable path (as a phone would
     // sync it): under their own name, and under the owner's. The hub refuses both; nothing
     // is stored.
-    let staff = signed_in(&f, "staff1");
-    let before = stored(&f, &plan);
+    let staff = f.signed_in("staff1");
+    let before = f.stored_heads(&plan);
     let owner_id = f.users["owner1"].clone();
     for by in [f.users["staff1"].clone(), owner_id] {
         let forged = super::edit::edit::<ActionPlanDoc, ()>(f.state(), &staff, plan, |p, ctx| {
@@ -626,7 +596,7 @@ async fn only_the_signer_records_a_sign_off_in_a_role_they_hold_and_merges_keep_
             ),
             "{forged:?}"
         );
-        assert_eq!(stored(&f, &plan), before, "nothing stored");
+        assert_eq!(f.stored_heads(&plan), before, "nothing stored");
     }
     // A coach's sign-off by the coach is recorded.
     let heads = heads_in(&f.get(&format!("/p/{plan}"), &coach).await.body);
@@ -878,7 +848,11 @@ async fn the_neighbourhood_archive_holds_what_the_coordinator_may_read_with_the_
             .collect();
         assert_eq!(heads, listed, "{}", d["file"]);
         let id: DocumentId = d["id"].as_str().unwrap().parse().unwrap();
-        assert_eq!(loaded.get_heads(), stored(&f, &id), "the server's heads");
+        assert_eq!(
+            loaded.get_heads(),
+            f.stored_heads(&id),
+            "the server's heads"
+        );
     }
     for who in ["owner1", "other_coordinator"] {
         let s = f.sign_in(who).await;
