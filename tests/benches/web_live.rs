@@ -10,13 +10,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use nachbar_core::client::{Client, ClientConfig, ConnectionState};
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::model::workshop::{BlockKind, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind};
 use nachbar_core::time::Timestamp;
 
 mod common;
+use common::phone::BenchPhone;
 use common::{Server, http, percentile};
 
 fn main() {
@@ -34,20 +34,7 @@ fn main() {
     let (coach, coach_token) = server.user("Coach", "coach", &business);
     let cookie = server.web_session(&coordinator, "koordination");
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = ClientConfig::new(
-        dir.path().join("phone.sqlite3"),
-        format!("http://127.0.0.1:{}", server.port),
-        coach_token,
-    );
-    config.refresh_every = Duration::from_millis(300);
-    let phone = Client::open(config).expect("client");
-    phone.start(rt.handle());
+    let phone = BenchPhone::start(server.port, coach_token);
     let ctx = || EditContext::new(coach.clone(), Timestamp::now());
     let doc: DocumentId = phone
         .create(|actor| {
@@ -85,13 +72,7 @@ fn main() {
             )
         })
         .expect("block");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !(phone.status().connection == ConnectionState::Online
-        && phone.status().unacknowledged == 0)
-    {
-        assert!(Instant::now() < deadline, "the phone syncs");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    phone.wait_synced(Duration::from_secs(60));
 
     // The open page's event stream.
     let mut sse = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");

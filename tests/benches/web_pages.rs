@@ -9,7 +9,6 @@
 use std::time::{Duration, Instant};
 
 use nachbar_core::catalogue::{self, QuestionKind};
-use nachbar_core::client::{Client, ClientConfig, ConnectionState};
 use nachbar_core::doc::EditContext;
 use nachbar_core::ids::DocumentId;
 use nachbar_core::label::Lang;
@@ -18,6 +17,7 @@ use nachbar_core::model::assessment::{AssessmentDoc, ComplianceValue, NewAssessm
 use nachbar_core::time::Timestamp;
 
 mod common;
+use common::phone::BenchPhone;
 use common::{Server, http, percentile};
 
 /// Measures.
@@ -67,20 +67,7 @@ fn main() {
     let (coach, coach_token) = server.user("Coach", "coach", &business);
     let cookie = server.web_session(&owner, "inhaberin");
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = ClientConfig::new(
-        dir.path().join("phone.sqlite3"),
-        format!("http://127.0.0.1:{}", server.port),
-        coach_token,
-    );
-    config.refresh_every = Duration::from_millis(300);
-    let phone = Client::open(config).expect("client");
-    phone.start(rt.handle());
+    let phone = BenchPhone::start(server.port, coach_token);
     let ctx = || EditContext::new(coach.clone(), Timestamp::now());
 
     // The plan: a goal, 40 measures in every status with due dates, costs and histories.
@@ -161,13 +148,7 @@ fn main() {
         last = Some(id);
     }
     let assessment = last.expect("T1");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !(phone.status().connection == ConnectionState::Online
-        && phone.status().unacknowledged == 0)
-    {
-        assert!(Instant::now() < deadline, "the phone syncs");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    phone.wait_synced(Duration::from_secs(120));
     phone.stop();
 
     let (port, plan_path) = (server.port, format!("/p/{plan}"));

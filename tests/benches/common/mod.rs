@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub(crate) mod phone;
 pub(crate) mod ws;
 
 use std::io::{Read, Write};
