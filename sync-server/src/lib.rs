@@ -30,6 +30,7 @@ pub mod histogram;
 pub mod hub;
 pub mod limiter;
 pub mod rate;
+pub mod reports;
 pub mod routes;
 pub mod server;
 pub mod shell;

@@ -46,6 +46,34 @@ struct RoleAssignment {
     scope: String,
 }
 
+/// What `admin report` writes.
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// An action plan's or an assessment's document id.
+    #[arg(
+        long,
+        conflicts_with = "neighbourhood",
+        required_unless_present = "neighbourhood"
+    )]
+    doc: Option<String>,
+    /// A neighbourhood id (its summary for the chamber and funders).
+    #[arg(long)]
+    neighbourhood: Option<String>,
+    /// Language: de or en.
+    #[arg(long, default_value = "de", value_parser = ["de", "en"])]
+    lang: String,
+    /// Include each measure's status history (action plans).
+    #[arg(long)]
+    history: bool,
+    /// Make the report as this user sees it (their access rules); default: the operator,
+    /// who may read every document of the database.
+    #[arg(long = "as")]
+    as_user: Option<String>,
+    /// Target file.
+    #[arg(long)]
+    to: PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 enum Admin {
     /// Publish the catalogue (release 1.0) as a document; prints its id.
@@ -176,6 +204,9 @@ enum Admin {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Write a report as PDF: an action plan or an assessment result (`--doc`) or a
+    /// neighbourhood summary (`--neighbourhood`), the same the pages offer.
+    Report(ReportArgs),
     /// Check the database: SQLite integrity and that every document loads.
     Check,
 }
@@ -384,7 +415,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             );
         }
         Admin::Backup { to } => store.backup_to(&to)?,
-        Admin::Restore { .. } => unreachable!("handled above"),
+        Admin::Restore { .. } | Admin::Report(_) => unreachable!("handled above"),
         Admin::Export { doc, to } => {
             let stored = store
                 .load(&doc)?
@@ -493,11 +524,42 @@ fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// `admin report`: the same report a page offers, written to a file.
+async fn run_report(config: &ServeConfig, args: ReportArgs) -> anyhow::Result<()> {
+    use nachbar_server::web::offline::{self, Reader};
+    use nachbar_server::web::pdf;
+    let db = config.database_path();
+    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let lang = if args.lang == "en" {
+        nachbar_core::label::Lang::En
+    } else {
+        nachbar_core::label::Lang::De
+    };
+    let reader = args.as_user.map_or(Reader::Operator, Reader::User);
+    let (web, who) = offline::open(store, &reader, lang, Timestamp::now().millis())?;
+    let made = match (&args.doc, &args.neighbourhood) {
+        (Some(doc), _) => match pdf::plan(&web, &who, doc, lang, args.history).await? {
+            Some(p) => Some(p),
+            None => pdf::assessment(&web, &who, doc, lang, &pdf::Findings::All).await?,
+        },
+        (None, Some(n)) => pdf::neighbourhood(&web, &who, n, lang).await?,
+        (None, None) => bail!("name --doc or --neighbourhood"),
+    };
+    let Some(made) = made else {
+        bail!("no such action plan, assessment or neighbourhood (or not readable by this user)");
+    };
+    std::fs::write(&args.to, &made.bytes)
+        .with_context(|| format!("writing {}", args.to.display()))?;
+    println!("{} ({} bytes)", args.to.display(), made.bytes.len());
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(cli.serve.log_format);
     match cli.command {
+        Some(Cmd::Admin(Admin::Report(args))) => run_report(&cli.serve, args).await,
         Some(Cmd::Admin(command)) => run_admin(&cli.serve, command),
         None | Some(Cmd::Serve) => {
             if cli.demo {

@@ -19,7 +19,7 @@ macro_rules! texts {
         $( $(#[$meta:meta])* $key:ident: $de:literal, $en:literal; )+
     }) => {
         $(#[$smeta])*
-        #[derive(Debug)]
+        #[derive(Debug, serde::Serialize)]
         pub struct $name {
             $( $(#[$meta])* #[doc = $en] pub $key: &'static str, )+
         }
@@ -95,6 +95,14 @@ texts! {
     heat_map_empty: "Noch hat kein Betrieb einen Themenstand geteilt.", "No business has shared a topic state yet.";
     heat_map_csv: "Themenkarte als CSV herunterladen", "Download the heat map as CSV";
     archive_zip: "Archiv der Nachbarschaft (ZIP)", "Neighbourhood archive (ZIP)";
+    pdf_report: "Bericht als PDF", "Report as PDF";
+    pdf_language: "Sprache des Berichts", "Report language";
+    pdf_download: "PDF herunterladen", "Download PDF";
+    pdf_history: "mit dem Verlauf jeder Maßnahme", "with each measure's history";
+    pdf_findings: "Diese Befunde aufnehmen", "Include these findings";
+    pdf_no_findings: "Noch keine Befunde.", "No findings yet.";
+    summary_pdf: "Bericht für Kammer und Förderer", "Report for the chamber and funders";
+    summary_pdf_hint: "Ohne Vertrauliches: keine Bestandsaufnahmen, keine Maßnahmenpläne, keine Themenkarte je Betrieb.", "Nothing confidential: no assessments, no action plans, no per-business heat map.";
     business: "Betrieb", "Business";
     not_shared: "nicht geteilt", "not shared";
     legend: "Legende", "Legend";

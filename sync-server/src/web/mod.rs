@@ -24,8 +24,10 @@ pub mod frame;
 pub mod i18n;
 pub mod i18n_business;
 pub mod live;
+pub mod offline;
 pub mod pages;
 pub mod password;
+pub mod pdf;
 pub mod read;
 pub mod session;
 pub mod views;
@@ -121,6 +123,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/n/{id}/live", get(pages::neighbourhood::live_fragment))
         .route("/n/{id}/heatmap.csv", get(pages::neighbourhood::csv))
         .route("/n/{id}/archive.zip", get(pages::neighbourhood::archive))
+        .route("/n/{id}/summary.pdf", get(pages::reports::neighbourhood))
         .route(
             "/n/{id}/businesses",
             get(pages::people::page).post(pages::people::add_business),
@@ -211,6 +214,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/a/{doc}", get(pages::assessment::show))
         .route("/a/{doc}/live", get(pages::assessment::live_fragment))
         .route("/a/{doc}/results", get(pages::assessment::results))
+        .route("/a/{doc}/results.pdf", get(pages::reports::assessment))
         .route(
             "/a/{doc}/results/live",
             get(pages::assessment::results_live),
@@ -225,6 +229,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/p/{doc}", get(pages::plan::show))
         .route("/p/{doc}/live", get(pages::plan::live_fragment))
         .route("/p/{doc}/measures.csv", get(pages::plan::csv))
+        .route("/p/{doc}/plan.pdf", get(pages::reports::plan))
         .route("/p/{doc}/sign-off", post(pages::plan::sign_off))
         .route("/p/{doc}/resolve", post(pages::plan::resolve))
         .route("/p/{doc}/goals", post(pages::plan::add_goal))

@@ -125,15 +125,18 @@ impl Mode {
 }
 
 /// The assessment `doc` with its business's documents; `None` when missing or denied.
-async fn find(
-    state: &AppState,
+///
+/// # Errors
+/// On a database error, or a stored document that does not load.
+pub async fn find(
+    web: &crate::web::WebState,
     who: &SignedIn,
     doc: &str,
 ) -> Result<Option<(DocumentId, BusinessDoc)>, read::ReadError> {
     let Some(id) = super::doc_id(doc) else {
         return Ok(None);
     };
-    Ok(read::business_doc(&state.web, who, id, DocKind::Assessment)
+    Ok(read::business_doc(web, who, id, DocKind::Assessment)
         .await?
         .map(|d| (id, d)))
 }
@@ -145,8 +148,9 @@ fn assessment(d: &BusinessDoc) -> Option<(&AssessmentView, &[String])> {
     }
 }
 
-/// The results of `a`, compared with the newest earlier assessment of the business.
-fn results_of(
+/// The results of assessment `id`, compared with the newest earlier assessment of the
+/// business; `None` when `d` is not an assessment or its catalogue release is unknown.
+pub fn results_of(
     id: DocumentId,
     d: &BusinessDoc,
     signers: &crate::web::views::signers::Signers<'_>,
@@ -175,12 +179,12 @@ fn results_of(
 async fn show_results(state: &AppState, who: &SignedIn, doc: &str, fragment: bool) -> Response {
     let lang = who.lang;
     let bt = BusinessTexts::of(lang);
-    let (id, d) = match find(state, who, doc).await {
+    let (id, d) = match find(&state.web, who, doc).await {
         Ok(Some(found)) => found,
         Ok(None) => return super::errors::not_found_in(lang),
         Err(e) => return super::errors::from_read(&e, lang),
     };
-    let people = match super::plan::business_people(state, who, &d.business).await {
+    let people = match super::plan::business_people(&state.web, who, &d.business).await {
         Ok(p) => p,
         Err(e) => return super::errors::from_read(&e, lang),
     };
@@ -212,7 +216,8 @@ async fn show_results(state: &AppState, who: &SignedIn, doc: &str, fragment: boo
     )
 }
 
-fn business_name(who: &SignedIn, business: &str) -> String {
+/// The name of `business` in the directory `who` sees ("" when unknown).
+pub fn business_name(who: &SignedIn, business: &str) -> String {
     who.policy
         .directory()
         .businesses
@@ -250,7 +255,7 @@ async fn respond(
 ) -> Response {
     let lang = who.lang;
     let bt = BusinessTexts::of(lang);
-    let (id, d) = match find(state, who, doc).await {
+    let (id, d) = match find(&state.web, who, doc).await {
         Ok(Some(found)) => found,
         Ok(None) => return super::errors::not_found_in(lang),
         Err(e) => return super::errors::from_read(&e, lang),

@@ -92,7 +92,7 @@ pub async fn show(
         Err(e) => return super::errors::from_read(&e, lang),
     };
     let today = today(nachbar_core::time::Timestamp::now().millis());
-    let people = match super::plan::business_people(&state, &who, &business).await {
+    let people = match super::plan::business_people(&state.web, &who, &business).await {
         Ok(p) => p,
         Err(e) => return super::errors::from_read(&e, lang),
     };

@@ -127,7 +127,7 @@ async fn coached(state: &AppState, who: &SignedIn) -> Result<Vec<CoachedRow>, re
                 _ => None,
             })
             .collect();
-        let people = super::plan::business_people(state, who, &b).await?;
+        let people = super::plan::business_people(&state.web, who, &b).await?;
         rows.push(CoachedRow {
             href: format!("/b/{}", urlencode(&b)),
             name: entry.name.clone(),

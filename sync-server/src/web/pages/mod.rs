@@ -10,6 +10,7 @@ pub mod offerings;
 pub mod people;
 pub mod plan;
 pub mod profile;
+pub mod reports;
 pub mod sign_in;
 pub mod workshop;
 pub mod workshops;

@@ -36,6 +36,8 @@ pub struct HomePage {
     pub events: String,
     /// Fragment of the live region.
     pub live_src: String,
+    /// The summary report's download.
+    pub summary_href: String,
 }
 
 /// The live region of the home (what a refresh swaps in).
@@ -76,17 +78,31 @@ pub async fn hood_doc(state: &AppState, n: &str) -> Result<Option<DocumentId>, R
     .await
 }
 
-/// Builds the home of neighbourhood `n` for `who`; `None` when it does not exist or `who` may
-/// not read it.
+/// What a neighbourhood's home and summary are built from: the neighbourhood, the member
+/// profiles and the workshops, each only if the user may read it, and their ids.
+#[derive(Debug)]
+pub struct HoodInputs {
+    /// The neighbourhood.
+    pub hood: nachbar_core::model::neighbourhood::NeighbourhoodView,
+    /// The member profiles.
+    pub profiles: Vec<nachbar_core::model::business_profile::BusinessProfileView>,
+    /// The workshops with their document ids.
+    pub workshops: Vec<(String, nachbar_core::model::workshop::WorkshopView)>,
+    /// Every document read.
+    pub docs: Vec<DocumentId>,
+}
+
+/// The inputs of neighbourhood `n` for `who`; `None` when it does not exist or `who` may not
+/// read it.
 ///
 /// # Errors
 /// On a storage error.
-pub async fn data(
-    state: &AppState,
+pub async fn inputs(
+    web: &crate::web::WebState,
     who: &SignedIn,
     n: &str,
-) -> Result<Option<HomeData>, ReadError> {
-    let Some(views) = read::hood_views(&state.web, n).await? else {
+) -> Result<Option<HoodInputs>, ReadError> {
+    let Some(views) = read::hood_views(web, n).await? else {
         return Ok(None);
     };
     let principal = who.principal();
@@ -106,19 +122,39 @@ pub async fn data(
             View::Plan(..) | View::Assessment(..) => {}
         }
     }
-    let Some(hood) = hood else { return Ok(None) };
+    Ok(hood.map(|hood| HoodInputs {
+        hood,
+        profiles,
+        workshops,
+        docs,
+    }))
+}
+
+/// Builds the home of neighbourhood `n` for `who`; `None` when it does not exist or `who` may
+/// not read it.
+///
+/// # Errors
+/// On a storage error.
+pub async fn data(
+    state: &AppState,
+    who: &SignedIn,
+    n: &str,
+) -> Result<Option<HomeData>, ReadError> {
+    let Some(i) = inputs(&state.web, who, n).await? else {
+        return Ok(None);
+    };
     let t = Texts::of(who.lang);
     let today = today(nachbar_core::time::Timestamp::now().millis());
     let view = home(
-        &hood,
-        &profiles,
-        &workshops,
+        &i.hood,
+        &i.profiles,
+        &i.workshops,
         catalogue::release_1_0(),
         &today,
         who.lang,
         t.not_shared,
     );
-    Ok(Some(HomeData { view, docs }))
+    Ok(Some(HomeData { view, docs: i.docs }))
 }
 
 /// The neighbourhood home of `n` for `who`.
@@ -134,6 +170,7 @@ pub async fn home_page(state: &AppState, who: &SignedIn, n: &str) -> Response {
                 archive_href: who.runs(n).then(|| format!("/n/{n}/archive.zip")),
                 events: format!("/events?page={}", urlencode(&path)),
                 live_src: format!("/n/{n}/live"),
+                summary_href: format!("/n/{n}/summary.pdf"),
             })
         }
         Ok(None) => super::errors::not_found_in(lang),

@@ -126,12 +126,12 @@ impl BusinessPeople {
 /// # Errors
 /// On a database error.
 pub async fn business_people(
-    state: &AppState,
+    web: &crate::web::WebState,
     who: &SignedIn,
     business: &str,
 ) -> Result<BusinessPeople, read::ReadError> {
     let b = business.to_owned();
-    let people = read::with_db(&state.web, move |s| s.people_of_business(&b)).await?;
+    let people = read::with_db(web, move |s| s.people_of_business(&b)).await?;
     Ok(BusinessPeople {
         name: who
             .policy
@@ -162,17 +162,21 @@ pub async fn business_people(
     })
 }
 
-/// The plan, its page and the business; `None` when missing or denied.
-async fn load(
-    state: &AppState,
+/// The plan, its page in `lang` and the business; `None` when missing or denied.
+///
+/// # Errors
+/// On a database error, or a stored document that does not load.
+pub async fn load(
+    web: &crate::web::WebState,
     who: &SignedIn,
     doc: &str,
+    lang: nachbar_core::label::Lang,
 ) -> Result<Option<(DocumentId, String, PlanPage)>, read::ReadError> {
     let Some(id) = super::doc_id(doc) else {
         return Ok(None);
     };
     let Some(found) =
-        read::business_doc(&state.web, who, id, nachbar_core::doc::DocKind::ActionPlan).await?
+        read::business_doc(web, who, id, nachbar_core::doc::DocKind::ActionPlan).await?
     else {
         return Ok(None);
     };
@@ -180,7 +184,7 @@ async fn load(
         return Ok(None);
     };
     let business = found.business.clone();
-    let people = business_people(state, who, &business).await?;
+    let people = business_people(web, who, &business).await?;
     let viewer = Viewer {
         writable: found.access == Access::Write,
         signs_as: sign_off_role(who, &business),
@@ -209,7 +213,7 @@ async fn load(
             signers: people.signers(),
             today: &today(now),
             viewer,
-            lang: who.lang,
+            lang,
         },
     );
     Ok(Some((id, business, p)))
@@ -226,7 +230,7 @@ async fn respond(
 ) -> Response {
     let lang = who.lang;
     let bt = BusinessTexts::of(lang);
-    match load(state, who, doc).await {
+    match load(&state.web, who, doc, lang).await {
         Ok(Some((id, business, p))) => {
             let path = format!("/p/{id}");
             let title = format!("{}: {}", bt.action_plan, p.business);
@@ -330,7 +334,7 @@ pub async fn csv(
     let View::Plan(view, _) = &found.this.view else {
         return super::errors::not_found_in(lang);
     };
-    let people = match business_people(&state, &who, &found.business).await {
+    let people = match business_people(&state.web, &who, &found.business).await {
         Ok(p) => p,
         Err(e) => return super::errors::from_read(&e, lang),
     };
@@ -440,7 +444,7 @@ async fn choices_of_plan(
                 .map(|f| f.id.clone())
         })
         .collect();
-    let members = business_people(state, who, &found.business)
+    let members = business_people(&state.web, who, &found.business)
         .await
         .ok()?
         .members;

@@ -15,7 +15,7 @@ use nachbar_core::model::workshop::WorkshopView;
 use super::date;
 
 /// A column of the heat map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AreaColumn {
     /// Area code (`A` …).
     pub code: String,
@@ -24,7 +24,7 @@ pub struct AreaColumn {
 }
 
 /// A cell of the heat map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Cell {
     /// CSS class (`st-solved`, … `st-none`).
     pub class: String,
@@ -35,7 +35,7 @@ pub struct Cell {
 }
 
 /// A row of the heat map.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HeatRow {
     /// Business name.
     pub name: String,
@@ -44,7 +44,7 @@ pub struct HeatRow {
 }
 
 /// One count of an aggregate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Count {
     /// What is counted, in words.
     pub label: String,
@@ -53,7 +53,7 @@ pub struct Count {
 }
 
 /// An aggregate row: shown, or suppressed below the threshold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AggregateRow {
     /// The area (or "measures") in words.
     pub subject: String,
@@ -64,7 +64,7 @@ pub struct AggregateRow {
 }
 
 /// A knowledge match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MatchRow {
     /// The needing business.
     pub need_business: String,
@@ -76,10 +76,12 @@ pub struct MatchRow {
     pub offer: String,
     /// State in words.
     pub state: String,
+    /// The needing business accepted the offer (a match made).
+    pub accepted: bool,
 }
 
 /// A joint offering with its seats.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OfferingRow {
     /// Title.
     pub title: String,
@@ -94,7 +96,7 @@ pub struct OfferingRow {
 }
 
 /// A meeting or workshop to come.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DateRow {
     /// ISO date (sorting).
     pub iso: String,
@@ -113,7 +115,7 @@ pub struct DateRow {
 }
 
 /// The neighbourhood home.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HomeView {
     /// Neighbourhood name.
     pub name: String,
@@ -263,6 +265,7 @@ pub fn home(
             offer_business: name_of(&m.offer.business),
             offer: m.offer_title.clone(),
             state: m.state.label().get(lang).to_owned(),
+            accepted: m.state == nachbar_core::model::overview::MatchState::Accepted,
         })
         .collect();
     let offerings = o

@@ -15,7 +15,7 @@ pub mod workshop;
 use nachbar_core::label::{Labelled, Lang};
 
 /// A value with its code and its label in the page's language (for selects and cells).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Choice {
     /// The stored code.
     pub code: String,

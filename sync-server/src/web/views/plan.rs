@@ -26,7 +26,7 @@ pub struct Viewer {
 }
 
 /// One status transition.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryRow {
     /// The transition in words ("Planned → In progress, Name, date").
     pub text: String,
@@ -35,7 +35,7 @@ pub struct HistoryRow {
 }
 
 /// A concurrent value to choose.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReviewValue {
     /// The stored value (what `resolve` writes).
     pub value: String,
@@ -46,7 +46,7 @@ pub struct ReviewValue {
 }
 
 /// A field with concurrent values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReviewRow {
     /// The field path for `resolve`.
     pub field: String,
@@ -57,7 +57,7 @@ pub struct ReviewRow {
 }
 
 /// A measure as the page shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MeasureRow {
     /// Record id.
     pub id: String,
@@ -70,6 +70,7 @@ pub struct MeasureRow {
     /// Status in words.
     pub status: String,
     /// Status choices.
+    #[serde(skip)]
     pub statuses: Vec<Choice>,
     /// Due date in words ("" when none).
     pub due: String,
@@ -80,6 +81,7 @@ pub struct MeasureRow {
     /// Owner's name ("" when none).
     pub owner: String,
     /// Owner choices (the business's people), the current one selected.
+    #[serde(skip)]
     pub owners: Vec<Choice>,
     /// Helpers by name.
     pub helpers: Vec<String>,
@@ -99,19 +101,23 @@ pub struct MeasureRow {
     pub progress_note: String,
     /// Form values of the edit form: impact, effort score, one-off and recurring cost, funding
     /// programme ("" when unset).
+    #[serde(skip)]
     pub values: MeasureValues,
     /// Funding state choices, the current one selected.
+    #[serde(skip)]
     pub funding_states: Vec<Choice>,
     /// Status history, oldest first.
     pub history: Vec<HistoryRow>,
     /// Moving up places it between these (after, before); `None` for the first.
+    #[serde(skip)]
     pub up: Option<(String, String)>,
     /// Moving down places it between these (after, before); `None` for the last.
+    #[serde(skip)]
     pub down: Option<(String, String)>,
 }
 
 /// The current values of a measure's edit form ("" when unset).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MeasureValues {
     /// Impact 1–5.
     pub impact: String,
@@ -130,7 +136,7 @@ fn text_of<T: ToString>(v: Option<T>) -> String {
 }
 
 /// Measures of one status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StatusGroup {
     /// Status code.
     pub code: String,
@@ -144,7 +150,7 @@ pub struct StatusGroup {
 pub type QuadrantEntry = (String, String);
 
 /// A duplicate hint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DuplicateRow {
     /// The measure kept.
     pub first: String,
@@ -159,7 +165,7 @@ pub struct DuplicateRow {
 }
 
 /// A removed measure.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RemovedRow {
     /// Record id.
     pub id: String,
@@ -170,7 +176,7 @@ pub struct RemovedRow {
 }
 
 /// A goal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GoalRow {
     /// Record id.
     pub id: String,
@@ -183,16 +189,18 @@ pub struct GoalRow {
 }
 
 /// A sign-off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SignOffRow {
     /// "Signed off on … by … (role)".
     pub text: String,
     /// Still covers the plan.
     pub valid: bool,
+    /// The heads it covers, each shortened to 8 hex digits, comma-separated.
+    pub heads: String,
 }
 
 /// The action plan page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlanPage {
     /// The business's name.
     pub business: String,
@@ -227,10 +235,13 @@ pub struct PlanPage {
     /// Measures merged into another one (restorable): (row, title of the one kept).
     pub merged: Vec<(RemovedRow, String)>,
     /// Goal choices for a new measure.
+    #[serde(skip)]
     pub goal_choices: Vec<(String, String)>,
     /// Owner choices for a new measure.
+    #[serde(skip)]
     pub people: Vec<(String, String)>,
     /// Findings of the business's assessments a new measure can address: (id, title).
+    #[serde(skip)]
     pub findings: Vec<(String, String)>,
     /// The viewer may edit.
     pub writable: bool,
@@ -508,6 +519,12 @@ pub fn page(plan: &ActionPlanView, heads: &[String], cx: &PlanContext<'_>) -> Pl
                 }
             },
             valid: signers.counts(s),
+            heads: s
+                .heads
+                .iter()
+                .map(|h| h.get(..8).unwrap_or(h))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     PlanPage {

@@ -9,7 +9,7 @@ const RADIUS: f64 = 130.0;
 const LABEL_GAP: f64 = 16.0;
 
 /// An axis label.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RadarLabel {
     /// Position.
     pub x: f64,
@@ -22,7 +22,7 @@ pub struct RadarLabel {
 }
 
 /// The chart.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Radar {
     /// Ring polygons (25, 50, 75, 100) as SVG `points`.
     pub rings: Vec<String>,
@@ -128,5 +128,28 @@ mod tests {
         for l in &r.labels {
             assert!(l.x > 0.0 && l.x < SIZE && l.y > 0.0 && l.y < SIZE, "{l:?}");
         }
+    }
+}
+
+/// The chart as the SVG both the page and the PDF show, with its title and text alternative.
+#[derive(Debug, askama::Template)]
+#[template(path = "radar.svg", escape = "html")]
+struct RadarSvg<'a> {
+    radar: &'a Radar,
+    title: &'a str,
+    desc: &'a str,
+}
+
+impl Radar {
+    /// The chart as SVG markup titled `title`, described by `desc` (escaped).
+    pub fn svg(&self, title: &str, desc: &str) -> String {
+        use askama::Template as _;
+        RadarSvg {
+            radar: self,
+            title,
+            desc,
+        }
+        .render()
+        .unwrap_or_default()
     }
 }

@@ -15,7 +15,7 @@ use crate::web::i18n_business::BusinessTexts;
 pub const GAPS_SHOWN: usize = 10;
 
 /// A traffic light: class, symbol and words (never colour alone).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Light {
     /// Code (CSS class `light-<code>`).
     pub code: String,
@@ -40,7 +40,7 @@ pub fn light(l: TrafficLight, lang: Lang) -> Light {
 }
 
 /// A topic area row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AreaRow {
     /// Code.
     pub code: String,
@@ -59,7 +59,7 @@ pub struct AreaRow {
 }
 
 /// A compliance item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ComplianceRow {
     /// Question id.
     pub id: String,
@@ -72,7 +72,7 @@ pub struct ComplianceRow {
 }
 
 /// A priority gap.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GapRow {
     /// Question id.
     pub id: String,
@@ -89,7 +89,7 @@ pub struct GapRow {
 }
 
 /// A comparison row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChangeRow {
     /// Question id (and the earlier one when it was renamed).
     pub id: String,
@@ -104,7 +104,7 @@ pub struct ChangeRow {
 }
 
 /// The comparison with the earlier assessment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ComparisonView {
     /// Caption.
     pub caption: String,
@@ -115,7 +115,7 @@ pub struct ComparisonView {
 }
 
 /// The results page.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ResultsPage {
     /// Stage (T0, T1).
     pub stage: String,
@@ -141,10 +141,12 @@ pub struct ResultsPage {
     pub radar: Radar,
     /// The chart's text alternative.
     pub radar_desc: String,
+    /// The chart as SVG markup (the page and the PDF show the same).
+    pub radar_svg: String,
     /// Questions answered "don't know".
     pub to_clarify: Vec<String>,
-    /// Finding titles.
-    pub findings: Vec<String>,
+    /// The findings: (record id, title).
+    pub findings: Vec<(String, String)>,
     /// The comparison, when there is an earlier assessment.
     pub comparison: Option<ComparisonView>,
 }
@@ -263,6 +265,8 @@ pub fn page(
             .collect::<Vec<_>>()
             .join("; ")
     );
+    let radar = radar(&scores);
+    let radar_svg = radar.svg(t.radar, &radar_desc);
     ResultsPage {
         stage: a.stage.clone(),
         date: a.date.as_deref().map(|d| date(d, lang)).unwrap_or_default(),
@@ -282,14 +286,15 @@ pub fn page(
         compliance,
         critical_failed,
         gaps,
-        radar: radar(&scores),
+        radar,
         radar_desc,
+        radar_svg,
         to_clarify: a.to_clarify.iter().map(|q| text_of(a, q, lang)).collect(),
         findings: a
             .findings
             .iter()
             .filter(|f| !f.removal.deleted)
-            .map(|f| f.title.clone())
+            .map(|f| (f.id.clone(), f.title.clone()))
             .collect(),
         comparison: before.map(|(stage, c)| comparison(a, stage, c, lang)),
     }
