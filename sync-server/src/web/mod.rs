@@ -38,6 +38,8 @@ mod tests;
 mod tests_access;
 #[cfg(test)]
 mod tests_business;
+#[cfg(test)]
+mod tests_reports;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -39,6 +39,8 @@ pub(super) struct Answer {
     pub(super) status: StatusCode,
     pub(super) headers: HeaderMap,
     pub(super) body: String,
+    /// The body as it came (a PDF, a zip).
+    pub(super) bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -173,6 +175,7 @@ impl Fixture {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
