@@ -8,7 +8,7 @@
 // Run by tests/src/web_business.rs, which plays the coach's phone (a real nachbar Client with
 // its own database) at the sync points and passes the printer's answers with the scores the
 // in-memory model computes for them.
-import { suite } from "./lib.mjs";
+import { downloadReport, suite } from "./lib.mjs";
 
 const s = suite();
 const { cfg, check, waitFor, person, scan, shot, watchErrors, signIn } = s;
@@ -153,7 +153,7 @@ await s.run(async () => {
   await owner.waitForLoadState();
 
   // The coach's desk.
-  const desk = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 } });
+  const desk = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const coach = await desk.newPage();
   watchErrors(coach, "coach");
   await signIn(coach, person("coach"));
@@ -212,6 +212,22 @@ await s.run(async () => {
   check("the scores match the in-memory model", JSON.stringify(shown) === JSON.stringify(wanted), `${JSON.stringify(shown)} vs ${JSON.stringify(wanted)}`);
   await shot(coach, "b11-printer-results-de");
   await scan(coach, "printer's results");
+
+  // The coach hands the glazier its assessment result and action plan as PDF, in German and
+  // in English.
+  await coach.goto(cfg.base + "/a/" + assessment + "/results");
+  const resultDe = await downloadReport(coach, "Bericht als PDF", "de");
+  check("the result PDF is a PDF named in German", resultDe.bytes.subarray(0, 5).toString() === "%PDF-" && resultDe.name === "bestandsaufnahme.pdf", resultDe.name);
+  check("the German result PDF names the glazier, the areas and the page numbers",
+    resultDe.text.includes("Ergebnis der Bestandsaufnahme: Glaserei Brandt") && resultDe.text.includes("Strategie & Zuständigkeit") && /Seite 1 von \d/.test(resultDe.text));
+  const resultEn = await downloadReport(coach, "Bericht als PDF", "en");
+  check("the English result PDF is English", resultEn.text.includes("Assessment result: Glaserei Brandt") && /Page 1 of \d/.test(resultEn.text));
+  await coach.goto(cfg.base + "/p/" + plan);
+  const planDe = await downloadReport(coach, "Bericht als PDF", "de");
+  check("the German plan PDF lists the measures and the sign-offs",
+    planDe.text.includes("Maßnahmenplan: Glaserei Brandt") && planDe.text.includes("Funktionspostfach rechnung@ einrichten") && planDe.text.includes("Zugestimmt am"), planDe.text.slice(0, 400));
+  const planEn = await downloadReport(coach, "Bericht als PDF", "en");
+  check("the English plan PDF is English", planEn.text.includes("Action plan: Glaserei Brandt") && planEn.text.includes("Signed off on"));
 
   // The coach is no longer assigned to the glazier: the open page of it disappears at once.
   await coach.goto(cfg.base + "/a/" + assessment + "/results");

@@ -4,7 +4,8 @@
 // and the closing line `N passed, M failed`.
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import readline from "node:readline";
 
@@ -99,4 +100,19 @@ export function suite() {
     process.exit(s.failed === 0 ? 0 : 1);
   };
   return s;
+}
+
+// The text of a downloaded PDF as Debian's pdftotext reads it (white space collapsed).
+export function pdfText(path) {
+  return execFileSync("pdftotext", [path, "-"], { encoding: "utf8" }).replace(/\s+/g, " ");
+}
+
+// Downloads the report of the form headed `heading` on `page` in `lang` ("de" or "en");
+// returns the PDF's bytes and its text.
+export async function downloadReport(page, heading, lang) {
+  const form = page.locator("form.pdf-form", { has: page.getByRole("heading", { name: heading }) });
+  await form.locator("select[name=lang]").selectOption(lang);
+  const [download] = await Promise.all([page.waitForEvent("download"), form.locator("button[type=submit]").click()]);
+  const path = await download.path();
+  return { bytes: readFileSync(path), text: pdfText(path), name: download.suggestedFilename() };
 }

@@ -9,7 +9,7 @@
 // Each check prints `ok - …` or `not ok - …`; the last line is `N passed, M failed`.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { suite } from "./lib.mjs";
+import { downloadReport, suite } from "./lib.mjs";
 
 const s = suite();
 const { cfg, check, waitFor, person, scan, shot, watchErrors, signIn, refusedOnPurpose } = s;
@@ -48,6 +48,11 @@ await s.run(async () => {
   const csv = readFileSync(await download.path());
   check("the CSV starts with a UTF-8 BOM and uses ';'", csv[0] === 0xef && csv[1] === 0xbb && csv[2] === 0xbf && csv.toString("utf8").includes(";"));
   check("the CSV lists the businesses", csv.toString("utf8").includes("Glaserei Brandt"));
+  const summaryDe = await downloadReport(page, "Bericht für Kammer und Förderer", "de");
+  check("the neighbourhood summary PDF names the neighbourhood and its businesses",
+    summaryDe.bytes.subarray(0, 5).toString() === "%PDF-" && summaryDe.text.includes("Gewerbepark Lindenfeld") && summaryDe.text.includes("Druckerei Lange"), summaryDe.text.slice(0, 300));
+  const summaryEn = await downloadReport(page, "Bericht für Kammer und Förderer", "en");
+  check("the English summary is English", summaryEn.text.includes("Digitalisation neighbourhood report") && summaryEn.name === "neighbourhood-report.pdf");
 
   // Businesses and people: add a business and invite its owner.
   await page.getByRole("link", { name: "Betriebe und Personen" }).click();

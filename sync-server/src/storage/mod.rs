@@ -6,6 +6,7 @@
 //! change stored twice is harmless because a document loads from the concatenation of its
 //! chunks with one `load`.
 
+mod calendar;
 mod directory;
 mod error;
 mod migrate;

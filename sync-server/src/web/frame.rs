@@ -79,6 +79,11 @@ impl Frame {
                     current: path == "/start",
                 }),
             }
+            nav.push(NavLink {
+                href: "/me/calendar".to_owned(),
+                label: t.calendar,
+                current: path == "/me/calendar",
+            });
         }
         Frame {
             t,

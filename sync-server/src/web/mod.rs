@@ -23,6 +23,7 @@ pub mod export;
 pub mod frame;
 pub mod i18n;
 pub mod i18n_business;
+pub mod links;
 pub mod live;
 pub mod offline;
 pub mod pages;
@@ -38,6 +39,8 @@ mod tests;
 mod tests_access;
 #[cfg(test)]
 mod tests_business;
+#[cfg(test)]
+mod tests_calendar;
 #[cfg(test)]
 mod tests_reports;
 
@@ -121,6 +124,12 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/lang/{code}", get(pages::sign_in::switch_language))
         .route("/start", get(pages::home::start))
+        .route(
+            "/me/calendar",
+            get(pages::calendar::show).post(pages::calendar::create),
+        )
+        .route("/me/calendar/revoke", post(pages::calendar::revoke))
+        .route("/cal/{file}", get(pages::calendar::feed))
         .route("/n/{id}", get(pages::neighbourhood::show))
         .route("/n/{id}/live", get(pages::neighbourhood::live_fragment))
         .route("/n/{id}/heatmap.csv", get(pages::neighbourhood::csv))

@@ -2,6 +2,7 @@
 
 pub mod assessment;
 pub mod business;
+pub mod calendar;
 pub mod enroll;
 pub mod errors;
 pub mod home;

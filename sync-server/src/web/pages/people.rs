@@ -378,18 +378,7 @@ pub async fn invite(
         Err(e) => return super::errors::from_read(&e, lang),
     };
     directory_changed(&state).await;
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1:8787");
-    let scheme = if headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v == "https")
-    {
-        "https"
-    } else {
-        "http"
-    };
+    let base = crate::web::links::base_url(&headers);
     let business_name = who
         .policy
         .directory()
@@ -408,7 +397,7 @@ pub async fn invite(
         n,
         name,
         business: business_name,
-        link: format!("{scheme}://{host}/enroll?code={code}"),
+        link: format!("{base}/enroll?code={code}"),
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod answering;
 pub mod business;
+pub mod calendar;
 pub mod home;
 pub mod people;
 pub mod plan;
