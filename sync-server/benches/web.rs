@@ -1,6 +1,8 @@
-//! Web app figures (issue 9): server time to render the neighbourhood home for 12 and 200
-//! businesses (p50/p99, through the router: session lookup, storage reads, view model,
-//! template), and the weight of a first load (HTML, stylesheet and scripts, gzip).
+//! Web app figures (issues 9 and 11): server time to render the neighbourhood home for 12 and
+//! 200 businesses (p50/p99, through the router: session lookup, storage reads, view model,
+//! template), the weight of a first load (HTML, stylesheet and scripts, gzip), and the PDF
+//! reports: the action plan with 40 measures and the neighbourhood summary of 12 businesses
+//! (warm p50/p99 through the router, size).
 //!
 //! `cargo bench -p nachbar-server --bench web`
 
@@ -34,6 +36,54 @@ fn gzip(bytes: &[u8]) -> usize {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).expect("gzip");
     e.finish().expect("gzip").len()
+}
+
+/// An action plan of 40 measures for `business` and a session of its owner: (plan, secret).
+fn seed_plan(store: &mut Store, hood: &str, business: &str) -> (String, String) {
+    use nachbar_core::model::action_plan::{ActionPlanDoc, NewMeasure};
+    let now = Timestamp::now();
+    let owner = store.add_user("Änne Weiß", now.millis()).expect("user");
+    store.grant_role(&owner, "owner", business).expect("role");
+    let ctx = EditContext::new(owner.clone(), now);
+    let (mut plan, _) =
+        ActionPlanDoc::create(automerge::ActorId::random(), &ctx, hood, business).expect("plan");
+    for i in 0..40 {
+        let new = NewMeasure {
+            title: format!("Maßnahme {i:02}: Funktionspostfach und E-Rechnung für Größe {i}"),
+            description: "Anbieter auswählen, Zugänge einrichten, Übergabe an das Büro".to_owned(),
+            owner: Some(owner.clone()),
+            due: Some("2027-06-30".to_owned()),
+            impact: Some(1 + (i % 5) as u8),
+            effort_score: Some(1 + (i % 4) as u8),
+            ..NewMeasure::default()
+        };
+        let _in_memory = plan.add_measure(&ctx, &new).expect("measure");
+    }
+    let id = store.create_document(plan.inner()).expect("stored");
+    let secret = store
+        .create_session(&owner, "bench", now.millis() + 86_400_000, now.millis())
+        .expect("session");
+    (id.to_string(), secret)
+}
+
+/// Warm render times (ms, sorted) and the last body of `runs` GETs of `path`.
+async fn timed(
+    router: &axum::Router,
+    path: &str,
+    secret: &str,
+    runs: usize,
+) -> (Vec<f64>, Vec<u8>) {
+    let mut times = Vec::with_capacity(runs);
+    let mut body = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        let (s, b) = get(router, path, secret).await;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(s, 200, "{path}");
+        body = b;
+    }
+    times.sort_by(f64::total_cmp);
+    (times, body)
 }
 
 /// A neighbourhood of `n` businesses, each sharing a topic state in every area; returns
@@ -72,6 +122,12 @@ fn seed(n: usize) -> (tempfile::TempDir, String, String) {
                 })
                 .expect("topic state");
         }
+    }
+    if n == 12 {
+        let first = store.directory(now.millis()).expect("directory");
+        let business = first.businesses.keys().min().expect("a business").clone();
+        let (plan, owner) = seed_plan(&mut store, &hood, &business);
+        std::fs::write(dir.path().join("bench-plan"), format!("{plan} {owner}")).expect("note");
     }
     let coordinator = store.add_user("Koordination", now.millis()).expect("user");
     store
@@ -155,6 +211,26 @@ fn main() {
                     parts.push(format!("{asset} {} B", gzip(&body)));
                 }
                 println!("first load of the home, gzip: {:.1} KB ({})", total as f64 / 1024.0, parts.join(", "));
+                if nachbar_server::reports::ENABLED {
+                    let note = std::fs::read_to_string(dir.path().join("bench-plan")).expect("note");
+                    let (plan, owner) = note.split_once(' ').expect("plan and owner");
+                    for (what, path, who) in [
+                        ("action plan, 40 measures", format!("/p/{plan}/plan.pdf"), owner),
+                        ("action plan, 40 measures, with history", format!("/p/{plan}/plan.pdf?history=1"), owner),
+                        ("neighbourhood summary, 12 businesses", format!("/n/{hood}/summary.pdf"), secret.as_str()),
+                    ] {
+                        let cold = Instant::now();
+                        let _ = get(&router, &path, who).await;
+                        let cold_ms = cold.elapsed().as_secs_f64() * 1000.0;
+                        let (times, pdf) = timed(&router, &path, who, 50).await;
+                        println!(
+                            "PDF {what}: p50 {:.1} ms, p99 {:.1} ms (50 renders; first {cold_ms:.0} ms); {} KB",
+                            percentile(&times, 0.5),
+                            percentile(&times, 0.99),
+                            pdf.len() / 1024
+                        );
+                    }
+                }
             }
             server.stop().await;
         }

@@ -152,6 +152,26 @@ await s.run(async () => {
   await owner.getByRole("link", { name: "Deutsch" }).click();
   await owner.waitForLoadState();
 
+  // The owner subscribes to the neighbourhood's dates in a calendar app (here: a fetch
+  // without the browser's cookie, as a calendar app polls).
+  await owner.getByRole("link", { name: "Kalender" }).click();
+  await owner.waitForURL(/\/me\/calendar$/);
+  await owner.getByRole("button", { name: "Kalender-Link erstellen" }).click();
+  await owner.waitForLoadState();
+  const feedUrl = (await owner.locator("#feed-link").innerText()).trim();
+  check("the calendar page shows a secret feed link once", /\/cal\/[0-9a-f]{64}\.ics$/.test(feedUrl), feedUrl);
+  await shot(owner, "b08-calendar-link-tablet-de");
+  await scan(owner, "calendar link");
+  const feed = await fetch(feedUrl);
+  const ics = await feed.text();
+  check("the feed is iCalendar with the Berlin time zone", feed.headers.get("content-type") === "text/calendar; charset=utf-8"
+    && ics.includes("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin"), ics.slice(0, 200));
+  check("the feed holds the workshop the owner is invited to, at its local time",
+    ics.includes("SUMMARY:Werkstatt: E-Mail-Flut und E-Rechnung") && ics.includes("DTSTART;TZID=Europe/Berlin:20270120T160000"));
+  await owner.getByRole("button", { name: "Link widerrufen" }).click();
+  await owner.waitForLoadState();
+  check("a revoked feed link answers 404", (await fetch(feedUrl)).status === 404);
+
   // The coach's desk.
   const desk = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const coach = await desk.newPage();
