@@ -529,6 +529,12 @@ async fn run_report(config: &ServeConfig, args: ReportArgs) -> anyhow::Result<()
     use nachbar_server::web::offline::{self, Reader};
     use nachbar_server::web::pdf;
     let db = config.database_path();
+    if !db.exists() {
+        bail!(
+            "no nachbar database at {} (is --data-dir right?)",
+            db.display()
+        );
+    }
     let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
     let lang = if args.lang == "en" {
         nachbar_core::label::Lang::En
@@ -548,7 +554,18 @@ async fn run_report(config: &ServeConfig, args: ReportArgs) -> anyhow::Result<()
     let Some(made) = made else {
         bail!("no such action plan, assessment or neighbourhood (or not readable by this user)");
     };
-    std::fs::write(&args.to, &made.bytes)
+    // Readable by the operator only: a plan or an assessment is confidential.
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&args.to)
+    }
+    .with_context(|| format!("writing {}", args.to.display()))?;
+    std::io::Write::write_all(&mut file, &made.bytes)
         .with_context(|| format!("writing {}", args.to.display()))?;
     println!("{} ({} bytes)", args.to.display(), made.bytes.len());
     Ok(())

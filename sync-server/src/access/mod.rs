@@ -168,6 +168,12 @@ impl DirectoryPolicy {
         })
     }
 
+    /// Reads (and edits) every workshop of neighbourhood `n`: its coordinator or a coach of one
+    /// of its businesses.
+    pub fn sees_every_workshop(&self, who: &Principal, n: &str) -> bool {
+        self.has(who, roles::COORDINATOR, n) || self.coach_in(who, n)
+    }
+
     fn coach_in(&self, who: &Principal, n: &str) -> bool {
         self.roles(who)
             .any(|(role, scope)| role == roles::COACH && self.business_in(scope, n))
@@ -229,7 +235,7 @@ impl DirectoryPolicy {
                 write_if(member && (self.of_business(who, b) || self.has(who, roles::COACH, b)))
             }
             DocKind::Workshop => {
-                if self.has(who, roles::COORDINATOR, n) || self.coach_in(who, n) {
+                if self.sees_every_workshop(who, n) {
                     Access::Write
                 } else if self.in_neighbourhood(who, n) && invited.contains(&who.user_id) {
                     // Members read the workshops they are invited to.

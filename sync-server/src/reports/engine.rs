@@ -36,6 +36,22 @@ static ENGINE: LazyLock<TypstEngine> = LazyLock::new(|| {
         .build()
 });
 
+/// Which characters each embedded face can draw.
+static COVERAGE: LazyLock<Vec<typst::text::Coverage>> = LazyLock::new(|| {
+    FONTS
+        .iter()
+        .filter_map(|data| typst::text::FontInfo::new(data, 0))
+        .map(|info| info.coverage)
+        .collect()
+});
+
+/// Whether every embedded face (regular, bold, oblique) has a glyph for `c`.
+pub(super) fn drawable(c: char) -> bool {
+    COVERAGE
+        .iter()
+        .all(|coverage| coverage.contains(u32::from(c)))
+}
+
 fn diagnostics(diags: &[typst::diag::SourceDiagnostic]) -> String {
     diags
         .iter()

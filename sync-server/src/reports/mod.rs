@@ -5,6 +5,7 @@
 
 #[cfg(feature = "pdf")]
 mod engine;
+pub mod sanitize;
 pub mod summary;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -67,7 +68,20 @@ pub enum ReportError {
     /// The PDF export (or its PDF/UA check) failed.
     #[error("the PDF export failed: {0}")]
     Export(String),
+    /// The data are more than one report prints (even with every text shortened).
+    #[error("the report data take {bytes} bytes, more than the {limit} a report may")]
+    TooLarge {
+        /// Their size as JSON.
+        bytes: usize,
+        /// [`MAX_INPUT_BYTES`].
+        limit: usize,
+    },
 }
+
+/// The most data (as JSON, after every text was cut to [`sanitize::MAX_TEXT_CHARS`]) a report
+/// is typeset from: an action plan of 1,000 measures with short texts fits, and typesetting
+/// time stays bounded.
+pub const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
 
 /// What a report says besides its data.
 #[derive(Debug, Clone)]
@@ -120,10 +134,11 @@ fn day_of(iso: &str) -> Day {
     }
 }
 
-/// The JSON `report` is compiled with: the data, the texts and the metadata.
+/// The JSON `report` is compiled with: the data, the texts and the metadata, every text
+/// cleaned for the fonts and shortened ([`sanitize`]).
 ///
 /// # Errors
-/// When `data` does not serialise.
+/// When `data` does not serialise or are larger than [`MAX_INPUT_BYTES`].
 pub fn input<T: Serialize>(meta: &ReportMeta, data: &T) -> Result<String, ReportError> {
     let t = ReportTexts::of(meta.lang);
     let iso = today(meta.now_ms);
@@ -141,7 +156,16 @@ pub fn input<T: Serialize>(meta: &ReportMeta, data: &T) -> Result<String, Report
         ft: Texts::of(meta.lang),
         data,
     };
-    Ok(serde_json::to_string(&envelope)?)
+    let mut value = serde_json::to_value(&envelope)?;
+    sanitize::sanitize(&mut value, &drawable);
+    let json = serde_json::to_string(&value)?;
+    if json.len() > MAX_INPUT_BYTES {
+        return Err(ReportError::TooLarge {
+            bytes: json.len(),
+            limit: MAX_INPUT_BYTES,
+        });
+    }
+    Ok(json)
 }
 
 /// Renders `report` of `data` as PDF (blocking: call it on a blocking thread).
@@ -160,6 +184,16 @@ pub fn render<T: Serialize>(
 #[cfg(feature = "pdf")]
 fn render_json(report: Report, json: String) -> Result<Vec<u8>, ReportError> {
     engine::render(report, json)
+}
+
+#[cfg(feature = "pdf")]
+fn drawable(c: char) -> bool {
+    engine::drawable(c)
+}
+
+#[cfg(not(feature = "pdf"))]
+fn drawable(_c: char) -> bool {
+    true
 }
 
 #[cfg(not(feature = "pdf"))]

@@ -15,7 +15,7 @@ use nachbar_core::model::action_plan::{ActionPlanDoc, MeasureStatus, NewMeasure}
 use nachbar_core::model::assessment::{AssessmentDoc, ComplianceValue, NewAssessment};
 use nachbar_core::time::Timestamp;
 
-use super::{Report, ReportMeta, render};
+use super::{Report, ReportError, ReportMeta, render};
 use crate::web::views::plan::{PlanContext, PlanPage, Viewer, page};
 use crate::web::views::signers::Signers;
 
@@ -296,5 +296,19 @@ fn the_assessment_pdf_has_scores_lights_the_chart_and_the_findings() {
             Lang::En => "Compliance traffic light",
         };
         assert!(text.contains(light));
+    }
+}
+
+#[test]
+fn long_texts_are_cut_and_too_much_data_is_refused_before_typesetting() {
+    let long = "ä".repeat(crate::reports::sanitize::MAX_TEXT_CHARS + 100);
+    let some: Vec<&str> = vec![long.as_str(); 200];
+    let json = crate::reports::input(&meta(Lang::De, false), &some).expect("fits");
+    assert!(!json.contains(&long), "every text is cut");
+    assert_eq!(json.matches("ä…").count(), 200);
+    let too_many: Vec<&str> = vec![long.as_str(); 800];
+    match crate::reports::input(&meta(Lang::De, false), &too_many) {
+        Err(ReportError::TooLarge { bytes, limit }) => assert!(bytes > limit),
+        other => panic!("expected TooLarge, got {:?}", other.map(|j| j.len())),
     }
 }

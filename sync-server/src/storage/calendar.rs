@@ -68,49 +68,104 @@ impl Store {
             .optional()?)
     }
 
-    /// The SEQUENCE of each event `(uid, fingerprint)`: 0 the first time, raised by one each
-    /// time its fingerprint (time, place, title) differs from the one stored.
+    /// The SEQUENCE of each event: 0 the first time, raised by one each time its fingerprint
+    /// (time, place, title) differs from the one stored. Reads only, unless an event is new or
+    /// changed; then the rows of events dated before `oldest` (ISO date: past every feed's
+    /// window) are removed too.
     ///
     /// # Errors
     /// On a database error.
     pub fn calendar_sequences(
         &mut self,
-        events: &[(String, String)],
+        events: &[SequenceKey],
+        oldest: &str,
     ) -> Result<Vec<i64>, StoreError> {
+        let unchanged = |rows: &[Option<StoredSequence>]| -> Option<Vec<i64>> {
+            rows.iter()
+                .zip(events)
+                .map(|(row, e)| row.as_ref().filter(|r| r.is_of(e)).map(|r| r.sequence))
+                .collect()
+        };
+        if let Some(sequences) = unchanged(&stored_sequences(self.conn(), events)?) {
+            return Ok(sequences);
+        }
         // Immediate: the write lock is taken (waiting out other writers) before the reads, so
         // the transaction never has to upgrade a stale read snapshot (SQLITE_BUSY).
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rows = stored_sequences(&tx, events)?;
         let mut out = Vec::with_capacity(events.len());
-        for (uid, fingerprint) in events {
-            let stored: Option<(String, i64)> = tx
-                .query_row(
-                    "SELECT fingerprint, sequence FROM calendar_sequences WHERE uid = ?1",
-                    params![uid],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let sequence = match stored {
-                Some((f, s)) if f == *fingerprint => s,
-                Some((_, s)) => {
-                    tx.execute(
-                        "UPDATE calendar_sequences SET fingerprint = ?2, sequence = ?3 WHERE uid = ?1",
-                        params![uid, fingerprint, s + 1],
-                    )?;
-                    s + 1
-                }
-                None => {
-                    tx.execute(
-                        "INSERT INTO calendar_sequences(uid, fingerprint, sequence) VALUES (?1, ?2, 0)",
-                        params![uid, fingerprint],
-                    )?;
-                    0
-                }
+        for (row, e) in rows.iter().zip(events) {
+            let sequence = match row {
+                Some(r) if r.fingerprint == e.fingerprint => r.sequence,
+                Some(r) => r.sequence + 1,
+                None => 0,
             };
+            if !row.as_ref().is_some_and(|r| r.is_of(e)) {
+                tx.execute(
+                    "INSERT INTO calendar_sequences(uid, fingerprint, sequence, event_date)
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(uid) DO UPDATE SET fingerprint = excluded.fingerprint,
+                       sequence = excluded.sequence, event_date = excluded.event_date",
+                    params![e.uid, e.fingerprint, sequence, e.date],
+                )?;
+            }
             out.push(sequence);
         }
+        tx.execute(
+            "DELETE FROM calendar_sequences WHERE event_date < ?1",
+            params![oldest],
+        )?;
         tx.commit()?;
         Ok(out)
     }
+}
+
+/// A stored row of `calendar_sequences`.
+struct StoredSequence {
+    fingerprint: String,
+    sequence: i64,
+    date: String,
+}
+
+impl StoredSequence {
+    /// Whether the row is current for `event` (a row written before the dates were kept is
+    /// not, so it gets its date without losing its sequence).
+    fn is_of(&self, event: &SequenceKey) -> bool {
+        self.fingerprint == event.fingerprint && self.date == event.date
+    }
+}
+
+fn stored_sequences(
+    conn: &rusqlite::Connection,
+    events: &[SequenceKey],
+) -> Result<Vec<Option<StoredSequence>>, StoreError> {
+    let mut q = conn.prepare_cached(
+        "SELECT fingerprint, sequence, event_date FROM calendar_sequences WHERE uid = ?1",
+    )?;
+    events
+        .iter()
+        .map(|e| {
+            Ok(q.query_row(params![e.uid], |r| {
+                Ok(StoredSequence {
+                    fingerprint: r.get(0)?,
+                    sequence: r.get(1)?,
+                    date: r.get(2)?,
+                })
+            })
+            .optional()?)
+        })
+        .collect()
+}
+
+/// What the store keeps of one calendar event to number its versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceKey {
+    /// The event's UID.
+    pub uid: String,
+    /// What must change for a new SEQUENCE (time, place, title).
+    pub fingerprint: String,
+    /// Its ISO date.
+    pub date: String,
 }

@@ -200,7 +200,8 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Marks a user deleted: tokens stop working, roles no longer count.
+    /// Marks a user deleted: tokens stop working, roles no longer count, the calendar feed is
+    /// removed.
     ///
     /// # Errors
     /// On a database error.
@@ -208,6 +209,10 @@ impl Store {
         let n = self.conn().execute(
             "UPDATE users SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
             params![user_id, now_ms],
+        )?;
+        self.conn().execute(
+            "DELETE FROM calendar_feeds WHERE user_id = ?1",
+            params![user_id],
         )?;
         self.bump_directory()?;
         Ok(n > 0)

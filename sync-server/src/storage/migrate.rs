@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_web.sql"),
     include_str!("../../migrations/0004_documents_by_owner.sql"),
     include_str!("../../migrations/0005_calendar_feeds.sql"),
+    include_str!("../../migrations/0006_calendar_event_dates.sql"),
 ];
 
 /// Brings the database to the newest schema. Safe when several processes open the database

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use calendar::SequenceKey;
 pub use directory::{BusinessEntry, BusinessPerson, Directory};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};

@@ -116,6 +116,8 @@ texts! {
     pdf_findings: "Diese Befunde aufnehmen", "Include these findings";
     pdf_no_findings: "Noch keine Befunde.", "No findings yet.";
     summary_pdf: "Bericht für Kammer und Förderer", "Report for the chamber and funders";
+    pdf_too_large_title: "Bericht zu umfangreich", "Report too long";
+    pdf_too_large_text: "Dieser Bericht wäre länger, als ein PDF gesetzt wird. Die Seite zeigt alles; drucken Sie sie, oder kürzen Sie lange Texte.", "This report would be longer than a PDF is typeset for. The page shows everything; print it, or shorten long texts.";
     summary_pdf_hint: "Ohne Vertrauliches: keine Bestandsaufnahmen, keine Maßnahmenpläne, keine Themenkarte je Betrieb.", "Nothing confidential: no assessments, no action plans, no per-business heat map.";
     business: "Betrieb", "Business";
     not_shared: "nicht geteilt", "not shared";

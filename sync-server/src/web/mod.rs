@@ -282,8 +282,18 @@ pub fn router() -> Router<Arc<AppState>> {
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn(guard))
         // Pages and assets gzip-compressed for browsers that ask (an action plan of 40
-        // measures is ~250 KB of HTML); server-sent events are left alone.
-        .layer(tower_http::compression::CompressionLayer::new())
+        // measures is ~250 KB of HTML); server-sent events are left alone, and so are PDFs and
+        // zip archives, which are compressed already (gzip would only cost a worker's time).
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when({
+                use tower_http::compression::predicate::{
+                    DefaultPredicate, NotForContentType, Predicate,
+                };
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("application/pdf"))
+                    .and(NotForContentType::const_new("application/zip"))
+            }),
+        )
 }
 
 /// Every web response: refuses cross-site POSTs (403) and sets the security headers (CSP

@@ -1,8 +1,10 @@
 //! The PDF downloads of the pages (and of `admin report`): the action plan, the assessment
 //! result and the neighbourhood summary, built from the same view models the pages show with
 //! the same access rules (a document the user may not read is `None`, like a missing one),
-//! typeset on a blocking thread, at most [`RENDER_SLOTS`] at a time.
+//! typeset on a blocking thread, at most [`RENDER_SLOTS`] at a time and one per user.
 
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use nachbar_core::catalogue;
@@ -26,6 +28,34 @@ const SLOT_WAIT: Duration = Duration::from_secs(15);
 
 static SLOTS: Semaphore = Semaphore::const_new(RENDER_SLOTS);
 
+/// The users with a report being typeset (at most one each, so one user asking again and
+/// again holds one slot, not all of them).
+static RENDERING: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// A user's claim on rendering; released when dropped.
+struct UserTurn(String);
+
+impl UserTurn {
+    /// The claim of `user`, unless the user already has a report being typeset.
+    fn take(user: &str) -> Option<Self> {
+        let mut rendering = RENDERING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        rendering
+            .insert(user.to_owned())
+            .then(|| UserTurn(user.to_owned()))
+    }
+}
+
+impl Drop for UserTurn {
+    fn drop(&mut self) {
+        RENDERING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.0);
+    }
+}
+
 /// A rendered report.
 #[derive(Debug)]
 pub struct Pdf {
@@ -44,7 +74,7 @@ pub enum PdfError {
     /// Typesetting failed (or this build has no PDF engine).
     #[error(transparent)]
     Report(#[from] ReportError),
-    /// Every render slot stayed taken.
+    /// Every render slot stayed taken, or the user already has a report being typeset.
     #[error("every report slot is busy")]
     Busy,
 }
@@ -55,21 +85,23 @@ pub enum Findings {
     /// All of them.
     All,
     /// Only those with these record ids (the business's choice).
-    Only(Vec<String>),
+    Only(HashSet<String>),
 }
 
 async fn rendered<T: Serialize + Send + 'static>(
+    who: &SignedIn,
     report: Report,
     meta: ReportMeta,
     data: T,
 ) -> Result<Pdf, PdfError> {
+    let turn = UserTurn::take(who.id()).ok_or(PdfError::Busy)?;
     let permit = tokio::time::timeout(SLOT_WAIT, SLOTS.acquire())
         .await
         .map_err(|_| PdfError::Busy)?
         .map_err(|_| PdfError::Busy)?;
     let lang = meta.lang;
     let bytes = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+        let _claims = (permit, turn);
         render(report, &meta, &data)
     })
     .await
@@ -104,7 +136,7 @@ pub async fn plan(
         return Ok(None);
     };
     let title = format!("{}: {}", ReportTexts::of(lang).plan_title, page.business);
-    rendered(Report::Plan, meta(lang, title, history), page)
+    rendered(who, Report::Plan, meta(lang, title, history), page)
         .await
         .map(Some)
 }
@@ -137,12 +169,13 @@ pub async fn assessment(
         business_name(who, &d.business),
         r.stage
     );
-    rendered(Report::Assessment, meta(lang, title, false), r)
+    rendered(who, Report::Assessment, meta(lang, title, false), r)
         .await
         .map(Some)
 }
 
-/// The summary of neighbourhood `n` in `lang`.
+/// The summary of neighbourhood `n` in `lang`, for its coordinators and coaches (`None` for
+/// anybody else, like a missing neighbourhood).
 ///
 /// # Errors
 /// On a read or render failure, or when every slot is busy.
@@ -152,6 +185,11 @@ pub async fn neighbourhood(
     n: &str,
     lang: Lang,
 ) -> Result<Option<Pdf>, PdfError> {
+    // Only for those who see every workshop of it, so the report is the same for all who may
+    // make it (members see only the workshops they are invited to).
+    if !who.policy.sees_every_workshop(&who.principal(), n) {
+        return Ok(None);
+    }
     let Some(i) = super::pages::neighbourhood::inputs(web, who, n).await? else {
         return Ok(None);
     };
@@ -166,7 +204,7 @@ pub async fn neighbourhood(
         Texts::of(lang).not_shared,
     );
     let title = format!("{}: {}", ReportTexts::of(lang).summary_title, s.name);
-    rendered(Report::Neighbourhood, meta(lang, title, false), s)
+    rendered(who, Report::Neighbourhood, meta(lang, title, false), s)
         .await
         .map(Some)
 }

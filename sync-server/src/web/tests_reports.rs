@@ -215,5 +215,31 @@ async fn the_neighbourhood_summary_holds_no_confidential_canary() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(other.body, missing.body);
+    // A member sees only the workshops it is invited to, so the summary (which must be the same
+    // for everyone who makes it) is not offered to it: 404 like a missing neighbourhood.
+    let owner = f.sign_in("owner1").await;
+    let member_home = f.get(&format!("/n/{}", f.hood), &owner).await;
+    assert_eq!(member_home.status, StatusCode::OK);
+    assert!(!member_home.body.contains("summary.pdf"));
+    let member = f.get(&format!("/n/{}/summary.pdf", f.hood), &owner).await;
+    assert_eq!(member.status, StatusCode::NOT_FOUND);
+    let missing_for_owner = f.get("/n/no-such-hood/summary.pdf", &owner).await;
+    assert_eq!(member.body, missing_for_owner.body);
+    f.server.stop().await;
+}
+
+#[tokio::test]
+async fn texts_the_fonts_cannot_draw_still_give_a_report() {
+    let f = Fixture::new().await;
+    let owner = f.sign_in("owner1").await;
+    // One emoji, CJK and a control character in a title: the report is made, with U+FFFD for
+    // what DejaVu lacks (PDF/UA would refuse the empty glyph).
+    let odd = plan_with(&f, "owner1", &f.b1.clone(), "Start 🚀 老 \u{0007}Postfach").await;
+    let r = f.get(&format!("/p/{odd}/plan.pdf"), &owner).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    if let Some(text) = pdf_text(&r.bytes) {
+        assert!(text.contains("Start \u{FFFD} \u{FFFD}"), "{text}");
+        assert!(text.contains("Postfach"), "{text}");
+    }
     f.server.stop().await;
 }

@@ -14,12 +14,12 @@ use nachbar_core::label::Lang;
 
 use crate::access::roles;
 use crate::routes::AppState;
-use crate::storage::SessionUser;
+use crate::storage::{SequenceKey, SessionUser};
 use crate::web::frame::{Frame, ok};
 use crate::web::i18n::Texts;
 use crate::web::read;
 use crate::web::session::SignedIn;
-use crate::web::views::calendar::{CalendarEvent, events, ics};
+use crate::web::views::calendar::{CalendarEvent, events, ics, oldest_date};
 
 /// The user's calendar page.
 #[derive(Debug, Template)]
@@ -155,18 +155,25 @@ pub async fn feed(
             }
         }
     }
-    let keys: Vec<(String, String)> = all
-        .iter()
-        .map(|e| (e.uid.clone(), e.fingerprint()))
-        .collect();
-    let sequences = match read::with_db(&state.web, move |s| s.calendar_sequences(&keys)).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "storing calendar sequences failed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response();
-        }
-    };
     let now = nachbar_core::time::Timestamp::now().millis();
+    let oldest = oldest_date(now);
+    all.retain(|e| e.date >= oldest);
+    let keys: Vec<SequenceKey> = all
+        .iter()
+        .map(|e| SequenceKey {
+            uid: e.uid.clone(),
+            fingerprint: e.fingerprint(),
+            date: e.date.clone(),
+        })
+        .collect();
+    let sequences =
+        match read::with_db(&state.web, move |s| s.calendar_sequences(&keys, &oldest)).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "storing calendar sequences failed");
+                return (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response();
+            }
+        };
     let body = ics(
         Texts::of(Lang::De).calendar_feed_name,
         &all,

@@ -36,8 +36,8 @@ pub struct HomePage {
     pub events: String,
     /// Fragment of the live region.
     pub live_src: String,
-    /// The summary report's download.
-    pub summary_href: String,
+    /// The summary report's download (for those who see every workshop of it).
+    pub summary_href: Option<String>,
 }
 
 /// The live region of the home (what a refresh swaps in).
@@ -170,7 +170,10 @@ pub async fn home_page(state: &AppState, who: &SignedIn, n: &str) -> Response {
                 archive_href: who.runs(n).then(|| format!("/n/{n}/archive.zip")),
                 events: format!("/events?page={}", urlencode(&path)),
                 live_src: format!("/n/{n}/live"),
-                summary_href: format!("/n/{n}/summary.pdf"),
+                summary_href: who
+                    .policy
+                    .sees_every_workshop(&who.principal(), n)
+                    .then(|| format!("/n/{n}/summary.pdf")),
             })
         }
         Ok(None) => super::errors::not_found_in(lang),

@@ -1,8 +1,8 @@
 //! `GET /p/{doc}/plan.pdf`, `/a/{doc}/results.pdf` and `/n/{id}/summary.pdf`: the reports
 //! as downloads. Query: `lang=de|en` (default: the page language; anything else is 400),
 //! `history=1` for the plan's status history, and for the assessment `chosen=1` with one
-//! `finding=ID` per finding to include (without `chosen`, all findings). Missing and denied
-//! are the same 404.
+//! `finding=ID` per finding to include (without `chosen`, all findings; at most
+//! [`MAX_FINDINGS`]). Missing and denied are the same 404.
 
 use std::sync::Arc;
 
@@ -15,6 +15,10 @@ use crate::reports::ReportError;
 use crate::routes::AppState;
 use crate::web::pdf::{self, Findings, Pdf, PdfError};
 use crate::web::session::SignedIn;
+
+/// The most findings one assessment report may choose (an assessment has one per question
+/// at most, well under this); more is a bad request.
+pub const MAX_FINDINGS: usize = 500;
 
 /// The query pairs of a report link, in order.
 type Pairs = Vec<(String, String)>;
@@ -61,6 +65,17 @@ fn respond(result: Result<Option<Pdf>, PdfError>, lang: Lang) -> Response {
                 .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
             r
         }
+        Err(PdfError::Report(e @ ReportError::TooLarge { .. })) => {
+            tracing::warn!(error = %e, "a report was refused");
+            let t = crate::web::i18n::Texts::of(lang);
+            super::errors::message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                lang,
+                t.pdf_too_large_title,
+                t.pdf_too_large_text,
+                true,
+            )
+        }
         Err(PdfError::Report(e)) => {
             tracing::error!(error = %e, "rendering a report failed");
             super::errors::unavailable(lang)
@@ -93,12 +108,15 @@ pub async fn assessment(
         return super::errors::bad_request(who.lang);
     };
     let findings = if flag(&q, "chosen") {
-        Findings::Only(
-            q.iter()
-                .filter(|(k, _)| k == "finding")
-                .map(|(_, v)| v.clone())
-                .collect(),
-        )
+        let chosen: std::collections::HashSet<String> = q
+            .iter()
+            .filter(|(k, _)| k == "finding")
+            .map(|(_, v)| v.clone())
+            .collect();
+        if chosen.len() > MAX_FINDINGS {
+            return super::errors::bad_request(who.lang);
+        }
+        Findings::Only(chosen)
     } else {
         Findings::All
     };

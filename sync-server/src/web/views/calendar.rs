@@ -20,6 +20,22 @@ BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n\
 DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n\
 END:VTIMEZONE\r\n";
 
+/// How far back a feed reaches: older events are left out (a calendar keeps what it has),
+/// which bounds the feed and the SEQUENCE rows kept for it.
+pub const DAYS_BACK: u64 = 365;
+
+/// The first date (ISO) a feed made at `now_ms` carries.
+pub fn oldest_date(now_ms: i64) -> String {
+    let today = DateTime::<Utc>::from_timestamp_millis(now_ms)
+        .unwrap_or_default()
+        .date_naive();
+    today
+        .checked_sub_days(chrono::Days::new(DAYS_BACK))
+        .unwrap_or(today)
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 /// How long an event without an end lasts.
 const DEFAULT_MINUTES: u32 = 120;
 
@@ -81,6 +97,29 @@ fn end_after(start: &str, planned: u32) -> Option<String> {
     minutes(start).map(|s| clock(s + planned))
 }
 
+/// `text` as one line of a calendar property: control characters, line breaks and the Unicode
+/// separators become spaces (the `icalendar` crate escapes `\n` but not a bare `\r`, which
+/// some readers take for a line break and so for a forged property).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// `text` as a calendar description: like [`one_line`], but line feeds stay.
+fn lines(text: &str) -> String {
+    text.split('\n')
+        .map(one_line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The events of `hood` (neighbourhood `hood_id`) and of `workshops` (document id, view) the
 /// user may read; a meeting that is one of these workshops is left out (the workshop stands
 /// for it).
@@ -117,6 +156,11 @@ pub fn events(
         });
     }
     for m in &hood.meetings {
+        // The meeting's key goes into its UID: only a record id (no separator, bounded length)
+        // keeps UIDs unique and stable.
+        if !nachbar_core::ids::is_record_id(&m.id) {
+            continue;
+        }
         if m.workshop
             .as_ref()
             .is_some_and(|w| workshops.iter().any(|(id, _)| id == w))
@@ -167,14 +211,14 @@ pub fn ics(
         let mut event = icalendar::Event::new();
         event
             .uid(&e.uid)
-            .summary(&e.title)
+            .summary(&one_line(&e.title))
             .sequence(u32::try_from(*seq).unwrap_or(u32::MAX))
             .timestamp(stamp);
         if !e.place.is_empty() {
-            event.location(&e.place);
+            event.location(&one_line(&e.place));
         }
         if !e.description.is_empty() {
-            event.description(&e.description);
+            event.description(&lines(&e.description));
         }
         if let Some(path) = &e.path {
             event.url(&format!("{base}{path}"));
@@ -208,4 +252,34 @@ fn with_timezone(text: &str) -> String {
     out.push_str(VTIMEZONE);
     out.push_str(&text[at..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_in_texts_cannot_forge_properties_or_events() {
+        let forged = "x\rEND:VEVENT\rBEGIN:VEVENT\rSUMMARY:gefälscht";
+        let event = CalendarEvent {
+            uid: "workshop-1@nachbar".to_owned(),
+            title: forged.to_owned(),
+            date: "2026-12-10".to_owned(),
+            start: Some("09:00".to_owned()),
+            end: None,
+            place: format!("Halle\u{2028}{forged}"),
+            description: format!("Zeile 1\n{forged}"),
+            path: None,
+        };
+        let text = ics("Kalender", &[event], &[0], 0, "http://127.0.0.1");
+        assert_eq!(text.matches("\r\nBEGIN:VEVENT").count(), 1, "{text}");
+        let bare_cr = text
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\r' && w[1] != b'\n');
+        assert!(!bare_cr, "{text:?}");
+        assert!(!text.contains('\u{2028}'));
+        // The line feed of the description stays, escaped as the standard wants.
+        assert!(text.contains("Zeile 1\\n"), "{text}");
+    }
 }
