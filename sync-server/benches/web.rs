@@ -229,6 +229,22 @@ fn main() {
                             percentile(&times, 0.99),
                             pdf.len() / 1024
                         );
+                        // The same report with typst's memo cache emptied before each render:
+                        // what a report costs whose every part changed since the last one.
+                        let mut fresh = Vec::with_capacity(20);
+                        for _ in 0..20 {
+                            nachbar_server::reports::forget_layouts();
+                            let t = Instant::now();
+                            let (s, _) = get(&router, &path, who).await;
+                            fresh.push(t.elapsed().as_secs_f64() * 1000.0);
+                            assert_eq!(s, 200);
+                        }
+                        fresh.sort_by(f64::total_cmp);
+                        println!(
+                            "PDF {what}, nothing memoised: p50 {:.1} ms, p99 {:.1} ms (20 renders)",
+                            percentile(&fresh, 0.5),
+                            percentile(&fresh, 0.99)
+                        );
                     }
                 }
             }

@@ -17,7 +17,7 @@ use crate::storage::Store;
 #[derive(Debug)]
 pub struct AuthGate {
     /// The connection for token lookups and enrolments.
-    pub db: Arc<Mutex<Store>>,
+    pub db: crate::storage::SharedStore,
     limiter: Mutex<Limiter>,
     trust_proxy_headers: bool,
     /// How long a token lives after it was issued or last used.

@@ -303,7 +303,12 @@ fn drive(
         for doc in fx.load {
             queue.push(HubInput::Loaded {
                 doc,
-                result: Ok(store.get(&doc).cloned()),
+                result: Ok(store
+                    .get(&doc)
+                    .map(|(bytes, record)| crate::durable::StoredDoc {
+                        bytes: bytes.clone(),
+                        record: record.clone(),
+                    })),
             });
         }
         for (conn, message) in fx.send {

@@ -25,10 +25,13 @@ pub mod connection_slots;
 pub mod data_lock;
 pub mod demo;
 pub mod documents;
+pub mod durable;
 pub mod fuzz_targets;
 pub mod histogram;
 pub mod hub;
 pub mod limiter;
+#[cfg(any(test, feature = "test-support"))]
+pub mod pg_cluster;
 pub mod rate;
 pub mod reports;
 pub mod routes;

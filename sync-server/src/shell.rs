@@ -3,7 +3,7 @@
 //! close.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nachbar_core::ids::DocumentId;
@@ -15,7 +15,8 @@ use crate::backlog::{Backlog, Verdict};
 use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
-use crate::storage::Store;
+use crate::durable::StorageFailure;
+use crate::storage::{SharedStore, on_store};
 
 /// What a connection task receives from the hub.
 #[derive(Debug)]
@@ -120,7 +121,7 @@ pub struct HubShell {
     /// The writer thread.
     pub writer: std::sync::mpsc::Sender<PersistRequest>,
     /// The read connection for loads and directory reads.
-    pub reader: Arc<Mutex<Store>>,
+    pub reader: SharedStore,
     /// The current access rules, shared with the web app.
     pub policy: PolicyCell,
     /// Documents with newly durable changes, for the web app's live pages.
@@ -249,14 +250,10 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     for doc in fx.load {
         let reader = Arc::clone(&shell.reader);
         let back = hub.clone();
-        tokio::task::spawn_blocking(move || {
-            let result = match reader.lock() {
-                Ok(store) => store
-                    .load(&doc.to_string())
-                    .map(|found| found.map(|d| (d.bytes, d.record)))
-                    .map_err(|e| format!("{e:#}")),
-                Err(_) => Err("reader lock poisoned".to_owned()),
-            };
+        tokio::spawn(async move {
+            let result = on_store(&reader, move |store| store.load(&doc.to_string()))
+                .await
+                .map_err(|e| StorageFailure::of(&e));
             let _ = back.send(Command::Input(HubInput::Loaded { doc, result }));
         });
     }
@@ -279,18 +276,13 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     }
 }
 
-async fn read_directory(reader: &Arc<Mutex<Store>>) -> Result<crate::storage::Directory, String> {
-    let reader = Arc::clone(reader);
-    tokio::task::spawn_blocking(move || {
-        let store = reader
-            .lock()
-            .map_err(|_| "reader lock poisoned".to_owned())?;
-        store
-            .directory(nachbar_core::time::Timestamp::now().millis())
-            .map_err(|e| format!("{e:#}"))
+async fn read_directory(
+    reader: &SharedStore,
+) -> Result<crate::storage::Directory, crate::storage::StoreError> {
+    on_store(reader, |store| {
+        store.directory(nachbar_core::time::Timestamp::now().millis())
     })
     .await
-    .map_err(|e| e.to_string())?
 }
 
 /// What the storage watcher last saw.
@@ -309,7 +301,7 @@ pub struct WatchState {
 /// rules; when the feed version changes it reads the new chunks of the change feed and hands
 /// them to the hub. Revocations and admin edits reach open connections within one `poll`.
 pub async fn watch_storage(
-    reader: Arc<Mutex<Store>>,
+    reader: SharedStore,
     hub: HubSender,
     mut seen: WatchState,
     poll: Duration,
@@ -318,15 +310,9 @@ pub async fn watch_storage(
     let mut last_read = Instant::now();
     loop {
         tokio::time::sleep(poll).await;
-        let reader = Arc::clone(&reader);
         let due = last_read.elapsed() >= refresh;
         let known = seen;
-        type Found = (Option<crate::storage::Directory>, crate::storage::FeedRead);
-        let read =
-            tokio::task::spawn_blocking(move || -> Result<Found, crate::storage::StoreError> {
-                let store = reader.lock().map_err(|_| {
-                    crate::storage::StoreError::Configure("reader lock poisoned".to_owned())
-                })?;
+        let read = on_store(&reader, move |store| {
                 let dir = if store.directory_version()? != known.directory_version || due {
                     Some(store.directory(nachbar_core::time::Timestamp::now().millis())?)
                 } else {
@@ -339,13 +325,9 @@ pub async fn watch_storage(
             })
             .await;
         let (dir, feed) = match read {
-            Ok(Ok(found)) => found,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "reading storage changes failed");
-                continue;
-            }
+            Ok(found) => found,
             Err(e) => {
-                tracing::error!(error = %e, "storage watcher task failed");
+                tracing::error!(error = %e, "reading storage changes failed");
                 continue;
             }
         };

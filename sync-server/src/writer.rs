@@ -54,7 +54,9 @@ pub fn spawn(
                 }
                 let appends: Vec<_> = batch.iter().map(|p| p.append.clone()).collect();
                 let start = Instant::now();
-                let result = store.commit(&appends).map_err(|e| format!("{e:#}"));
+                let result = store
+                    .commit(&appends)
+                    .map_err(|e| crate::durable::StorageFailure::of(&e));
                 let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
                 match &result {
                     Ok(()) => {

@@ -3,7 +3,7 @@
 use nachbar_core::ids::DocumentId;
 use nachbar_core::protocol::Message;
 
-use crate::storage::Append;
+use crate::durable::Append;
 
 use super::ConnId;
 

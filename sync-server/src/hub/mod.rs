@@ -35,7 +35,7 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::protocol::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata, StorageId};
 
 use crate::access::{Access, DocInfo, Policy, Principal};
-use crate::storage::{Append, DocRecord};
+use crate::durable::{Append, DocRecord, StorageFailure, StoredDoc};
 
 pub use effects::{Close, CloseCode, Effects, PersistRequest};
 pub use submit::{Submission, SubmitError};
@@ -84,14 +84,14 @@ pub enum HubInput {
         /// The document.
         doc: DocumentId,
         /// Its bytes and record, `None` when not stored, or the storage error.
-        result: Result<Option<(Vec<u8>, DocRecord)>, String>,
+        result: Result<Option<StoredDoc>, StorageFailure>,
     },
     /// A persist request was committed (or failed).
     Persisted {
         /// The request id.
         id: u64,
         /// The outcome.
-        result: Result<(), String>,
+        result: Result<(), StorageFailure>,
     },
     /// Changes another process (an admin command, later another node) appended to storage:
     /// already durable, merged into the document if it is loaded and passed on to its peers.

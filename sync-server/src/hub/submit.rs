@@ -60,7 +60,7 @@ impl Hub {
 
     /// A new document the server wrote whole: in memory at once, registered by its commit.
     fn create_submitted(&mut self, s: Submission, fx: &mut Effects) {
-        let am = match crate::storage::load_automerge(&s.bytes) {
+        let am = match crate::durable::load_automerge(&s.bytes) {
             Ok(am) => am,
             Err(e) => {
                 fx.submitted

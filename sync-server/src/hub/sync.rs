@@ -62,7 +62,7 @@ impl Hub {
     pub(super) fn loaded(
         &mut self,
         doc: DocumentId,
-        result: Result<Option<(Vec<u8>, DocRecord)>, String>,
+        result: Result<Option<StoredDoc>, StorageFailure>,
         fx: &mut Effects,
     ) {
         let Some(entry) = self.docs.remove(&doc) else {
@@ -75,7 +75,7 @@ impl Hub {
             }
         }
         let ready = match result {
-            Ok(Some((bytes, record))) => match crate::storage::load_automerge(&bytes) {
+            Ok(Some(StoredDoc { bytes, record })) => match crate::durable::load_automerge(&bytes) {
                 Ok(am) => {
                     let info = doc_info(&am, &record);
                     Some(Loaded::stored(am, info, self.now))
@@ -475,7 +475,12 @@ impl Hub {
         }
     }
 
-    pub(super) fn persisted(&mut self, id: u64, result: Result<(), String>, fx: &mut Effects) {
+    pub(super) fn persisted(
+        &mut self,
+        id: u64,
+        result: Result<(), StorageFailure>,
+        fx: &mut Effects,
+    ) {
         let Some(doc) = self.in_flight.remove(&id) else {
             return;
         };

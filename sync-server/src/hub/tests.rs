@@ -74,13 +74,23 @@ impl Net {
         }
     }
 
+    /// What the store holds of `doc`, as storage reads it back.
+    pub(super) fn stored(&self, doc: DocumentId) -> Option<crate::durable::StoredDoc> {
+        self.store
+            .get(&doc)
+            .map(|(bytes, record)| crate::durable::StoredDoc {
+                bytes: bytes.clone(),
+                record: record.clone(),
+            })
+    }
+
     pub(super) fn input(&mut self, input: HubInput) {
         let mut queue = vec![input];
         while let Some(input) = queue.pop() {
             let fx = self.hub.handle(self.now, input);
             self.pending.extend(fx.persist);
             for doc in fx.load {
-                let result = Ok(self.store.get(&doc).cloned());
+                let result = Ok(self.stored(doc));
                 queue.push(HubInput::Loaded { doc, result });
             }
             self.outbox.extend(fx.send);
@@ -423,7 +433,7 @@ fn a_failed_write_is_never_advertised_and_closes_the_sessions() {
     let p = net.pending.pop().unwrap();
     net.input(HubInput::Persisted {
         id: p.id,
-        result: Err("disk full".into()),
+        result: Err(crate::durable::StorageFailure("disk full".into())),
     });
     assert!(net.take(1).is_empty());
     assert_eq!(net.closed.pop().unwrap().code, CloseCode::Unavailable);
@@ -780,7 +790,7 @@ fn a_submission_that_depends_on_missing_changes_is_refused_and_stores_nothing() 
     );
     assert_eq!(net.store[&doc].0.len(), stored);
     assert_eq!(reload, vec![doc], "the document is read again from storage");
-    let result = Ok(net.store.get(&doc).cloned());
+    let result = Ok(net.stored(doc));
     net.input(HubInput::Loaded { doc, result });
     // Both changes together apply.
     let both = web.save_after(&alice.doc.get_heads());

@@ -201,5 +201,12 @@ fn render_json(_report: Report, _json: String) -> Result<Vec<u8>, ReportError> {
     Err(ReportError::Disabled)
 }
 
+/// Empties typst's memo cache, so the next report is laid out from nothing (benchmarks: the
+/// cost of a report whose every part changed).
+pub fn forget_layouts() {
+    #[cfg(feature = "pdf")]
+    typst::comemo::evict(0);
+}
+
 /// Whether this build makes PDF reports.
 pub const ENABLED: bool = cfg!(feature = "pdf");

@@ -100,17 +100,9 @@ async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Store) -> Result<T, crate::storage::StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    let reader = Arc::clone(&state.reader);
-    tokio::task::spawn_blocking(move || {
-        let store = reader
-            .lock()
-            .map_err(|_| "reader lock poisoned".to_owned())?;
-        f(&store).map_err(|e| format!("{e:#}"))
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r)
-    .map_err(|e| {
+    crate::storage::on_store(&state.reader, move |store| f(store))
+        .await
+        .map_err(|e| {
         tracing::error!(error = %e, "api read failed");
         StatusCode::SERVICE_UNAVAILABLE.into_response()
     })
@@ -325,28 +317,22 @@ pub(super) async fn enroll(
     if !crate::auth_gate::invite_shaped(body.code.trim()) {
         return refused();
     }
-    let reader = Arc::clone(&state.auth.db);
     let label = if body.label.is_empty() {
         "enrolled device".to_owned()
     } else {
         body.label.chars().take(100).collect()
     };
     let ttl = state.auth.token_ttl_ms;
-    let result = tokio::task::spawn_blocking(move || {
-        let mut store = reader
-            .lock()
-            .map_err(|_| "reader lock poisoned".to_owned())?;
+    let result = crate::storage::on_store(&state.auth.db, move |store| {
         let now = nachbar_core::time::Timestamp::now().millis();
-        store
-            .enroll(&body.code, &label, now.saturating_add(ttl), now)
-            .map_err(|e| format!("{e:#}"))
+        store.enroll(&body.code, &label, now.saturating_add(ttl), now)
     })
     .await;
     match result {
-        Ok(Ok(Some((user, token)))) => {
+        Ok(Some((user, token))) => {
             Json(serde_json::json!({ "user": user, "token": token })).into_response()
         }
-        Ok(Ok(None)) => refused(),
+        Ok(None) => refused(),
         _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }

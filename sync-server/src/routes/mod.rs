@@ -27,7 +27,7 @@ pub struct AppState {
     /// The hub task.
     pub hub: HubSender,
     /// A read connection to the database.
-    pub reader: Arc<Mutex<Store>>,
+    pub reader: crate::storage::SharedStore,
     /// Connection settings.
     pub connection: ConnectionConfig,
     /// Writer counters.
@@ -150,33 +150,30 @@ pub(crate) async fn authenticate(
     if !crate::auth_gate::token_shaped(&token) {
         return Err(refuse("invalid token"));
     }
-    let reader = Arc::clone(&state.auth.db);
     let now = nachbar_core::time::Timestamp::now().millis();
     let renew_until = now.saturating_add(state.auth.token_ttl_ms);
-    let lookup = tokio::task::spawn_blocking(move || match reader.lock() {
-        Ok(store) => store
-            .principal_for_token(&token, now)
-            .and_then(|p| Ok((p, store.directory_version()?)))
-            .map_err(|e| format!("{e:#}")),
-        Err(_) => Err("reader lock poisoned".to_owned()),
+    let lookup = crate::storage::on_store(&state.auth.db, move |store| {
+        let principal = store.principal_for_token(&token, now)?;
+        Ok((principal, store.directory_version()?))
     })
     .await;
     // When a device last connected (the coordinator's list of people), and its renewal: written
     // at most once a minute per token, off the request's path.
-    if let Ok(Ok((Ok(principal), _))) = &lookup
+    if let Ok((Ok(principal), _)) = &lookup
         && state.auth.renewal_due(&principal.token_hash, now)
     {
         let (db, hash) = (Arc::clone(&state.auth.db), principal.token_hash.clone());
-        tokio::task::spawn_blocking(move || {
-            if let Ok(store) = db.lock()
-                && let Err(e) = store.token_used(&hash, now, renew_until)
-            {
+        tokio::spawn(async move {
+            let used = crate::storage::on_store(&db, move |store| {
+                store.token_used(&hash, now, renew_until)
+            });
+            if let Err(e) = used.await {
                 tracing::warn!(error = %e, "recording a token's use failed");
             }
         });
     }
     match lookup {
-        Ok(Ok((Ok(p), version))) => {
+        Ok((Ok(p), version)) => {
             let (done, ready) = oneshot::channel();
             if state
                 .hub
@@ -188,7 +185,7 @@ pub(crate) async fn authenticate(
             }
             Ok(p)
         }
-        Ok(Ok((Err(rejection), _))) => {
+        Ok((Err(rejection), _)) => {
             let why = match rejection {
                 TokenRejection::Expired => "token expired",
                 TokenRejection::Revoked => "token revoked",
@@ -196,13 +193,9 @@ pub(crate) async fn authenticate(
             };
             Err(refuse(why))
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             tracing::error!(error = %e, "token lookup failed");
             Err(StatusCode::SERVICE_UNAVAILABLE.into_response())
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "token lookup panicked");
-            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
         }
     }
 }

@@ -6,61 +6,28 @@
 //! change stored twice is harmless because a document loads from the concatenation of its
 //! chunks with one `load`.
 
+pub mod backend;
 mod calendar;
 mod directory;
 mod error;
 mod migrate;
 mod sessions;
+mod shared;
+pub mod sqlite;
+pub mod postgres;
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+pub use crate::durable::{Append, DocRecord, LoadError, StoredDoc, load_automerge};
 pub use calendar::SequenceKey;
+pub use shared::{SharedStore, on_store};
 pub use directory::{BusinessEntry, BusinessPerson, Directory};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
 
-/// What the server knows about a stored document for access decisions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocRecord {
-    /// The document id (bs58check).
-    pub doc_id: String,
-    /// The header kind; `None` for a generic document.
-    pub kind: Option<String>,
-    /// The neighbourhood of the header.
-    pub neighbourhood: Option<String>,
-    /// The business of the header.
-    pub business: Option<String>,
-    /// The user who registered it.
-    pub created_by: String,
-    /// A display title.
-    pub title: String,
-}
 
-/// Why stored bytes did not load.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// Bytes nachbar never writes (a bundle chunk, bad framing): not handed to Automerge,
-    /// which panics on some malformed bundles.
-    #[error("not a document's saved form")]
-    NotADocument,
-    /// Automerge refused them.
-    #[error(transparent)]
-    Automerge(#[from] automerge::AutomergeError),
-}
-
-/// Loads stored (or server-made) bytes as one Automerge document, their chunk kinds checked
-/// first.
-///
-/// # Errors
-/// [`LoadError`].
-pub fn load_automerge(bytes: &[u8]) -> Result<automerge::Automerge, LoadError> {
-    if !nachbar_core::protocol::without_bundles(bytes) {
-        return Err(LoadError::NotADocument);
-    }
-    Ok(automerge::Automerge::load(bytes)?)
-}
 
 /// What [`Store::feed_since`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,30 +46,7 @@ pub enum FeedRead {
     },
 }
 
-/// One durable append: new changes of one document, and the document record when this is the
-/// document's first write.
-#[derive(Debug, Clone)]
-pub struct Append {
-    /// The document.
-    pub doc_id: String,
-    /// The new changes, concatenated (`save_after` output).
-    pub bytes: Vec<u8>,
-    /// Hashes of the changes, for the audit.
-    pub change_hashes: Vec<String>,
-    /// The uploading user.
-    pub user_id: String,
-    /// Present on the first write: registers the document.
-    pub register: Option<DocRecord>,
-}
 
-/// A loaded document's stored bytes and record.
-#[derive(Debug, Clone)]
-pub struct StoredDoc {
-    /// The record.
-    pub record: DocRecord,
-    /// Snapshot and chunks concatenated in order.
-    pub bytes: Vec<u8>,
-}
 
 /// Chunk counts of one document, to decide compaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -525,6 +469,26 @@ impl Store {
         Ok(read)
     }
 
+    /// Up to `limit` chunks with a sequence number above `after`, in order: (seq, document,
+    /// bytes).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub fn chunks_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, doc_id, bytes FROM chunks WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The underlying connection, for the directory queries.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
@@ -549,6 +513,8 @@ impl Store {
     }
 }
 
+#[cfg(test)]
+mod conformance;
 #[cfg(test)]
 mod tests;
 

@@ -90,7 +90,7 @@ impl Default for WebConfig {
 pub struct WebState {
     /// The web app's own database connection (sessions, page reads, directory acts), apart
     /// from the sync path's reader.
-    pub db: Arc<Mutex<Store>>,
+    pub db: crate::storage::SharedStore,
     /// The current access rules (kept current by the hub task).
     pub policy: PolicyCell,
     /// Documents with newly durable changes.

@@ -37,15 +37,7 @@ pub async fn with_db<T: Send + 'static>(
     web: &WebState,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ReadError> {
-    let db = Arc::clone(&web.db);
-    tokio::task::spawn_blocking(move || {
-        let mut store = db
-            .lock()
-            .map_err(|_| ReadError::Task("lock poisoned".to_owned()))?;
-        f(&mut store).map_err(ReadError::from)
-    })
-    .await
-    .map_err(|e| ReadError::Task(e.to_string()))?
+    Ok(crate::storage::on_store(&web.db, f).await?)
 }
 
 /// Runs CPU-heavy work (loading and hydrating Automerge documents) on a blocking thread, off

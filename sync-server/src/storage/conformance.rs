@@ -1,0 +1,238 @@
+//! One conformance suite of [`DocumentStore`], run against every backend: SQLite in a
+//! temporary file and PostgreSQL in a throwaway cluster (skipped with `SKIPPED: why` where
+//! PostgreSQL is not installed). Two stores on one database stand for two processes or nodes:
+//! each has connections of its own.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ROOT};
+
+use super::backend::{DocumentStore, FeedCursor};
+use super::postgres::{PgDocuments, connect};
+use super::sqlite::SqliteDocuments;
+use super::{Store, load_automerge};
+use crate::durable::{Append, DocRecord};
+use crate::pg_cluster::{ClusterError, PgCluster};
+
+/// A backend under test: two independent stores on one database, and what keeps it alive.
+struct Backend {
+    name: &'static str,
+    one: Arc<dyn DocumentStore>,
+    two: Arc<dyn DocumentStore>,
+    _keep: Box<dyn std::any::Any>,
+}
+
+fn sqlite_store(path: &std::path::Path) -> Arc<dyn DocumentStore> {
+    let open = || Arc::new(Mutex::new(Store::open(path).expect("open sqlite")));
+    Arc::new(SqliteDocuments::new(open(), open()))
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nachbar.sqlite3");
+    let mut out = vec![Backend {
+        name: "sqlite",
+        one: sqlite_store(&path),
+        two: sqlite_store(&path),
+        _keep: Box::new(dir),
+    }];
+    match PgCluster::start() {
+        Ok(cluster) => {
+            let url = cluster.url("postgres");
+            let one = PgDocuments::new(connect(&url).await.expect("connect one"));
+            let two = PgDocuments::new(connect(&url).await.expect("connect two"));
+            out.push(Backend {
+                name: "postgres",
+                one: Arc::new(one),
+                two: Arc::new(two),
+                _keep: Box::new(cluster),
+            });
+        }
+        Err(e @ ClusterError::NotInstalled) => println!("SKIPPED: postgres backend: {e}"),
+        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    }
+    out
+}
+
+/// A document with `n` edits by `actor`, and each edit's chunk.
+fn edits(actor: u8, n: usize, from: usize) -> (Automerge, Vec<Vec<u8>>) {
+    let mut doc = Automerge::new().with_actor(ActorId::from(vec![actor; 16]));
+    let mut chunks = Vec::new();
+    for i in from..from + n {
+        let before = doc.get_heads();
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(ROOT, format!("k{actor}-{i}"), i as i64).map(drop)
+        })
+        .expect("edit");
+        chunks.push(doc.save_after(&before));
+    }
+    (doc, chunks)
+}
+
+fn append(doc_id: &str, bytes: Vec<u8>, register: bool) -> Append {
+    Append {
+        doc_id: doc_id.to_owned(),
+        bytes,
+        change_hashes: vec![],
+        user_id: "u".to_owned(),
+        register: register.then(|| DocRecord {
+            doc_id: doc_id.to_owned(),
+            kind: Some("workshop".to_owned()),
+            neighbourhood: Some("hood".to_owned()),
+            business: None,
+            created_by: "u".to_owned(),
+            title: "Werkstatt".to_owned(),
+        }),
+    }
+}
+
+async fn heads_of(store: &dyn DocumentStore, doc_id: &str) -> Vec<automerge::ChangeHash> {
+    let stored = store.load(doc_id).await.expect("load").expect("stored");
+    load_automerge(&stored.bytes).expect("loads").get_heads()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_are_idempotent_and_load_with_their_record() {
+    for b in backends().await {
+        let (doc, chunks) = edits(1, 5, 0);
+        let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+        let mut batch = vec![append(&doc_id, chunks[0].clone(), true)];
+        batch.extend(chunks[1..].iter().map(|c| append(&doc_id, c.clone(), false)));
+        // The same chunk twice in one batch, the batch twice (a retried commit whose outcome
+        // was unknown), and from the second store too.
+        batch.push(append(&doc_id, chunks[1].clone(), false));
+        b.one.append(batch.clone()).await.expect("append");
+        b.one.append(batch.clone()).await.expect("append again");
+        b.two.append(batch).await.expect("append from the other store");
+        assert_eq!(heads_of(&*b.two, &doc_id).await, doc.get_heads(), "{}", b.name);
+        let stored = b.one.load(&doc_id).await.unwrap().unwrap();
+        assert_eq!(stored.record.title, "Werkstatt", "{}", b.name);
+        assert_eq!(stored.record.kind.as_deref(), Some("workshop"));
+        let stats = b.one.chunk_stats(&doc_id).await.unwrap();
+        if b.name == "postgres" {
+            assert_eq!(stats.chunks, 5, "chunks are keyed by hash: stored once");
+        } else {
+            assert!(stats.chunks >= 5);
+        }
+        assert!(b.one.load("no-such-doc").await.unwrap().is_none(), "{}", b.name);
+        assert_eq!(
+            b.one.storage_id().await.unwrap(),
+            b.two.storage_id().await.unwrap(),
+            "one storage id per database ({})",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compaction_beside_appends_from_another_store_loses_nothing() {
+    for b in backends().await {
+        let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+        let (_, first) = edits(2, 40, 0);
+        let mut batch = vec![append(&doc_id, first[0].clone(), true)];
+        batch.extend(first[1..].iter().map(|c| append(&doc_id, c.clone(), false)));
+        b.one.append(batch).await.unwrap();
+        // Store two appends 100 edits of another actor one by one while store one (and store
+        // two, at the same time) compact again and again.
+        let (theirs, more) = edits(3, 100, 0);
+        let writer = {
+            let two = Arc::clone(&b.two);
+            let doc_id = doc_id.clone();
+            tokio::spawn(async move {
+                for c in more {
+                    two.append(vec![append(&doc_id, c, false)]).await.unwrap();
+                }
+            })
+        };
+        let compactors: Vec<_> = [Arc::clone(&b.one), Arc::clone(&b.two)]
+            .into_iter()
+            .map(|store| {
+                let doc_id = doc_id.clone();
+                tokio::spawn(async move {
+                    for _ in 0..15 {
+                        store.compact(&doc_id).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        writer.await.unwrap();
+        for c in compactors {
+            c.await.unwrap();
+        }
+        b.one.compact(&doc_id).await.unwrap();
+        let stored = b.one.load(&doc_id).await.unwrap().unwrap();
+        let doc = load_automerge(&stored.bytes).unwrap();
+        for head in theirs.get_heads() {
+            assert!(doc.get_change_by_hash(&head).is_some(), "{}", b.name);
+        }
+        assert_eq!(doc.get_changes(&[]).len(), 140, "{}", b.name);
+        let stats = b.one.chunk_stats(&doc_id).await.unwrap();
+        assert_eq!(stats.chunks, 0, "one snapshot after the last compaction ({})", b.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feed_has_no_gaps_under_eight_concurrent_writers() {
+    const WRITERS: u8 = 8;
+    const EACH: usize = 60;
+    for b in backends().await {
+        let start = b.one.feed_end().await.unwrap();
+        let written = Arc::new(Mutex::new(BTreeSet::new()));
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let store = if w % 2 == 0 {
+                    Arc::clone(&b.one)
+                } else {
+                    Arc::clone(&b.two)
+                };
+                let written = Arc::clone(&written);
+                tokio::spawn(async move {
+                    let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+                    let (_, chunks) = edits(10 + w, EACH, 0);
+                    for (i, c) in chunks.into_iter().enumerate() {
+                        store.append(vec![append(&doc_id, c.clone(), i == 0)]).await.unwrap();
+                        written.lock().unwrap().insert(c);
+                    }
+                })
+            })
+            .collect();
+        // A reader that polls while they write, and catches up after.
+        let mut seen = BTreeSet::new();
+        let mut cursor: FeedCursor = start;
+        let mut done = false;
+        loop {
+            let page = b.two.feed_after(cursor, 50).await.unwrap();
+            assert!(page.next >= cursor, "the cursor never moves back");
+            cursor = page.next;
+            let empty = page.chunks.is_empty();
+            seen.extend(page.chunks.into_iter().map(|c| c.bytes));
+            if done && empty {
+                break;
+            }
+            if !done && writers.iter().all(tokio::task::JoinHandle::is_finished) {
+                done = true;
+            }
+            tokio::task::yield_now().await;
+        }
+        for w in writers {
+            w.await.unwrap();
+        }
+        // Catch up: a transaction still running somewhere (autovacuum, say) may hold the feed
+        // back for a moment, never for good.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !written.lock().unwrap().is_subset(&seen) && std::time::Instant::now() < deadline {
+            let page = b.two.feed_after(cursor, 500).await.unwrap();
+            cursor = page.next;
+            if page.chunks.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            seen.extend(page.chunks.into_iter().map(|c| c.bytes));
+        }
+        let written = written.lock().unwrap();
+        assert_eq!(written.len(), usize::from(WRITERS) * EACH);
+        let missing = written.difference(&seen).count();
+        assert_eq!(missing, 0, "{}: {missing} chunks the feed skipped", b.name);
+    }
+}

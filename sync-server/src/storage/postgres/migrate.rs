@@ -1,0 +1,60 @@
+//! Numbered PostgreSQL migrations, embedded; each runs in its own transaction under one
+//! transaction-scoped advisory lock, and reads the applied version again inside it, so nodes
+//! that start together apply every migration once.
+
+use super::StoreError;
+
+/// The migrations in order; migration `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_documents.sql")];
+
+/// The advisory lock key of migrations (any fixed number; "nachbar" in ASCII, shortened).
+const MIGRATION_LOCK: i64 = 0x6e61_6368_6261_72;
+
+pub(super) async fn run(client: &mut tokio_postgres::Client) -> Result<(), StoreError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS nachbar_migrations (
+                 version    integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .or_else(ignore_concurrent_create)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        let fail = |source| StoreError::PgMigrate { version, source };
+        let tx = client.transaction().await.map_err(fail)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(fail)?;
+        let applied = tx
+            .query_opt(
+                "SELECT 1 FROM nachbar_migrations WHERE version = $1",
+                &[&version],
+            )
+            .await
+            .map_err(fail)?
+            .is_some();
+        if !applied {
+            tx.batch_execute(sql).await.map_err(fail)?;
+            tx.execute(
+                "INSERT INTO nachbar_migrations(version) VALUES ($1)",
+                &[&version],
+            )
+            .await
+            .map_err(fail)?;
+        }
+        tx.commit().await.map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Two nodes creating the bookkeeping table at once: one of them gets a unique violation on
+/// the catalogue, which is as good as success.
+fn ignore_concurrent_create(e: tokio_postgres::Error) -> Result<(), StoreError> {
+    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
+        Ok(())
+    } else {
+        Err(StoreError::Postgres(e))
+    }
+}
