@@ -68,7 +68,8 @@ fn is_root() -> bool {
 }
 
 fn free_port() -> Result<u16, ClusterError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| failed("finding a free port", e))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| failed("finding a free port", e))?;
     Ok(listener
         .local_addr()
         .map_err(|e| failed("finding a free port", e))?
@@ -166,7 +167,16 @@ impl PgCluster {
         self.run(
             "pg_ctl start",
             "pg_ctl",
-            &["-D", &self.data(), "-l", &log, "-o", &options, "-w", "start"],
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
         )
     }
 

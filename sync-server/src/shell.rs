@@ -12,10 +12,10 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::access::{DirectoryPolicy, PolicyCell};
 use crate::backlog::{Backlog, Verdict};
+use crate::durable::StorageFailure;
 use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
-use crate::durable::StorageFailure;
 use crate::storage::{SharedStore, on_store};
 
 /// What a connection task receives from the hub.
@@ -313,17 +313,17 @@ pub async fn watch_storage(
         let due = last_read.elapsed() >= refresh;
         let known = seen;
         let read = on_store(&reader, move |store| {
-                let dir = if store.directory_version()? != known.directory_version || due {
-                    Some(store.directory(nachbar_core::time::Timestamp::now().millis())?)
-                } else {
-                    None
-                };
-                // The cursor moves with every commit, so an admin edit after a long uptime
-                // reads only what is new.
-                let feed = store.feed_since(known.feed_version, known.cursor)?;
-                Ok((dir, feed))
-            })
-            .await;
+            let dir = if store.directory_version()? != known.directory_version || due {
+                Some(store.directory(nachbar_core::time::Timestamp::now().millis())?)
+            } else {
+                None
+            };
+            // The cursor moves with every commit, so an admin edit after a long uptime
+            // reads only what is new.
+            let feed = store.feed_since(known.feed_version, known.cursor)?;
+            Ok((dir, feed))
+        })
+        .await;
         let (dir, feed) = match read {
             Ok(found) => found,
             Err(e) => {

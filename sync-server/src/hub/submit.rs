@@ -40,7 +40,7 @@ pub enum SubmitError {
     SignOff,
     /// Storage failed; nothing was stored.
     #[error("storage unavailable: {0}")]
-    Storage(String),
+    Storage(crate::durable::StorageFailure),
 }
 
 impl Hub {

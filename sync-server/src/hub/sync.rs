@@ -100,9 +100,9 @@ impl Hub {
             for s in submissions {
                 fx.submitted.push((
                     s.id,
-                    Err(SubmitError::Storage(
+                    Err(SubmitError::Storage(StorageFailure(
                         "the document does not load".to_owned(),
-                    )),
+                    ))),
                 ));
             }
             return;

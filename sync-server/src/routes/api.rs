@@ -103,9 +103,9 @@ async fn read<T: Send + 'static>(
     crate::storage::on_store(&state.reader, move |store| f(store))
         .await
         .map_err(|e| {
-        tracing::error!(error = %e, "api read failed");
-        StatusCode::SERVICE_UNAVAILABLE.into_response()
-    })
+            tracing::error!(error = %e, "api read failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        })
 }
 
 /// What a stored document is, for access decisions. The record holds the header fields the

@@ -5,8 +5,8 @@ mod api;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Query, State, WebSocketUpgrade};
@@ -18,7 +18,6 @@ use tokio::sync::oneshot;
 use crate::auth::TokenRejection;
 use crate::connection::{self, ConnectionConfig};
 use crate::shell::{Command, HubSender};
-use crate::storage::Store;
 use crate::writer::WriterStats;
 
 /// Shared state of the routes.

@@ -11,10 +11,10 @@ mod calendar;
 mod directory;
 mod error;
 mod migrate;
+pub mod postgres;
 mod sessions;
 mod shared;
 pub mod sqlite;
-pub mod postgres;
 
 use std::path::Path;
 
@@ -22,12 +22,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use crate::durable::{Append, DocRecord, LoadError, StoredDoc, load_automerge};
 pub use calendar::SequenceKey;
-pub use shared::{SharedStore, on_store};
 pub use directory::{BusinessEntry, BusinessPerson, Directory};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
-
-
+pub use shared::{SharedStore, on_store};
 
 /// What [`Store::feed_since`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +43,6 @@ pub enum FeedRead {
         chunks: Vec<(i64, String, Vec<u8>)>,
     },
 }
-
-
 
 /// Chunk counts of one document, to decide compaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -20,9 +20,9 @@ pub async fn on_store<T: Send + 'static>(
 ) -> Result<T, StoreError> {
     let store = Arc::clone(store);
     tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .map_err(|_| StoreError::Unavailable("a call panicked holding the connection".to_owned()))?;
+        let mut guard = store.lock().map_err(|_| {
+            StoreError::Unavailable("a call panicked holding the connection".to_owned())
+        })?;
         f(&mut guard)
     })
     .await

@@ -53,10 +53,9 @@ impl DocumentStore for SqliteDocuments {
 
     async fn feed_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError> {
         let rows = on_store(&self.reader, move |s| s.chunks_after(cursor.seq, limit)).await?;
-        let next = rows.last().map_or(cursor, |(seq, _, _)| FeedCursor {
-            txid: 0,
-            seq: *seq,
-        });
+        let next = rows
+            .last()
+            .map_or(cursor, |(seq, _, _)| FeedCursor { txid: 0, seq: *seq });
         Ok(FeedPage {
             chunks: rows
                 .into_iter()

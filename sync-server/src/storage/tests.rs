@@ -15,7 +15,7 @@ fn doc_with_edits(n: usize) -> (Automerge, Vec<Vec<u8>>) {
     (doc, chunks)
 }
 
-fn append(doc_id: &str, bytes: Vec<u8>, register: bool) -> Append {
+pub(super) fn append(doc_id: &str, bytes: Vec<u8>, register: bool) -> Append {
     Append {
         doc_id: doc_id.to_owned(),
         bytes,

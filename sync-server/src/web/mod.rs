@@ -58,7 +58,6 @@ use tokio::sync::broadcast;
 
 use crate::access::PolicyCell;
 use crate::routes::AppState;
-use crate::storage::Store;
 
 /// Largest form body the web app reads (a workshop's longest text fits many times).
 pub const MAX_FORM_BYTES: usize = 64 * 1024;

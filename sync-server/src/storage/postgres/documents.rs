@@ -220,15 +220,14 @@ impl DocumentStore for PgDocuments {
             folded.push(row.get(0));
             bytes.extend_from_slice(row.get::<_, &[u8]>(1));
         }
-        let snapshot = tokio::task::spawn_blocking(move || {
-            load_automerge(&bytes).map(|doc| doc.save())
-        })
-        .await
-        .map_err(|e| StoreError::Unavailable(format!("the compaction task failed: {e}")))?
-        .map_err(|e| StoreError::Corrupt {
-            doc: doc_id.to_owned(),
-            reason: e.to_string(),
-        })?;
+        let snapshot =
+            tokio::task::spawn_blocking(move || load_automerge(&bytes).map(|doc| doc.save()))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("the compaction task failed: {e}")))?
+                .map_err(|e| StoreError::Corrupt {
+                    doc: doc_id.to_owned(),
+                    reason: e.to_string(),
+                })?;
         let snapshot_hash = hash(&snapshot);
         // Delete first, then insert: the snapshot may equal a folded one (same hash), which
         // must not be the row deleted last.

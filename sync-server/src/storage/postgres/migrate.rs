@@ -5,10 +5,12 @@
 use super::StoreError;
 
 /// The migrations in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_documents.sql")];
+const MIGRATIONS: &[&str] = &[include_str!(
+    "../../../migrations/postgres/0001_documents.sql"
+)];
 
 /// The advisory lock key of migrations (any fixed number; "nachbar" in ASCII, shortened).
-const MIGRATION_LOCK: i64 = 0x6e61_6368_6261_72;
+const MIGRATION_LOCK: i64 = 0x006e_6163_6862_6172;
 
 pub(super) async fn run(client: &mut tokio_postgres::Client) -> Result<(), StoreError> {
     client
