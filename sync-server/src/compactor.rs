@@ -1,44 +1,43 @@
-//! The compactor thread: replaces a document's many chunks by one snapshot, on a connection of
-//! its own, so the writer's group commit never waits for a document to be loaded and saved
-//! (the swap of rows is the only part under the write lock; see [`Store::compact`]).
+//! The compactor task: replaces a document's many chunks by one snapshot, through a storage
+//! connection of its own, so the writer's group commit never waits for a document to be
+//! loaded and saved (see [`DocumentStore::compact`]).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 
-use crate::storage::Store;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::storage::backend::DocumentStore;
 use crate::writer::WriterStats;
 
 /// Starts the compactor. It takes the ids of documents that were just written, checks which
 /// want compaction, and compacts them; it ends when every sender is dropped, after what was
 /// queued.
 pub fn spawn(
-    mut store: Store,
+    documents: Arc<dyn DocumentStore>,
     stats: Arc<WriterStats>,
-) -> std::io::Result<(mpsc::Sender<String>, JoinHandle<()>)> {
-    let (tx, rx) = mpsc::channel::<String>();
-    let handle = std::thread::Builder::new()
-        .name("nachbar-compactor".to_owned())
-        .spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let mut docs = BTreeSet::from([first]);
-                while let Ok(more) = rx.try_recv() {
-                    docs.insert(more);
-                }
-                for doc in docs {
-                    compact_if_due(&mut store, &doc, &stats);
-                }
+) -> (mpsc::UnboundedSender<String>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let handle = tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut docs = BTreeSet::from([first]);
+            while let Ok(more) = rx.try_recv() {
+                docs.insert(more);
             }
-            tracing::debug!("compactor stopped");
-        })?;
-    Ok((tx, handle))
+            for doc in docs {
+                compact_if_due(&*documents, &doc, &stats).await;
+            }
+        }
+        tracing::debug!("compactor stopped");
+    });
+    (tx, handle)
 }
 
-fn compact_if_due(store: &mut Store, doc: &str, stats: &WriterStats) {
-    match store.chunk_stats(doc) {
-        Ok(s) if s.wants_compaction() => match store.compact(doc) {
+async fn compact_if_due(documents: &dyn DocumentStore, doc: &str, stats: &WriterStats) {
+    match documents.chunk_stats(doc).await {
+        Ok(s) if s.wants_compaction() => match documents.compact(doc).await {
             Ok(()) => {
                 stats.compactions.fetch_add(1, Ordering::Relaxed);
             }

@@ -17,18 +17,20 @@ use crate::hub::{Hub, HubConfig};
 use crate::routes::{AppState, router};
 use crate::shell::{Command, HubShell, run_hub};
 use crate::storage::Store;
+use crate::storage::backend::DocumentStore;
+use crate::storage::sqlite::SqliteDocuments;
 use crate::writer::{self, WriterStats};
 
 /// A started server without a listener: the routes' state, the hub task, the storage watcher
-/// and the writer thread. [`run`] serves it; tests call the router directly.
+/// and the writer and compactor tasks. [`run`] serves it; tests call the router directly.
 #[derive(Debug)]
 pub struct Started {
     /// The routes' state.
     pub state: Arc<AppState>,
     hub_task: tokio::task::JoinHandle<()>,
     watcher: tokio::task::JoinHandle<()>,
-    writer_thread: std::thread::JoinHandle<()>,
-    compactor_thread: std::thread::JoinHandle<()>,
+    writer_task: tokio::task::JoinHandle<()>,
+    compactor_task: tokio::task::JoinHandle<()>,
     storage_id: String,
     /// Held while the server runs (see [`crate::data_lock`]).
     _data_lock: crate::data_lock::DataLock,
@@ -51,15 +53,9 @@ impl Started {
         self.watcher.abort();
         self.hub_task.abort();
         let _ = self.hub_task.await;
-        let writer = self.writer_thread;
-        let compactor = self.compactor_thread;
-        tokio::task::spawn_blocking(move || {
-            let _ = writer.join();
-            // The writer's end drops the compactor's queue: it finishes what is queued.
-            let _ = compactor.join();
-        })
-        .await
-        .ok();
+        let _ = self.writer_task.await;
+        // The writer's end drops the compactor's queue: it finishes what is queued.
+        let _ = self.compactor_task.await;
     }
 }
 
@@ -117,14 +113,23 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             let _ = hub_tx.send(Command::Input(input));
         }
     };
-    let (compactor_tx, compactor_thread) = crate::compactor::spawn(
-        Store::open(&db).context("opening the compactor's connection")?,
+    let documents: Arc<dyn DocumentStore> = Arc::new(SqliteDocuments::new(
+        Arc::new(Mutex::new(store)),
+        Arc::new(Mutex::new(
+            Store::open(&db).context("opening the compactor's connection")?,
+        )),
+        Arc::new(Mutex::new(
+            Store::open(&db).context("opening the documents' read connection")?,
+        )),
+    ));
+    let (compactor_tx, compactor_task) =
+        crate::compactor::spawn(Arc::clone(&documents), Arc::clone(&writer_stats));
+    let (writer_tx, writer_task) = writer::spawn(
+        Arc::clone(&documents),
+        report,
         Arc::clone(&writer_stats),
-    )
-    .context("starting the compactor thread")?;
-    let (writer_tx, writer_thread) =
-        writer::spawn(store, report, Arc::clone(&writer_stats), compactor_tx)
-            .context("starting the writer thread")?;
+        compactor_tx,
+    );
 
     let directory = reader
         .lock()
@@ -159,6 +164,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         HubShell {
             self_sender: hub_tx.clone(),
             writer: writer_tx,
+            documents,
             reader: Arc::clone(&reader),
             policy: policy_cell.clone(),
             committed: committed.clone(),
@@ -229,8 +235,8 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         state,
         hub_task,
         watcher,
-        writer_thread,
-        compactor_thread,
+        writer_task,
+        compactor_task,
         storage_id,
         _data_lock: data_lock,
     })

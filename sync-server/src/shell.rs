@@ -1,6 +1,6 @@
 //! The async shell around the hub: one task owns the [`Hub`], receives inputs over a channel,
-//! and performs the effects in order: persist (writer thread), load (blocking reads), send,
-//! close.
+//! and performs the effects in order: persist (writer task), load (the documents' storage),
+//! send, close.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use crate::durable::StorageFailure;
 use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
+use crate::storage::backend::DocumentStore;
 use crate::storage::{SharedStore, on_store};
 
 /// What a connection task receives from the hub.
@@ -118,9 +119,11 @@ pub type HubSender = mpsc::UnboundedSender<Command>;
 pub struct HubShell {
     /// Commands back to the hub task (loads answer through it).
     pub self_sender: HubSender,
-    /// The writer thread.
-    pub writer: std::sync::mpsc::Sender<PersistRequest>,
-    /// The read connection for loads and directory reads.
+    /// The writer task.
+    pub writer: mpsc::UnboundedSender<PersistRequest>,
+    /// The documents' storage, for loads.
+    pub documents: Arc<dyn DocumentStore>,
+    /// The read connection for directory reads.
     pub reader: SharedStore,
     /// The current access rules, shared with the web app.
     pub policy: PolicyCell,
@@ -244,14 +247,15 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     let hub = &shell.self_sender;
     for request in fx.persist {
         if shell.writer.send(request).is_err() {
-            tracing::error!("writer thread is gone");
+            tracing::error!("writer task is gone");
         }
     }
     for doc in fx.load {
-        let reader = Arc::clone(&shell.reader);
+        let documents = Arc::clone(&shell.documents);
         let back = hub.clone();
         tokio::spawn(async move {
-            let result = on_store(&reader, move |store| store.load(&doc.to_string()))
+            let result = documents
+                .load(&doc.to_string())
                 .await
                 .map_err(|e| StorageFailure::of(&e));
             let _ = back.send(Command::Input(HubInput::Loaded { doc, result }));

@@ -26,7 +26,7 @@ struct Backend {
 
 fn sqlite_store(path: &std::path::Path) -> Arc<dyn DocumentStore> {
     let open = || Arc::new(Mutex::new(Store::open(path).expect("open sqlite")));
-    Arc::new(SqliteDocuments::new(open(), open()))
+    Arc::new(SqliteDocuments::new(open(), open(), open()))
 }
 
 async fn backends() -> Vec<Backend> {

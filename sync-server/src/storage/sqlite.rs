@@ -1,6 +1,8 @@
-//! [`DocumentStore`] on the embedded SQLite file: each call runs on a blocking thread with a
-//! connection of its own (the writer's for appends and compaction, the reader's for reads), so
-//! reads never wait for a commit's fsync.
+//! [`DocumentStore`] on the embedded SQLite file: each call runs on a blocking thread on one of
+//! three connections (the writer's for appends, the compactor's, the reader's), so reads never
+//! wait for a commit's fsync and commits never for a compaction's load and save. The appends
+//! are the server's own (the one process that holds the data directory): they leave the feed
+//! version alone, which other processes (admin commands) bump when they write.
 
 use super::backend::{DocumentStore, FeedChunk, FeedCursor, FeedPage};
 use super::{ChunkStats, SharedStore, StoreError, on_store};
@@ -10,14 +12,19 @@ use crate::durable::{Append, StoredDoc};
 #[derive(Debug, Clone)]
 pub struct SqliteDocuments {
     writer: SharedStore,
+    compactor: SharedStore,
     reader: SharedStore,
 }
 
 impl SqliteDocuments {
-    /// Documents written through `writer` and read through `reader` (two connections to the
-    /// same file).
-    pub fn new(writer: SharedStore, reader: SharedStore) -> Self {
-        SqliteDocuments { writer, reader }
+    /// Documents written through `writer`, compacted through `compactor` and read through
+    /// `reader` (connections to the same file).
+    pub fn new(writer: SharedStore, compactor: SharedStore, reader: SharedStore) -> Self {
+        SqliteDocuments {
+            writer,
+            compactor,
+            reader,
+        }
     }
 }
 
@@ -28,7 +35,7 @@ impl DocumentStore for SqliteDocuments {
     }
 
     async fn append(&self, batch: Vec<Append>) -> Result<(), StoreError> {
-        on_store(&self.writer, move |s| s.commit_external(&batch)).await
+        on_store(&self.writer, move |s| s.commit(&batch)).await
     }
 
     async fn load(&self, doc_id: &str) -> Result<Option<StoredDoc>, StoreError> {
@@ -43,7 +50,7 @@ impl DocumentStore for SqliteDocuments {
 
     async fn compact(&self, doc_id: &str) -> Result<(), StoreError> {
         let doc_id = doc_id.to_owned();
-        on_store(&self.writer, move |s| s.compact(&doc_id)).await
+        on_store(&self.compactor, move |s| s.compact(&doc_id)).await
     }
 
     async fn feed_end(&self) -> Result<FeedCursor, StoreError> {
