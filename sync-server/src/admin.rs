@@ -10,7 +10,6 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::model::business_profile::{BusinessProfileDoc, SizeBand};
 use nachbar_core::model::neighbourhood::NeighbourhoodDoc;
 use nachbar_core::time::Timestamp;
-use rusqlite::{OptionalExtension, params};
 
 use crate::documents::{SERVER_PERSON, WriteError};
 use crate::storage::Store;
@@ -40,15 +39,7 @@ fn date(now: Timestamp) -> String {
 /// # Errors
 /// On a storage error.
 pub fn init(store: &mut Store, now: Timestamp) -> Result<DocumentId, WriteError> {
-    let existing: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT doc_id FROM documents WHERE kind = 'catalogue' ORDER BY created_at LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(crate::storage::StoreError::from)?;
+    let existing = store.catalogue_doc()?;
     if let Some(id) = existing.and_then(|id| id.parse().ok()) {
         return Ok(id);
     }
@@ -70,27 +61,13 @@ pub fn add_neighbourhood(
     let id = store.add_neighbourhood(name, location, now.millis())?;
     let (doc, _) = NeighbourhoodDoc::create(ActorId::random(), &ctx(now), &id, name, location)?;
     let doc_id = store.create_document(doc.inner())?;
-    store
-        .conn()
-        .execute(
-            "UPDATE neighbourhoods SET doc_id = ?2 WHERE id = ?1",
-            params![id, doc_id.to_string()],
-        )
-        .map_err(crate::storage::StoreError::from)?;
+    store.set_neighbourhood_doc(&id, &doc_id.to_string())?;
     Ok((id, doc_id))
 }
 
 fn neighbourhood_doc(store: &Store, neighbourhood: &str) -> Result<String, WriteError> {
     store
-        .conn()
-        .query_row(
-            "SELECT doc_id FROM neighbourhoods WHERE id = ?1",
-            params![neighbourhood],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()
-        .map_err(crate::storage::StoreError::from)?
-        .flatten()
+        .neighbourhood_doc(neighbourhood)?
         .ok_or_else(|| WriteError::NotFound(format!("neighbourhood {neighbourhood}")))
 }
 
@@ -119,13 +96,7 @@ pub fn add_business(
         size,
     )?;
     let profile_id = store.create_document(profile.inner())?;
-    store
-        .conn()
-        .execute(
-            "UPDATE businesses SET profile_doc = ?2 WHERE id = ?1",
-            params![id, profile_id.to_string()],
-        )
-        .map_err(crate::storage::StoreError::from)?;
+    store.set_profile_doc(&id, &profile_id.to_string())?;
     let joined = date(now);
     store.edit_document(&hood_doc, |doc| {
         let mut n = NeighbourhoodDoc::open(doc)?;
@@ -140,15 +111,8 @@ pub fn add_business(
 /// # Errors
 /// On a storage error or an unknown business.
 pub fn business_left(store: &mut Store, business: &str, now: Timestamp) -> Result<(), WriteError> {
-    let neighbourhood: String = store
-        .conn()
-        .query_row(
-            "SELECT neighbourhood FROM businesses WHERE id = ?1",
-            params![business],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(crate::storage::StoreError::from)?
+    let neighbourhood = store
+        .neighbourhood_of_business(business)?
         .ok_or_else(|| WriteError::NotFound(format!("business {business}")))?;
     store.business_left(business, now.millis())?;
     let hood_doc = neighbourhood_doc(store, &neighbourhood)?;

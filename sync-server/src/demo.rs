@@ -20,7 +20,6 @@ use nachbar_core::model::assessment::{
 use nachbar_core::model::business_profile::{SizeBand, TopicState};
 use nachbar_core::model::workshop::{BlockKind, NewBlock, NewWorkshop, WorkshopDoc, WorkshopKind};
 use nachbar_core::time::Timestamp;
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 
 use crate::access::roles;
@@ -94,14 +93,7 @@ pub fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let mut store = Store::open(&config.database_path())?;
     let now = Timestamp::now();
-    let existing: Option<String> = store
-        .conn()
-        .query_row(
-            "SELECT id FROM neighbourhoods WHERE name = ?1",
-            [NEIGHBOURHOOD],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let existing = store.neighbourhood_named(NEIGHBOURHOOD)?;
     if existing.is_none() {
         load(&mut store, now).context("loading the demo neighbourhood")?;
     }
@@ -135,22 +127,8 @@ fn write_tokens(dir: &Path, people: &[DemoPerson]) -> anyhow::Result<()> {
 fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
     // The demo users are marked in `meta` (key `demo_user:<id>`, value their order).
     let mut people = Vec::new();
-    let mut users = store.conn().prepare(
-        "SELECT u.id, u.name, (SELECT role FROM roles WHERE user_id = u.id ORDER BY role LIMIT 1),
-                (SELECT b.name FROM roles r JOIN businesses b ON b.id = r.scope WHERE r.user_id = u.id LIMIT 1)
-         FROM users u JOIN meta m ON m.key = 'demo_user:' || u.id WHERE u.deleted_at IS NULL ORDER BY m.value",
-    )?;
-    let rows = users.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
     let mut taken = std::collections::BTreeSet::new();
-    for row in rows {
-        let (user, name, role, business) = row?;
+    for (user, name, role, business) in store.demo_users()? {
         let expires = now.millis() + crate::tokens::days_ms(crate::tokens::DEFAULT_TTL_DAYS);
         let token = store.issue_token(&user, "demo", Some(expires), now.millis())?;
         let login = login_for(&name, &mut taken);
@@ -221,10 +199,7 @@ impl Demo<'_> {
         let id = self.store.add_user(name, self.now.millis())?;
         self.store.grant_role(&id, role, scope)?;
         self.order += 1;
-        self.store.conn().execute(
-            "INSERT INTO meta(key, value) VALUES (?1, ?2)",
-            rusqlite::params![format!("demo_user:{id}"), format!("{:04}", self.order)],
-        )?;
+        self.store.mark_demo_user(&id, self.order)?;
         Ok(id)
     }
 }

@@ -455,18 +455,11 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
 /// files are kept beside it (`.before-restore-<ms>`), never deleted. Returns the new storage
 /// id.
 fn restore(db: &std::path::Path, from: &std::path::Path) -> anyhow::Result<String> {
-    let check = rusqlite::Connection::open_with_flags(
-        from,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .with_context(|| format!("opening the backup {}", from.display()))?;
-    let integrity: String = check
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+    let integrity = nachbar_server::storage::integrity_of_file(from)
         .with_context(|| format!("checking the backup {}", from.display()))?;
     if integrity != "ok" {
         bail!("the backup {} is damaged: {integrity}", from.display());
     }
-    drop(check);
     let sibling = |suffix: &str| {
         let mut name = db.as_os_str().to_owned();
         name.push(suffix);

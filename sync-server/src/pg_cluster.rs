@@ -1,10 +1,11 @@
 //! A throwaway PostgreSQL cluster for tests and benchmarks: `initdb` into a temporary
-//! directory, started on a free loopback port (as the `postgres` user when running as root,
-//! since PostgreSQL refuses to run as root), stopped and removed on drop. Uses Debian's
+//! directory (mode 0700), listening only on a Unix socket inside it (no TCP port to race for
+//! or to expose: `trust` authentication reaches nobody who cannot enter the directory), run
+//! as the `postgres` user when running as root (PostgreSQL refuses root), stopped and removed
+//! on drop. Uses Debian's
 //! binaries (`/usr/lib/postgresql/<version>/bin`) or those on `PATH`; when there are none,
 //! [`PgCluster::start`] says why, and the caller prints `SKIPPED: why`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -67,14 +68,9 @@ fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn free_port() -> Result<u16, ClusterError> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| failed("finding a free port", e))?;
-    Ok(listener
-        .local_addr()
-        .map_err(|e| failed("finding a free port", e))?
-        .port())
-}
+/// The port number in the socket's name (`.s.PGSQL.<port>`); the directory is the cluster's
+/// own, so any number will do.
+const SOCKET_PORT: u16 = 5432;
 
 impl PgCluster {
     /// Makes and starts a cluster.
@@ -101,7 +97,7 @@ impl PgCluster {
         let cluster = PgCluster {
             dir,
             bin,
-            port: free_port()?,
+            port: SOCKET_PORT,
             as_postgres,
         };
         let data = cluster.data();
@@ -158,7 +154,7 @@ impl PgCluster {
 
     fn pg_ctl_start(&self) -> Result<(), ClusterError> {
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories={} \
+            "-c listen_addresses='' -p {} -c unix_socket_directories={} \
              -c max_connections=200 -c fsync=on -c synchronous_commit=on",
             self.port,
             self.dir.path().display()
@@ -201,14 +197,18 @@ impl PgCluster {
         self.pg_ctl_start()
     }
 
-    /// The port it listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
-        self.port
+    /// The directory of its socket.
+    pub fn socket_dir(&self) -> &Path {
+        self.dir.path()
     }
 
-    /// The URL of database `db` (`postgres` always exists).
+    /// The connection string of database `db` (`postgres` always exists), through the socket.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        format!(
+            "host={} port={} user=postgres dbname={db}",
+            self.dir.path().display(),
+            self.port
+        )
     }
 
     /// Makes database `db` and returns its URL.
@@ -217,10 +217,11 @@ impl PgCluster {
     /// When `createdb` fails (for instance, the name is taken).
     pub fn create_database(&self, db: &str) -> Result<String, ClusterError> {
         let port = self.port.to_string();
+        let host = self.dir.path().display().to_string();
         self.run(
             "createdb",
             "createdb",
-            &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", db],
+            &["-h", &host, "-p", &port, "-U", "postgres", db],
         )?;
         Ok(self.url(db))
     }

@@ -246,8 +246,14 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     let conns = &mut out.conns;
     let hub = &shell.self_sender;
     for request in fx.persist {
-        if shell.writer.send(request).is_err() {
+        if let Err(refused) = shell.writer.send(request) {
+            // Nothing will commit it: the hub hears so at once (its sessions close with 1013)
+            // instead of waiting for an answer that never comes.
             tracing::error!("writer task is gone");
+            let _ = hub.send(Command::Input(HubInput::Persisted {
+                id: refused.0.id,
+                result: Err(StorageFailure("the writer has stopped".to_owned())),
+            }));
         }
     }
     for doc in fx.load {

@@ -84,9 +84,15 @@ await s.run(async () => {
   await owner.locator("#agree").click();
   await owner.locator("#changed-since").waitFor();
   check("a sign-off after a silent refresh answers 'changed since you opened it'", true);
+  const refreshesBefore = await owner.evaluate(() => Number(document.documentElement.getAttribute("data-live-refreshes") || 0));
   await owner.locator("#agree").click();
   await owner.locator("#sign-off li", { hasText: "Inhaber/in Brandt" }).filter({ hasText: "gilt für den aktuellen Stand" }).waitFor();
   check("agreeing again covers the version shown", (await owner.locator("#not-agreed").count()) === 1);
+  // The sign-off's own commit refreshes the live region once more; the refused edit below
+  // removes a field's limit, which that refresh would put back (and the browser would then
+  // refuse the form itself), so it waits for the refresh (or 5 s without one).
+  await owner.waitForFunction((n) => Number(document.documentElement.getAttribute("data-live-refreshes") || 0) > n,
+    refreshesBefore, { timeout: 5000 }).catch(() => {});
 
   // A refused edit shows its error and stores nothing.
   const before = await owner.locator("#live article.measure").count();

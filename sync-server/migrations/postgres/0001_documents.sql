@@ -22,11 +22,12 @@ CREATE INDEX documents_by_business ON documents(business, created_at);
 -- Incremental change chunks and compacted snapshots, keyed by their content hash so a chunk
 -- appended twice (a retried commit whose outcome was unknown) is stored once. `txid` is the
 -- inserting transaction: the change feed reads in (txid, seq) order below the oldest running
--- transaction, so it never skips a row that commits late (scale-out.md §3.4). No foreign key
--- to `documents`: the first append of a document registers it in the same statement.
+-- transaction, so it never skips a row that commits late (scale-out.md §3.4). The foreign key
+-- refuses a chunk of a document never registered (checked at the end of the append's one
+-- statement, which registers a new document beside its first chunk).
 CREATE TABLE chunks (
     seq         bigserial PRIMARY KEY,
-    doc_id      text NOT NULL,
+    doc_id      text NOT NULL REFERENCES documents(doc_id),
     hash        bytea NOT NULL,
     is_snapshot boolean NOT NULL,
     bytes       bytea NOT NULL,

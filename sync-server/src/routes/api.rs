@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use nachbar_core::doc::{DocKind, Header};
 use nachbar_core::ids::{AutomergeUrl, DocumentId};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Access, DirectoryPolicy, DocInfo, Policy};
@@ -151,11 +150,7 @@ pub(super) async fn me(
         move |store, principal| {
             let now = nachbar_core::time::Timestamp::now().millis();
             let dir = store.directory(now)?;
-            let name: String = store.conn().query_row(
-                "SELECT name FROM users WHERE id = ?1",
-                params![principal.user_id],
-                |r| r.get(0),
-            )?;
+            let name = store.user_name(&principal.user_id)?.unwrap_or_default();
             let roles = dir
                 .roles
                 .get(&principal.user_id)
@@ -261,12 +256,7 @@ pub(super) async fn people(
                 .filter_map(|(_, s)| hood_of(s))
                 .collect();
             let mut people = Vec::new();
-            let mut stmt = store.conn().prepare_cached(
-                "SELECT id, name FROM users WHERE deleted_at IS NULL ORDER BY name",
-            )?;
-            let users: Vec<(String, String)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
+            let users = store.live_users()?;
             for (id, name) in users {
                 let roles = dir.roles.get(&id).cloned().unwrap_or_default();
                 if roles

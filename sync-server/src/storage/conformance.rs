@@ -247,3 +247,56 @@ async fn the_feed_has_no_gaps_under_eight_concurrent_writers() {
         assert_eq!(missing, 0, "{}: {missing} chunks the feed skipped", b.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunk_that_commits_late_is_not_skipped_by_the_postgres_feed() {
+    let cluster = match PgCluster::start() {
+        Ok(c) => c,
+        Err(e @ ClusterError::NotInstalled) => {
+            println!("SKIPPED: postgres feed: {e}");
+            return;
+        }
+        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    };
+    let url = cluster.url("postgres");
+    let store = PgDocuments::new(connect(&url).await.unwrap());
+    let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+    let (_, chunks) = edits(4, 2, 0);
+    store
+        .append(vec![append(&doc_id, chunks[0].clone(), true)])
+        .await
+        .unwrap();
+    let start = store.feed_end().await.unwrap();
+    // A writer that inserted a chunk and has not committed yet (a node between its insert and
+    // its commit), while another append commits after it.
+    let (mut raw, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let late = raw.transaction().await.unwrap();
+    late.execute(
+        "INSERT INTO chunks(doc_id, hash, is_snapshot, bytes, created_at)
+         VALUES ($1, '\\x01', false, '\\x0102', 0)",
+        &[&doc_id],
+    )
+    .await
+    .unwrap();
+    store
+        .append(vec![append(&doc_id, chunks[1].clone(), false)])
+        .await
+        .unwrap();
+    let held = store.feed_after(start, 100).await.unwrap();
+    assert!(
+        held.chunks.is_empty(),
+        "nothing passes a transaction still running: {} chunks",
+        held.chunks.len()
+    );
+    late.commit().await.unwrap();
+    let page = store.feed_after(held.next, 100).await.unwrap();
+    let got: Vec<&[u8]> = page.chunks.iter().map(|c| c.bytes.as_slice()).collect();
+    assert_eq!(
+        got,
+        vec![&[1u8, 2][..], chunks[1].as_slice()],
+        "both, in the order of their transactions"
+    );
+}

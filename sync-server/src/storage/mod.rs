@@ -10,11 +10,13 @@ pub mod backend;
 mod calendar;
 mod directory;
 mod error;
+pub mod listing;
 mod migrate;
 pub mod postgres;
 mod sessions;
 mod shared;
 pub mod sqlite;
+mod tokens;
 
 use std::path::Path;
 
@@ -26,6 +28,23 @@ pub use directory::{BusinessEntry, BusinessPerson, Directory};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
 pub use shared::{SharedStore, on_store};
+
+/// SQLite's integrity check of the database file at `path`, opened read-only (a backup before
+/// it is restored): `ok`, or what is damaged.
+///
+/// # Errors
+/// When the file cannot be opened or read as a database.
+pub fn integrity_of_file(path: &Path) -> Result<String, StoreError> {
+    let check = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+}
 
 /// What [`Store::feed_since`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -327,14 +327,7 @@ impl Store {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let user: Option<String> = tx
-            .query_row(
-                "SELECT i.user_id FROM invites i JOIN users u ON u.id = i.user_id
-                 WHERE i.code_hash = ?1 AND i.used_at IS NULL AND i.expires_at > ?2 AND u.deleted_at IS NULL",
-                params![token_hash(code.trim()), now_ms],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let user = super::tokens::invited_user(&tx, code, now_ms)?;
         let Some(user) = user else {
             return Ok(InviteOutcome::Invalid);
         };

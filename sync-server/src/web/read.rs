@@ -149,18 +149,8 @@ pub async fn ids_of_kind(
     kind: &'static str,
 ) -> Result<Vec<DocumentId>, ReadError> {
     let n = n.to_owned();
-    with_db(web, move |store| {
-        let mut stmt = store.conn().prepare_cached(
-            "SELECT doc_id FROM documents WHERE neighbourhood = ?1 AND kind = ?2 ORDER BY created_at",
-        )?;
-        let ids = stmt
-            .query_map(rusqlite::params![n, kind], |r| r.get::<_, String>(0))?
-            .filter_map(|r| r.ok())
-            .filter_map(|s| s.parse().ok())
-            .collect();
-        Ok(ids)
-    })
-    .await
+    let ids = with_db(web, move |store| store.doc_ids_of_kind(&n, kind)).await?;
+    Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
 }
 
 /// The neighbourhood, profile and workshop documents of neighbourhood `n` with their read
@@ -175,29 +165,7 @@ pub async fn hood_views(
 ) -> Result<Option<Vec<(DocumentId, Arc<super::cache::Hydrated>)>>, ReadError> {
     let n = n.to_owned();
     let wanted = {
-        let versions = with_db(web, move |store| {
-            let exists: i64 = store.conn().query_row(
-                "SELECT COUNT(*) FROM neighbourhoods WHERE id = ?1",
-                rusqlite::params![n],
-                |r| r.get(0),
-            )?;
-            if exists == 0 {
-                return Ok(None);
-            }
-            let mut stmt = store.conn().prepare_cached(
-                "SELECT d.doc_id, (SELECT MAX(seq) FROM chunks c WHERE c.doc_id = d.doc_id)
-                 FROM documents d
-                 WHERE d.neighbourhood = ?1 AND d.kind IN ('neighbourhood', 'business-profile', 'workshop')
-                 ORDER BY d.created_at",
-            )?;
-            let rows = stmt
-                .query_map(rusqlite::params![n], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0)))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Some(rows))
-        })
-        .await?;
+        let versions = with_db(web, move |store| store.hood_doc_versions(&n)).await?;
         let Some(versions) = versions else {
             return Ok(None);
         };
@@ -220,24 +188,7 @@ pub async fn business_views(
     business: &str,
 ) -> Result<Vec<(DocumentId, Arc<super::cache::Hydrated>)>, ReadError> {
     let b = business.to_owned();
-    let versions = with_db(web, move |store| {
-        let mut stmt = store.conn().prepare_cached(
-            "SELECT d.doc_id, (SELECT MAX(seq) FROM chunks c WHERE c.doc_id = d.doc_id)
-             FROM documents d
-             WHERE d.business = ?1 AND d.kind IN ('action-plan', 'assessment')
-             ORDER BY d.created_at",
-        )?;
-        let rows = stmt
-            .query_map(rusqlite::params![b], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<i64>>(1)?.unwrap_or(0),
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })
-    .await?;
+    let versions = with_db(web, move |store| store.business_doc_versions(&b)).await?;
     let parsed = versions
         .into_iter()
         .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))

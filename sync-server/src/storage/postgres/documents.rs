@@ -26,6 +26,16 @@ fn now_ms() -> i64 {
     nachbar_core::time::Timestamp::now().millis()
 }
 
+/// `text` as PostgreSQL stores it: a `text` value may not hold NUL (SQLite's may), and one in
+/// a title would fail the whole group commit it is part of.
+fn pg_text(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
+}
+
 fn hash(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
@@ -51,22 +61,24 @@ impl Columns {
     fn of(batch: Vec<Append>) -> Self {
         let mut c = Columns::default();
         for a in batch {
+            let doc_id = pg_text(a.doc_id);
+            let user_id = pg_text(a.user_id);
             if let Some(r) = a.register {
-                c.doc_ids.push(r.doc_id);
-                c.kinds.push(r.kind);
-                c.neighbourhoods.push(r.neighbourhood);
-                c.businesses.push(r.business);
-                c.creators.push(r.created_by);
-                c.titles.push(r.title);
+                c.doc_ids.push(pg_text(r.doc_id));
+                c.kinds.push(r.kind.map(pg_text));
+                c.neighbourhoods.push(r.neighbourhood.map(pg_text));
+                c.businesses.push(r.business.map(pg_text));
+                c.creators.push(pg_text(r.created_by));
+                c.titles.push(pg_text(r.title));
             }
             for h in a.change_hashes {
-                c.audit_hashes.push(h);
-                c.audit_docs.push(a.doc_id.clone());
-                c.audit_users.push(a.user_id.clone());
+                c.audit_hashes.push(pg_text(h));
+                c.audit_docs.push(doc_id.clone());
+                c.audit_users.push(user_id.clone());
             }
             if !a.bytes.is_empty() {
                 c.chunk_hashes.push(hash(&a.bytes));
-                c.chunk_docs.push(a.doc_id);
+                c.chunk_docs.push(doc_id);
                 c.chunk_bytes.push(a.bytes);
             }
         }

@@ -22,6 +22,17 @@ pub(super) async fn run(client: &mut tokio_postgres::Client) -> Result<(), Store
         )
         .await
         .or_else(ignore_concurrent_create)?;
+    let newest: Option<i32> = client
+        .query_one("SELECT MAX(version) FROM nachbar_migrations", &[])
+        .await?
+        .get(0);
+    let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+    if let Some(newest) = newest.filter(|v| *v > known) {
+        return Err(StoreError::PgConfig(format!(
+            "the database has schema version {newest}, newer than this server's {known}: \
+             upgrade this node (a rolling upgrade starts the new version first)"
+        )));
+    }
     for (index, sql) in MIGRATIONS.iter().enumerate() {
         let version = i32::try_from(index + 1).unwrap_or(i32::MAX);
         let fail = |source| StoreError::PgMigrate { version, source };

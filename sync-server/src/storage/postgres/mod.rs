@@ -15,14 +15,20 @@ use super::StoreError;
 
 pub use documents::PgDocuments;
 
-/// Session settings of every pooled connection.
-const SESSION_OPTIONS: &str =
-    "-c synchronous_commit=on -c idle_in_transaction_session_timeout=10000";
+/// Session settings of every pooled connection (`synchronous_commit` is the cluster's: it is
+/// checked, not set, so a cluster on `remote_apply` keeps it).
+const SESSION_OPTIONS: &str = "-c idle_in_transaction_session_timeout=10000";
+
+/// How long connecting, waiting for a pooled connection, or an unanswered TCP send may take
+/// before it is an error (a half-open connection after a failover must not hang the writer:
+/// the append fails, and is sent again on a fresh connection, harmlessly).
+const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many connections one node keeps to PostgreSQL.
 pub const POOL_SIZE: usize = 8;
 
-/// Opens a pool to the database at `url` (`postgres://user@host:port/db`), migrates it under
+/// Opens a pool to the database at `url` (`postgres://user@host:port/db`, or key-value
+/// pairs such as `host=/run/postgresql dbname=nachbar`), migrates it under
 /// an advisory lock (several nodes may start at once) and checks the durability setting.
 ///
 /// # Errors
@@ -31,7 +37,12 @@ pub const POOL_SIZE: usize = 8;
 pub async fn connect(url: &str) -> Result<Pool, StoreError> {
     let mut config =
         tokio_postgres::Config::from_str(url).map_err(|e| StoreError::PgConfig(e.to_string()))?;
-    config.options(SESSION_OPTIONS);
+    config
+        .options(SESSION_OPTIONS)
+        .connect_timeout(NETWORK_TIMEOUT)
+        .keepalives(true)
+        .keepalives_idle(NETWORK_TIMEOUT)
+        .tcp_user_timeout(NETWORK_TIMEOUT);
     if config.get_application_name().is_none() {
         config.application_name("nachbar-server");
     }
@@ -44,6 +55,9 @@ pub async fn connect(url: &str) -> Result<Pool, StoreError> {
     );
     let pool = Pool::builder(manager)
         .max_size(POOL_SIZE)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(NETWORK_TIMEOUT))
+        .create_timeout(Some(NETWORK_TIMEOUT))
         .build()
         .map_err(|e| StoreError::PgConfig(e.to_string()))?;
     let mut client = pool.get().await?;

@@ -169,17 +169,7 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
         Ok(r) => r,
         Err(e) => return super::errors::from_read(&e, lang),
     };
-    let hood_names = match read::with_db(&state.web, |s| {
-        let mut stmt = s
-            .conn()
-            .prepare_cached("SELECT id, name FROM neighbourhoods ORDER BY name")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })
-    .await
-    {
+    let hood_names = match read::with_db(&state.web, |s| s.neighbourhood_names()).await {
         Ok(r) => r,
         Err(e) => return super::errors::from_read(&e, lang),
     };

@@ -66,16 +66,8 @@ pub struct HomeData {
 /// The neighbourhood's document id, if the neighbourhood exists.
 pub async fn hood_doc(state: &AppState, n: &str) -> Result<Option<DocumentId>, ReadError> {
     let n = n.to_owned();
-    read::with_db(&state.web, move |s| {
-        let id: Option<Option<String>> =
-            rusqlite::OptionalExtension::optional(s.conn().query_row(
-                "SELECT doc_id FROM neighbourhoods WHERE id = ?1",
-                rusqlite::params![n],
-                |r| r.get(0),
-            ))?;
-        Ok(id.flatten().and_then(|d| d.parse().ok()))
-    })
-    .await
+    let id = read::with_db(&state.web, move |s| s.neighbourhood_doc(&n)).await?;
+    Ok(id.and_then(|d| d.parse().ok()))
 }
 
 /// What a neighbourhood's home and summary are built from: the neighbourhood, the member

@@ -14,7 +14,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use nachbar_core::model::business_profile::SizeBand;
 use nachbar_core::time::Timestamp;
-use rusqlite::params;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 
@@ -77,25 +76,8 @@ type HoodDirectory = (Vec<BusinessEntry>, Vec<(String, String)>);
 
 /// Reads the businesses of `n` with their people and accesses, and the coach candidates.
 fn directory_of(store: &Store, n: &str, now_ms: i64) -> Result<HoodDirectory, StoreError> {
-    let mut stmt = store.conn().prepare_cached(
-        "SELECT id, name, trade, left_at IS NULL FROM businesses WHERE neighbourhood = ?1",
-    )?;
-    let businesses: Vec<(String, String, String, bool)> = stmt
-        .query_map(params![n], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut stmt = store.conn().prepare_cached(
-        "SELECT r.scope, r.role, u.id, u.name FROM roles r JOIN users u ON u.id = r.user_id
-         JOIN businesses b ON b.id = r.scope
-         WHERE b.neighbourhood = ?1 AND u.deleted_at IS NULL AND r.role IN ('owner', 'staff', 'coach')
-         ORDER BY r.role DESC, u.name",
-    )?;
-    let roles: Vec<(String, String, String, String)> = stmt
-        .query_map(params![n], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let businesses = store.businesses_in(n)?;
+    let roles = store.people_in(n)?;
     let mut coaches = BTreeMap::new();
     let mut entries = Vec::new();
     for (id, name, trade, active) in businesses {
