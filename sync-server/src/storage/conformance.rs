@@ -300,3 +300,59 @@ async fn a_chunk_that_commits_late_is_not_skipped_by_the_postgres_feed() {
         "both, in the order of their transactions"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_migrate_once_and_refuse_a_newer_schema() {
+    let cluster = match PgCluster::start() {
+        Ok(c) => c,
+        Err(e @ ClusterError::NotInstalled) => {
+            println!("SKIPPED: postgres migrations: {e}");
+            return;
+        }
+        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    };
+    let url = cluster.create_database("nachbar").unwrap();
+    // Four nodes start at once on an empty database.
+    let (a, b, c, d) = tokio::join!(connect(&url), connect(&url), connect(&url), connect(&url));
+    let pools = [a, b, c, d].map(|p| p.unwrap_or_else(|e| panic!("a node did not start: {e:?}")));
+    let client = pools[0].get().await.unwrap();
+    let versions: Vec<i32> = client
+        .query(
+            "SELECT version FROM nachbar_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let expected: Vec<i32> =
+        (1..=i32::try_from(super::postgres::migrate::LATEST).unwrap()).collect();
+    assert_eq!(versions, expected, "every migration applied once");
+    for table in [
+        "documents",
+        "chunks",
+        "users",
+        "roles",
+        "tokens",
+        "web_sessions",
+        "calendar_feeds",
+    ] {
+        let n: i64 = client
+            .query_one(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = $1",
+                &[&table],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(n, 1, "{table}");
+    }
+    // A node older than the schema refuses to start instead of running on it.
+    client
+        .execute("INSERT INTO nachbar_migrations(version) VALUES (999)", &[])
+        .await
+        .unwrap();
+    let refused = connect(&url).await.expect_err("a newer schema is refused");
+    assert!(refused.to_string().contains("newer"), "{refused}");
+}

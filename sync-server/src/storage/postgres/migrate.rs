@@ -5,23 +5,31 @@
 use super::StoreError;
 
 /// The migrations in order; migration `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!(
-    "../../../migrations/postgres/0001_documents.sql"
-)];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_documents.sql"),
+    include_str!("../../../migrations/postgres/0002_directory.sql"),
+];
 
 /// The advisory lock key of migrations (any fixed number; "nachbar" in ASCII, shortened).
 const MIGRATION_LOCK: i64 = 0x006e_6163_6862_6172;
 
+/// The newest schema version this build knows.
+pub const LATEST: usize = MIGRATIONS.len();
+
 pub(super) async fn run(client: &mut tokio_postgres::Client) -> Result<(), StoreError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS nachbar_migrations (
-                 version    integer PRIMARY KEY,
-                 applied_at timestamptz NOT NULL DEFAULT now()
-             )",
-        )
-        .await
-        .or_else(ignore_concurrent_create)?;
+    // The bookkeeping table too is made under the lock: two sessions racing on
+    // `CREATE TABLE IF NOT EXISTS` can both pass the check, and one then fails on the catalogue.
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS nachbar_migrations (
+             version    integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await?;
+    tx.commit().await?;
     let newest: Option<i32> = client
         .query_one("SELECT MAX(version) FROM nachbar_migrations", &[])
         .await?
@@ -60,14 +68,4 @@ pub(super) async fn run(client: &mut tokio_postgres::Client) -> Result<(), Store
         tx.commit().await.map_err(fail)?;
     }
     Ok(())
-}
-
-/// Two nodes creating the bookkeeping table at once: one of them gets a unique violation on
-/// the catalogue, which is as good as success.
-fn ignore_concurrent_create(e: tokio_postgres::Error) -> Result<(), StoreError> {
-    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) {
-        Ok(())
-    } else {
-        Err(StoreError::Postgres(e))
-    }
 }

@@ -4,7 +4,7 @@
 //! ends a transaction left idle after 10 s, so a vanished node never holds the feed back.
 
 mod documents;
-mod migrate;
+pub mod migrate;
 
 use std::str::FromStr;
 
