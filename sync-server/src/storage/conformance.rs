@@ -29,6 +29,19 @@ fn sqlite_store(path: &std::path::Path) -> Arc<dyn DocumentStore> {
     Arc::new(SqliteDocuments::new(open(), open(), open()))
 }
 
+/// A throwaway cluster, or `None` with `SKIPPED: what: why` where PostgreSQL is not
+/// installed; any other failure to start one fails the test.
+fn cluster_or_skip(what: &str) -> Option<PgCluster> {
+    match PgCluster::start() {
+        Ok(cluster) => Some(cluster),
+        Err(e @ ClusterError::NotInstalled) => {
+            println!("SKIPPED: {what}: {e}");
+            None
+        }
+        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    }
+}
+
 async fn backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("nachbar.sqlite3");
@@ -38,20 +51,16 @@ async fn backends() -> Vec<Backend> {
         two: sqlite_store(&path),
         _keep: Box::new(dir),
     }];
-    match PgCluster::start() {
-        Ok(cluster) => {
-            let url = cluster.url("postgres");
-            let one = PgDocuments::new(connect(&url).await.expect("connect one"));
-            let two = PgDocuments::new(connect(&url).await.expect("connect two"));
-            out.push(Backend {
-                name: "postgres",
-                one: Arc::new(one),
-                two: Arc::new(two),
-                _keep: Box::new(cluster),
-            });
-        }
-        Err(e @ ClusterError::NotInstalled) => println!("SKIPPED: postgres backend: {e}"),
-        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    if let Some(cluster) = cluster_or_skip("postgres backend") {
+        let url = cluster.url("postgres");
+        let one = PgDocuments::new(connect(&url).await.expect("connect one"));
+        let two = PgDocuments::new(connect(&url).await.expect("connect two"));
+        out.push(Backend {
+            name: "postgres",
+            one: Arc::new(one),
+            two: Arc::new(two),
+            _keep: Box::new(cluster),
+        });
     }
     let names: Vec<&str> = out.iter().map(|b| b.name).collect();
     println!("storage conformance against {names:?}");
@@ -250,13 +259,8 @@ async fn the_feed_has_no_gaps_under_eight_concurrent_writers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunk_that_commits_late_is_not_skipped_by_the_postgres_feed() {
-    let cluster = match PgCluster::start() {
-        Ok(c) => c,
-        Err(e @ ClusterError::NotInstalled) => {
-            println!("SKIPPED: postgres feed: {e}");
-            return;
-        }
-        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    let Some(cluster) = cluster_or_skip("postgres feed") else {
+        return;
     };
     let url = cluster.url("postgres");
     let store = PgDocuments::new(connect(&url).await.unwrap());
@@ -303,13 +307,8 @@ async fn a_chunk_that_commits_late_is_not_skipped_by_the_postgres_feed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_together_migrate_once_and_refuse_a_newer_schema() {
-    let cluster = match PgCluster::start() {
-        Ok(c) => c,
-        Err(e @ ClusterError::NotInstalled) => {
-            println!("SKIPPED: postgres migrations: {e}");
-            return;
-        }
-        Err(e) => panic!("a PostgreSQL cluster did not start: {e}"),
+    let Some(cluster) = cluster_or_skip("postgres migrations") else {
+        return;
     };
     let url = cluster.create_database("nachbar").unwrap();
     // Four nodes start at once on an empty database.
