@@ -32,3 +32,26 @@ pub fn new_invite_code() -> String {
     let bytes: [u8; 16] = rand::random();
     bs58::encode(bytes).into_string()
 }
+
+/// What a token's stored row says at `now_ms`: deleted user, then revocation, then expiry.
+pub fn token_verdict(
+    user_id: String,
+    token_hash: String,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+    user_deleted_at: Option<i64>,
+    now_ms: i64,
+) -> Result<crate::access::Principal, TokenRejection> {
+    if user_deleted_at.is_some() {
+        Err(TokenRejection::UserDeleted)
+    } else if revoked_at.is_some() {
+        Err(TokenRejection::Revoked)
+    } else if expires_at.is_some_and(|e| e <= now_ms) {
+        Err(TokenRejection::Expired)
+    } else {
+        Ok(crate::access::Principal {
+            user_id,
+            token_hash,
+        })
+    }
+}

@@ -3,11 +3,14 @@
 //! ([`super::postgres::PgDocuments`]). Appends are idempotent (a chunk is keyed by its content
 //! hash where the backend keeps one, and a document loads the same from duplicated changes),
 //! compaction deletes exactly what it folded, and the change feed is read from an opaque
-//! cursor that never skips a committed chunk (scale-out.md §4.2).
+//! cursor that never skips a committed chunk (scale-out.md §4.2). The access data (directory,
+//! tokens) are a second trait, [`AccessStore`], on the same two backends.
 
+use crate::access::Principal;
+use crate::auth::TokenRejection;
 use crate::durable::{Append, StoredDoc};
 
-use super::{ChunkStats, StoreError};
+use super::{ChunkStats, Directory, StoreError};
 
 /// Where a reader of the change feed stands: opaque to callers. SQLite orders chunks by an
 /// `AUTOINCREMENT` sequence (one writer at a time, never reused); PostgreSQL by the inserting
@@ -63,4 +66,73 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
 
     /// Up to `limit` chunks committed after `cursor`, in feed order.
     async fn feed_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError>;
+}
+
+/// What the sync path and the admin commands need of the access data: the directory snapshot
+/// and its version, token checks and renewal, and the writes that set a neighbourhood up.
+/// Every write that changes access moves the directory version, which every node watches.
+#[async_trait::async_trait]
+pub trait AccessStore: Send + Sync + std::fmt::Debug {
+    /// The directory version.
+    async fn directory_version(&self) -> Result<i64, StoreError>;
+
+    /// The whole directory at `now_ms` (token expiry judged then).
+    async fn directory(&self, now_ms: i64) -> Result<Directory, StoreError>;
+
+    /// The user `token` authenticates at `now_ms`, or why not.
+    async fn principal_for_token(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Result<Principal, TokenRejection>, StoreError>;
+
+    /// Notes a token's use and renews it to `renew_until` (at most once a minute).
+    async fn token_used(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+        renew_until: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Adds a neighbourhood; its id.
+    async fn add_neighbourhood(
+        &self,
+        name: &str,
+        location: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError>;
+
+    /// Adds a member business to neighbourhood `n`; its id.
+    async fn add_business(
+        &self,
+        n: &str,
+        name: &str,
+        trade: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError>;
+
+    /// Adds a user; its id.
+    async fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError>;
+
+    /// Grants `role` in `scope` ('' for global roles).
+    async fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError>;
+
+    /// Removes a role assignment; whether it existed.
+    async fn revoke_role(&self, user_id: &str, role: &str, scope: &str)
+    -> Result<bool, StoreError>;
+
+    /// Issues a token; the secret (stored only as its hash).
+    async fn issue_token(
+        &self,
+        user_id: &str,
+        label: &str,
+        expires_at: Option<i64>,
+        now_ms: i64,
+    ) -> Result<String, StoreError>;
+
+    /// Revokes a token by its secret; whether it was live.
+    async fn revoke_token(&self, token: &str, now_ms: i64) -> Result<bool, StoreError>;
+
+    /// Marks a user deleted (tokens, roles and calendar feed end); whether it was live.
+    async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError>;
 }

@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ROOT, ReadDoc};
 
-use super::backend::{DocumentStore, FeedCursor};
-use super::postgres::{PgDocuments, connect};
-use super::sqlite::SqliteDocuments;
+use super::backend::{AccessStore, DocumentStore, FeedCursor};
+use super::postgres::{PgAccess, PgDocuments, connect};
+use super::sqlite::{SqliteAccess, SqliteDocuments};
 use super::tests::append;
 use super::{Store, load_automerge};
 use crate::pg_cluster::{ClusterError, PgCluster};
@@ -354,4 +354,132 @@ async fn nodes_starting_together_migrate_once_and_refuse_a_newer_schema() {
         .unwrap();
     let refused = connect(&url).await.expect_err("a newer schema is refused");
     assert!(refused.to_string().contains("newer"), "{refused}");
+}
+
+/// An access store under test: its name, the store, and what keeps it alive.
+type AccessBackend = (&'static str, Arc<dyn AccessStore>, Box<dyn std::any::Any>);
+
+/// The access stores under test: SQLite in a temporary file and PostgreSQL in a throwaway
+/// cluster, with what keeps each alive.
+async fn access_backends() -> Vec<AccessBackend> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("nachbar.sqlite3")).expect("open sqlite");
+    let mut out: Vec<AccessBackend> = vec![(
+        "sqlite",
+        Arc::new(SqliteAccess::new(Arc::new(Mutex::new(store)))),
+        Box::new(dir),
+    )];
+    if let Some(cluster) = cluster_or_skip("postgres access") {
+        let pool = connect(&cluster.url("postgres")).await.expect("connect");
+        out.push(("postgres", Arc::new(PgAccess::new(pool)), Box::new(cluster)));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_and_the_directory_behave_alike_on_both_backends() {
+    use crate::auth::{TokenRejection, new_token, token_hash};
+    for (name, a, _keep) in access_backends().await {
+        let v0 = a.directory_version().await.unwrap();
+        let hood = a
+            .add_neighbourhood("Lindenfeld", "Kassel", 1)
+            .await
+            .unwrap();
+        let glazier = a.add_business(&hood, "Glaserei", "Glas", 1).await.unwrap();
+        let owner = a.add_user("Brandt", 1).await.unwrap();
+        a.grant_role(&owner, "owner", &glazier).await.unwrap();
+        a.grant_role(&owner, "owner", &glazier).await.unwrap();
+        let token = a
+            .issue_token(&owner, "tablet", Some(10_000), 1)
+            .await
+            .unwrap();
+        let dir = a.directory(5_000).await.unwrap();
+        assert!(
+            dir.version > v0,
+            "{name}: every access change moves the version"
+        );
+        assert!(dir.neighbourhoods.contains(&hood), "{name}");
+        assert_eq!(dir.businesses[&glazier].neighbourhood, hood, "{name}");
+        assert!(dir.businesses[&glazier].active, "{name}");
+        assert_eq!(
+            dir.roles[&owner],
+            vec![("owner".to_owned(), glazier.clone())],
+            "{name}"
+        );
+        assert!(dir.active_tokens.contains(&token_hash(&token)), "{name}");
+        // Authenticates until expiry; renewed by use (once a minute at most).
+        let p = a.principal_for_token(&token, 5_000).await.unwrap().unwrap();
+        assert_eq!(
+            (p.user_id.as_str(), p.token_hash.clone()),
+            (owner.as_str(), token_hash(&token))
+        );
+        assert_eq!(
+            a.principal_for_token(&token, 10_000).await.unwrap(),
+            Err(TokenRejection::Expired),
+            "{name}"
+        );
+        a.token_used(&token_hash(&token), 100_000, 200_000)
+            .await
+            .unwrap();
+        a.token_used(&token_hash(&token), 130_000, 900_000)
+            .await
+            .unwrap();
+        assert!(
+            a.principal_for_token(&token, 150_000)
+                .await
+                .unwrap()
+                .is_ok(),
+            "{name}: renewed"
+        );
+        assert_eq!(
+            a.principal_for_token(&token, 200_000).await.unwrap(),
+            Err(TokenRejection::Expired),
+            "{name}: the second use within a minute renewed nothing"
+        );
+        assert_eq!(
+            a.principal_for_token(&new_token(), 1).await.unwrap(),
+            Err(TokenRejection::Unknown)
+        );
+        assert_eq!(
+            a.principal_for_token("kurz", 1).await.unwrap(),
+            Err(TokenRejection::Unknown)
+        );
+        // Revoked, role taken, user deleted.
+        let forever = a.issue_token(&owner, "phone", None, 1).await.unwrap();
+        assert!(a.revoke_token(&forever, 2).await.unwrap(), "{name}");
+        assert!(
+            !a.revoke_token(&forever, 3).await.unwrap(),
+            "{name}: only once"
+        );
+        assert_eq!(
+            a.principal_for_token(&forever, 4).await.unwrap(),
+            Err(TokenRejection::Revoked)
+        );
+        let other = a.issue_token(&owner, "laptop", None, 1).await.unwrap();
+        assert!(
+            a.revoke_role(&owner, "owner", &glazier).await.unwrap(),
+            "{name}"
+        );
+        assert!(
+            !a.directory(5).await.unwrap().roles.contains_key(&owner),
+            "{name}"
+        );
+        a.grant_role(&owner, "owner", &glazier).await.unwrap();
+        assert!(a.delete_user(&owner, 6).await.unwrap(), "{name}");
+        assert_eq!(
+            a.principal_for_token(&other, 7).await.unwrap(),
+            Err(TokenRejection::UserDeleted)
+        );
+        let after = a.directory(7).await.unwrap();
+        assert!(
+            !after.roles.contains_key(&owner),
+            "{name}: a deleted user's roles do not count"
+        );
+        assert!(!after.active_tokens.contains(&token_hash(&other)), "{name}");
+        assert_eq!(
+            a.directory_version().await.unwrap(),
+            after.version,
+            "{name}"
+        );
+    }
 }

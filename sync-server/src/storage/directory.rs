@@ -44,6 +44,43 @@ pub struct Directory {
     pub active_tokens: HashSet<String>,
 }
 
+impl Directory {
+    /// The directory at `version` of its rows: businesses (id, neighbourhood, name, still a
+    /// member), neighbourhood ids, roles of users not deleted (user, role, scope), and the
+    /// hashes of tokens that authenticate.
+    pub fn of_rows(
+        version: i64,
+        businesses: impl IntoIterator<Item = (String, String, String, bool)>,
+        neighbourhoods: impl IntoIterator<Item = String>,
+        roles: impl IntoIterator<Item = (String, String, String)>,
+        active_tokens: impl IntoIterator<Item = String>,
+    ) -> Self {
+        let mut dir = Directory {
+            version,
+            businesses: businesses
+                .into_iter()
+                .map(|(id, neighbourhood, name, active)| {
+                    (
+                        id,
+                        BusinessEntry {
+                            neighbourhood,
+                            name,
+                            active,
+                        },
+                    )
+                })
+                .collect(),
+            neighbourhoods: neighbourhoods.into_iter().collect(),
+            active_tokens: active_tokens.into_iter().collect(),
+            ..Directory::default()
+        };
+        for (user, role, scope) in roles {
+            dir.roles.entry(user).or_default().push((role, scope));
+        }
+        dir
+    }
+}
+
 impl Store {
     /// The directory version (bumped by every directory change).
     ///
@@ -71,45 +108,36 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub fn directory(&self, now_ms: i64) -> Result<Directory, StoreError> {
-        let mut dir = Directory {
-            version: self.directory_version()?,
-            ..Directory::default()
-        };
         let conn = self.conn();
         let mut stmt =
             conn.prepare_cached("SELECT id, neighbourhood, name, left_at IS NULL FROM businesses")?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })? {
-            let (id, neighbourhood, name, active) = row?;
-            dir.businesses.insert(
-                id,
-                BusinessEntry {
-                    neighbourhood,
-                    name,
-                    active,
-                },
-            );
-        }
+        let businesses = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
         let mut stmt = conn.prepare_cached("SELECT id FROM neighbourhoods")?;
-        for id in stmt.query_map([], |r| r.get::<_, String>(0))? {
-            dir.neighbourhoods.insert(id?);
-        }
+        let neighbourhoods = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT r.user_id, r.role, r.scope FROM roles r JOIN users u ON u.id = r.user_id WHERE u.deleted_at IS NULL",
         )?;
-        for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))? {
-            let (user, role, scope) = row?;
-            dir.roles.entry(user).or_default().push((role, scope));
-        }
+        let roles = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
         let mut stmt = conn.prepare_cached(
             "SELECT t.hash FROM tokens t JOIN users u ON u.id = t.user_id
              WHERE t.revoked_at IS NULL AND u.deleted_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?1)",
         )?;
-        for hash in stmt.query_map(params![now_ms], |r| r.get::<_, String>(0))? {
-            dir.active_tokens.insert(hash?);
-        }
-        Ok(dir)
+        let tokens = stmt
+            .query_map(params![now_ms], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(Directory::of_rows(
+            self.directory_version()?,
+            businesses,
+            neighbourhoods,
+            roles,
+            tokens,
+        ))
     }
 
     /// Adds a neighbourhood; returns its id.

@@ -38,7 +38,7 @@ impl Store {
         token: &str,
         now_ms: i64,
     ) -> Result<Result<Principal, TokenRejection>, StoreError> {
-        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !crate::auth_gate::token_shaped(token) {
             return Ok(Err(TokenRejection::Unknown));
         }
         let row: Option<TokenRow> = self
@@ -53,19 +53,14 @@ impl Store {
         let Some((user_id, expires, revoked, deleted)) = row else {
             return Ok(Err(TokenRejection::Unknown));
         };
-        if deleted.is_some() {
-            return Ok(Err(TokenRejection::UserDeleted));
-        }
-        if revoked.is_some() {
-            return Ok(Err(TokenRejection::Revoked));
-        }
-        if expires.is_some_and(|e| e <= now_ms) {
-            return Ok(Err(TokenRejection::Expired));
-        }
-        Ok(Ok(Principal {
+        Ok(crate::auth::token_verdict(
             user_id,
-            token_hash: token_hash(token),
-        }))
+            token_hash(token),
+            expires,
+            revoked,
+            deleted,
+            now_ms,
+        ))
     }
 
     /// The (role, scope) assignments of a user.

@@ -3,6 +3,7 @@
 //! with `synchronous_commit = on` (checked at connect, like SQLite's `synchronous=FULL`) and
 //! ends a transaction left idle after 10 s, so a vanished node never holds the feed back.
 
+mod access;
 mod documents;
 pub mod migrate;
 
@@ -13,6 +14,7 @@ use tokio_postgres::NoTls;
 
 use super::StoreError;
 
+pub use access::PgAccess;
 pub use documents::PgDocuments;
 
 /// Session settings of every pooled connection (`synchronous_commit` is the cluster's: it is
