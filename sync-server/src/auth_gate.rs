@@ -18,6 +18,8 @@ use crate::storage::Store;
 pub struct AuthGate {
     /// The connection for token lookups and enrolments.
     pub db: crate::storage::SharedStore,
+    /// The access data (token checks, the directory version) on that connection.
+    pub access: Arc<dyn crate::storage::backend::AccessStore>,
     limiter: Mutex<Limiter>,
     trust_proxy_headers: bool,
     /// How long a token lives after it was issued or last used.
@@ -48,8 +50,10 @@ impl AuthGate {
     /// A gate on its own connection `db`; `trust_proxy_headers` as the server's flag; tokens
     /// it issues or sees in use live `token_ttl_ms` from then.
     pub fn new(db: Store, trust_proxy_headers: bool, token_ttl_ms: i64) -> Self {
+        let db = Arc::new(Mutex::new(db));
         AuthGate {
-            db: Arc::new(Mutex::new(db)),
+            access: Arc::new(crate::storage::sqlite::SqliteAccess::new(Arc::clone(&db))),
+            db,
             limiter: Mutex::new(Limiter::default()),
             trust_proxy_headers,
             token_ttl_ms,

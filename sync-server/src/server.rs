@@ -18,7 +18,7 @@ use crate::routes::{AppState, router};
 use crate::shell::{Command, HubShell, run_hub};
 use crate::storage::Store;
 use crate::storage::backend::DocumentStore;
-use crate::storage::sqlite::SqliteDocuments;
+use crate::storage::sqlite::{SqliteAccess, SqliteDocuments};
 use crate::writer::{self, WriterStats};
 
 /// A started server without a listener: the routes' state, the hub task, the storage watcher
@@ -165,7 +165,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             self_sender: hub_tx.clone(),
             writer: writer_tx,
             documents,
-            reader: Arc::clone(&reader),
+            access: Arc::new(SqliteAccess::new(Arc::clone(&reader))),
             policy: policy_cell.clone(),
             committed: committed.clone(),
         },

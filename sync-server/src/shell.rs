@@ -16,7 +16,7 @@ use crate::durable::StorageFailure;
 use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
-use crate::storage::backend::DocumentStore;
+use crate::storage::backend::{AccessStore, DocumentStore};
 use crate::storage::{SharedStore, on_store};
 
 /// What a connection task receives from the hub.
@@ -123,8 +123,8 @@ pub struct HubShell {
     pub writer: mpsc::UnboundedSender<PersistRequest>,
     /// The documents' storage, for loads.
     pub documents: Arc<dyn DocumentStore>,
-    /// The read connection for directory reads.
-    pub reader: SharedStore,
+    /// The access data, for the directory.
+    pub access: Arc<dyn AccessStore>,
     /// The current access rules, shared with the web app.
     pub policy: PolicyCell,
     /// Documents with newly durable changes, for the web app's live pages.
@@ -186,7 +186,8 @@ pub async fn run_hub(
             }
             Command::EnsureDirectory { version, done } => {
                 if version > policy_version {
-                    match read_directory(&shell.reader).await {
+                    let now = nachbar_core::time::Timestamp::now().millis();
+                    match shell.access.directory(now).await {
                         Ok(dir) => {
                             policy_version = dir.version;
                             let policy = Arc::new(DirectoryPolicy::new(dir));
@@ -284,15 +285,6 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
         // Nobody listening is fine: live pages are optional.
         let _ = shell.committed.send(doc);
     }
-}
-
-async fn read_directory(
-    reader: &SharedStore,
-) -> Result<crate::storage::Directory, crate::storage::StoreError> {
-    on_store(reader, |store| {
-        store.directory(nachbar_core::time::Timestamp::now().millis())
-    })
-    .await
 }
 
 /// What the storage watcher last saw.

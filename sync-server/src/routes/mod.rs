@@ -151,22 +151,20 @@ pub(crate) async fn authenticate(
     }
     let now = nachbar_core::time::Timestamp::now().millis();
     let renew_until = now.saturating_add(state.auth.token_ttl_ms);
-    let lookup = crate::storage::on_store(&state.auth.db, move |store| {
-        let principal = store.principal_for_token(&token, now)?;
-        Ok((principal, store.directory_version()?))
-    })
+    let access = &state.auth.access;
+    let lookup = async {
+        let principal = access.principal_for_token(&token, now).await?;
+        Ok::<_, crate::storage::StoreError>((principal, access.directory_version().await?))
+    }
     .await;
     // When a device last connected (the coordinator's list of people), and its renewal: written
     // at most once a minute per token, off the request's path.
     if let Ok((Ok(principal), _)) = &lookup
         && state.auth.renewal_due(&principal.token_hash, now)
     {
-        let (db, hash) = (Arc::clone(&state.auth.db), principal.token_hash.clone());
+        let (access, hash) = (Arc::clone(&state.auth.access), principal.token_hash.clone());
         tokio::spawn(async move {
-            let used = crate::storage::on_store(&db, move |store| {
-                store.token_used(&hash, now, renew_until)
-            });
-            if let Err(e) = used.await {
+            if let Err(e) = access.token_used(&hash, now, renew_until).await {
                 tracing::warn!(error = %e, "recording a token's use failed");
             }
         });
