@@ -546,3 +546,83 @@ async fn tokens_and_the_directory_behave_alike_on_both_backends() {
         );
     }
 }
+
+/// Waits (up to 10 s) until `check` holds, polling every 20 ms.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doorbell_rings_after_appends_and_the_timer_covers_a_killed_listener() {
+    use super::postgres::doorbell::{self, Wake};
+    use std::time::Duration;
+    let Some(cluster) = cluster_or_skip("postgres doorbell") else {
+        return;
+    };
+    let url = cluster.url("postgres");
+    let writer = PgDocuments::new(connect(&url).await.unwrap());
+    let reader = PgDocuments::new(connect(&url).await.unwrap());
+    let (bell, listener) = doorbell::listen(&url);
+    eventually("the listener connects", || bell.connects() == 1).await;
+    let drain = || async { while bell.wait(Duration::from_millis(30)).await == Wake::Rang {} };
+    drain().await;
+    let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+    let (_, chunks) = edits(5, 3, 0);
+    let mut cursor = reader.feed_end().await.unwrap();
+    // Another node's append rings this node's doorbell.
+    writer
+        .append(vec![append(&doc_id, chunks[0].clone(), true)])
+        .await
+        .unwrap();
+    assert_eq!(bell.wait(Duration::from_secs(10)).await, Wake::Rang);
+    let page = reader.feed_after(cursor, 10).await.unwrap();
+    assert_eq!(page.chunks.len(), 1);
+    cursor = page.next;
+    // The listener's connection killed: an append meanwhile still reaches the reader, which
+    // wakes on its timer (or on the reconnect's ring) and reads from its cursor.
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&doorbell::LISTENER_NAME],
+        )
+        .await
+        .unwrap();
+    assert_eq!(killed.len(), 1, "one listening connection");
+    writer
+        .append(vec![append(&doc_id, chunks[1].clone(), false)])
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let arrived = loop {
+        let _ = bell.wait(Duration::from_millis(300)).await;
+        let page = reader.feed_after(cursor, 10).await.unwrap();
+        cursor = page.next;
+        if page.chunks.iter().any(|c| c.bytes == chunks[1]) {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+    };
+    assert!(arrived, "the change arrived without the listener");
+    // The listener is back and rings again.
+    eventually("the listener reconnects", || bell.connects() == 2).await;
+    drain().await;
+    writer
+        .append(vec![append(&doc_id, chunks[2].clone(), false)])
+        .await
+        .unwrap();
+    assert_eq!(bell.wait(Duration::from_secs(10)).await, Wake::Rang);
+    listener.abort();
+}

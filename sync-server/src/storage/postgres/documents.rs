@@ -158,6 +158,15 @@ impl DocumentStore for PgDocuments {
                 ],
             )
             .await?;
+        // The doorbell of the other nodes, after the commit and outside it (a NOTIFY inside
+        // the write transaction serialises every commit of the cluster: scale-out.md §3.2).
+        // Only a hint: a lost one is made up by the readers' timer.
+        if let Err(e) = client
+            .execute("SELECT pg_notify($1, '')", &[&super::doorbell::CHANNEL])
+            .await
+        {
+            tracing::debug!(error = %e, "the feed notification was not sent");
+        }
         Ok(())
     }
 

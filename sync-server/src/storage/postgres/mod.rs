@@ -5,6 +5,7 @@
 
 mod access;
 mod documents;
+pub mod doorbell;
 pub mod migrate;
 
 use std::str::FromStr;
@@ -29,6 +30,18 @@ const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How many connections one node keeps to PostgreSQL.
 pub const POOL_SIZE: usize = 8;
 
+/// `config` with the timeouts every connection of a node has: connecting, and TCP sends the
+/// other side never acknowledges (a half-open connection after a failover), keepalives on.
+pub(super) fn with_network_timeouts(
+    config: &mut tokio_postgres::Config,
+) -> &mut tokio_postgres::Config {
+    config
+        .connect_timeout(NETWORK_TIMEOUT)
+        .keepalives(true)
+        .keepalives_idle(NETWORK_TIMEOUT)
+        .tcp_user_timeout(NETWORK_TIMEOUT)
+}
+
 /// Opens a pool to the database at `url` (`postgres://user@host:port/db`, or key-value
 /// pairs such as `host=/run/postgresql dbname=nachbar`), migrates it under
 /// an advisory lock (several nodes may start at once) and checks the durability setting.
@@ -39,12 +52,7 @@ pub const POOL_SIZE: usize = 8;
 pub async fn connect(url: &str) -> Result<Pool, StoreError> {
     let mut config =
         tokio_postgres::Config::from_str(url).map_err(|e| StoreError::PgConfig(e.to_string()))?;
-    config
-        .options(SESSION_OPTIONS)
-        .connect_timeout(NETWORK_TIMEOUT)
-        .keepalives(true)
-        .keepalives_idle(NETWORK_TIMEOUT)
-        .tcp_user_timeout(NETWORK_TIMEOUT);
+    with_network_timeouts(config.options(SESSION_OPTIONS));
     if config.get_application_name().is_none() {
         config.application_name("nachbar-server");
     }
