@@ -54,7 +54,9 @@ impl Started {
         self.hub_task.abort();
         let _ = self.hub_task.await;
         let _ = self.writer_task.await;
-        // The writer's end drops the compactor's queue: it finishes what is queued.
+        // Compaction holds nothing acknowledged: what is queued is left for the next start
+        // (a stop is not held up by it; one under way finishes or rolls back).
+        self.compactor_task.abort();
         let _ = self.compactor_task.await;
     }
 }

@@ -58,8 +58,13 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(batch: Vec<Append>) -> Self {
+    /// The rows of `batch` in key order (documents by id, chunks by document and hash, audit
+    /// by change hash), so two nodes appending the same keys take their index locks in the
+    /// same order and never deadlock each other.
+    fn of(mut batch: Vec<Append>) -> Self {
+        batch.sort_by(|a, b| a.doc_id.cmp(&b.doc_id));
         let mut c = Columns::default();
+        let mut chunks = Vec::new();
         for a in batch {
             let doc_id = pg_text(a.doc_id);
             let user_id = pg_text(a.user_id);
@@ -77,10 +82,26 @@ impl Columns {
                 c.audit_users.push(user_id.clone());
             }
             if !a.bytes.is_empty() {
-                c.chunk_hashes.push(hash(&a.bytes));
-                c.chunk_docs.push(doc_id);
-                c.chunk_bytes.push(a.bytes);
+                chunks.push((doc_id, hash(&a.bytes), a.bytes));
             }
+        }
+        chunks.sort_unstable_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        for (doc, h, bytes) in chunks {
+            c.chunk_docs.push(doc);
+            c.chunk_hashes.push(h);
+            c.chunk_bytes.push(bytes);
+        }
+        let mut audit: Vec<_> = c
+            .audit_hashes
+            .drain(..)
+            .zip(c.audit_docs.drain(..))
+            .zip(c.audit_users.drain(..))
+            .collect();
+        audit.sort_unstable_by(|x, y| x.0.0.cmp(&y.0.0));
+        for ((h, d), u) in audit {
+            c.audit_hashes.push(h);
+            c.audit_docs.push(d);
+            c.audit_users.push(u);
         }
         c
     }
@@ -225,8 +246,11 @@ impl DocumentStore for PgDocuments {
     }
 
     async fn compact(&self, doc_id: &str) -> Result<(), StoreError> {
-        let mut client = self.pool.get().await?;
-        let rows = client
+        // The pooled connection is given back while the snapshot is made (CPU, no database).
+        let rows = self
+            .pool
+            .get()
+            .await?
             .query(
                 "SELECT hash, bytes FROM chunks WHERE doc_id = $1 ORDER BY is_snapshot DESC, seq",
                 &[&doc_id],
@@ -252,6 +276,7 @@ impl DocumentStore for PgDocuments {
         let snapshot_hash = hash(&snapshot);
         // Delete first, then insert: the snapshot may equal a folded one (same hash), which
         // must not be the row deleted last.
+        let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         tx.execute(
             "DELETE FROM chunks WHERE doc_id = $1 AND hash = ANY($2)",
