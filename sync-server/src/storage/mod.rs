@@ -472,12 +472,8 @@ impl Store {
                 cursor: newest.max(cursor),
             }
         } else {
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, doc_id, bytes FROM chunks WHERE seq > ?1 ORDER BY seq",
-            )?;
-            let rows =
-                stmt.query_map(params![cursor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            let chunks: Vec<(i64, String, Vec<u8>)> = rows.collect::<Result<_, _>>()?;
+            // In the transaction's snapshot: the same connection.
+            let chunks = self.chunks_after(cursor, usize::MAX)?;
             FeedRead::Changed { feed, chunks }
         };
         tx.finish()?;

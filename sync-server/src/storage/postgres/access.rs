@@ -22,20 +22,24 @@ impl PgAccess {
         PgAccess { pool }
     }
 
-    /// Runs `sql` and moves the directory version, in one transaction; the rows it changed.
-    async fn changing_access(
-        &self,
-        sql: &str,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<u64, StoreError> {
+    /// Runs `statements` in order and moves the directory version, in one transaction; the
+    /// rows the first one changed.
+    async fn changing_access(&self, statements: &[Statement<'_>]) -> Result<u64, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let changed = tx.execute(sql, params).await?;
+        let mut first = None;
+        for (sql, params) in statements {
+            let changed = tx.execute(*sql, params).await?;
+            first.get_or_insert(changed);
+        }
         tx.execute(BUMP, &[]).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(first.unwrap_or(0))
     }
 }
+
+/// One SQL statement with its parameters.
+type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
 
 /// Moves the directory version (inside the transaction of the change).
 const BUMP: &str =
@@ -178,10 +182,10 @@ impl AccessStore for PgAccess {
         now_ms: i64,
     ) -> Result<String, StoreError> {
         let id = new_id();
-        self.changing_access(
+        self.changing_access(&[(
             "INSERT INTO neighbourhoods(id, name, location, created_at) VALUES ($1, $2, $3, $4)",
             &[&id, &name, &location, &now_ms],
-        )
+        )])
         .await?;
         Ok(id)
     }
@@ -194,11 +198,11 @@ impl AccessStore for PgAccess {
         now_ms: i64,
     ) -> Result<String, StoreError> {
         let id = new_id();
-        self.changing_access(
+        self.changing_access(&[(
             "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at)
              VALUES ($1, $2, $3, $4, $5)",
             &[&id, &n, &name, &trade, &now_ms],
-        )
+        )])
         .await?;
         Ok(id)
     }
@@ -217,10 +221,10 @@ impl AccessStore for PgAccess {
     }
 
     async fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError> {
-        self.changing_access(
+        self.changing_access(&[(
             "INSERT INTO roles(user_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&user_id, &role, &scope],
-        )
+        )])
         .await?;
         Ok(())
     }
@@ -232,10 +236,10 @@ impl AccessStore for PgAccess {
         scope: &str,
     ) -> Result<bool, StoreError> {
         Ok(self
-            .changing_access(
+            .changing_access(&[(
                 "DELETE FROM roles WHERE user_id = $1 AND role = $2 AND scope = $3",
                 &[&user_id, &role, &scope],
-            )
+            )])
             .await?
             > 0)
     }
@@ -261,27 +265,24 @@ impl AccessStore for PgAccess {
 
     async fn revoke_token(&self, token: &str, now_ms: i64) -> Result<bool, StoreError> {
         Ok(self
-            .changing_access(
+            .changing_access(&[(
                 "UPDATE tokens SET revoked_at = $2 WHERE hash = $1 AND revoked_at IS NULL",
                 &[&token_hash(token), &now_ms],
-            )
+            )])
             .await?
             > 0)
     }
 
     async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let changed = tx
-            .execute(
-                "UPDATE users SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL",
-                &[&user_id, &now_ms],
-            )
-            .await?;
-        tx.execute("DELETE FROM calendar_feeds WHERE user_id = $1", &[&user_id])
-            .await?;
-        tx.execute(BUMP, &[]).await?;
-        tx.commit().await?;
-        Ok(changed > 0)
+        Ok(self
+            .changing_access(&[
+                (
+                    "UPDATE users SET deleted_at = $2 WHERE id = $1 AND deleted_at IS NULL",
+                    &[&user_id, &now_ms],
+                ),
+                ("DELETE FROM calendar_feeds WHERE user_id = $1", &[&user_id]),
+            ])
+            .await?
+            > 0)
     }
 }
