@@ -88,13 +88,19 @@ async fn timed(
 
 /// A neighbourhood of `n` businesses, each sharing a topic state in every area; returns
 /// (data dir, neighbourhood id, a session secret of its coordinator).
-fn seed(n: usize) -> (tempfile::TempDir, String, String) {
+async fn seed(n: usize) -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let now = Timestamp::now();
-    let mut store = Store::open(&dir.path().join("nachbar.sqlite3")).expect("store");
-    nachbar_server::admin::init(&mut store, now).expect("init");
-    let (hood, _) =
-        nachbar_server::admin::add_neighbourhood(&mut store, "Benchpark", "", now).expect("hood");
+    let conn = std::sync::Arc::new(std::sync::Mutex::new(
+        Store::open(&dir.path().join("nachbar.sqlite3")).expect("store"),
+    ));
+    let storage = nachbar_server::storage::backend::Storage::sqlite(std::sync::Arc::clone(&conn));
+    nachbar_server::admin::init(&storage, now)
+        .await
+        .expect("init");
+    let (hood, _) = nachbar_server::admin::add_neighbourhood(&storage, "Benchpark", "", now)
+        .await
+        .expect("hood");
     let areas: Vec<String> = catalogue::release_1_0()
         .areas
         .iter()
@@ -102,14 +108,16 @@ fn seed(n: usize) -> (tempfile::TempDir, String, String) {
         .collect();
     for i in 0..n {
         let (business, profile) = nachbar_server::admin::add_business(
-            &mut store,
+            &storage,
             &hood,
             &format!("Betrieb {i:03}"),
             "Handwerk",
             None,
             now,
         )
+        .await
         .expect("business");
+        let mut store = conn.lock().expect("lock");
         let ctx = EditContext::new(business.clone(), now);
         // One stored change per edit.
         for (j, area) in areas.iter().enumerate() {
@@ -123,6 +131,7 @@ fn seed(n: usize) -> (tempfile::TempDir, String, String) {
                 .expect("topic state");
         }
     }
+    let mut store = conn.lock().expect("lock");
     if n == 12 {
         let first = store.directory(now.millis()).expect("directory");
         let business = first.businesses.keys().min().expect("a business").clone();
@@ -173,9 +182,9 @@ fn main() {
     rt.block_on(async {
         println!("web app figures (release build, in-process router, {} cores)", std::thread::available_parallelism().map_or(0, |n| n.get()));
         for n in [12usize, 200] {
-            let (dir, hood, secret) = seed(n);
+            let (dir, hood, secret) = seed(n).await;
             let config = Cli::parse_from(["nachbar-server", "--data-dir", dir.path().to_str().expect("path")]).serve;
-            let server = nachbar_server::server::start(&config).expect("start");
+            let server = nachbar_server::server::start(&config).await.expect("start");
             let router = server.router();
             let path = format!("/n/{hood}");
             let cold = Instant::now();

@@ -11,13 +11,12 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 
 use crate::limiter::{Limiter, PER_ADDRESS, client_address, monotonic_ms};
-use crate::storage::Store;
 
 /// Token checks and enrolments.
 #[derive(Debug)]
 pub struct AuthGate {
-    /// The connection for token lookups and enrolments.
-    pub db: crate::storage::SharedStore,
+    /// The SQLite connection for enrolments (not on PostgreSQL yet).
+    pub db: crate::storage::EmbeddedOnly,
     /// The access data (token checks, the directory version) on that connection.
     pub access: Arc<dyn crate::storage::backend::AccessStore>,
     limiter: Mutex<Limiter>,
@@ -49,10 +48,14 @@ pub fn invite_shaped(code: &str) -> bool {
 impl AuthGate {
     /// A gate on its own connection `db`; `trust_proxy_headers` as the server's flag; tokens
     /// it issues or sees in use live `token_ttl_ms` from then.
-    pub fn new(db: Store, trust_proxy_headers: bool, token_ttl_ms: i64) -> Self {
-        let db = Arc::new(Mutex::new(db));
+    pub fn new(
+        access: Arc<dyn crate::storage::backend::AccessStore>,
+        db: crate::storage::EmbeddedOnly,
+        trust_proxy_headers: bool,
+        token_ttl_ms: i64,
+    ) -> Self {
         AuthGate {
-            access: Arc::new(crate::storage::sqlite::SqliteAccess::new(Arc::clone(&db))),
+            access,
             db,
             limiter: Mutex::new(Limiter::default()),
             trust_proxy_headers,
@@ -104,6 +107,7 @@ impl AuthGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::Store;
 
     #[test]
     fn shapes_are_checked_before_any_lookup() {
@@ -120,8 +124,12 @@ mod tests {
     #[test]
     fn failures_of_one_address_make_it_wait_and_spare_the_others() {
         let dir = tempfile::tempdir().unwrap();
-        let gate = AuthGate::new(
+        let db = Arc::new(Mutex::new(
             Store::open(&dir.path().join("db.sqlite3")).unwrap(),
+        ));
+        let gate = AuthGate::new(
+            Arc::new(crate::storage::sqlite::SqliteAccess::new(Arc::clone(&db))),
+            Some(db),
             false,
             1000,
         );

@@ -19,6 +19,11 @@ pub struct ServeConfig {
     /// Where the database lives.
     #[arg(long, env = "NACHBAR_DATA_DIR", default_value = "nachbar-data")]
     pub data_dir: PathBuf,
+    /// The database of several nodes: a PostgreSQL URL (`postgres://user@host/db`, or
+    /// key-value pairs such as `host=/run/postgresql dbname=nachbar`). Without it the server
+    /// keeps everything in SQLite in the data directory.
+    #[arg(long, env = "NACHBAR_DATABASE")]
+    pub database: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "NACHBAR_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,

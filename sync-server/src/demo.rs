@@ -7,6 +7,7 @@
 #![allow(unused_must_use)]
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use automerge::ActorId;
@@ -25,7 +26,9 @@ use serde::Serialize;
 use crate::access::roles;
 use crate::admin;
 use crate::config::ServeConfig;
-use crate::storage::Store;
+use crate::documents::{create_in, edit_in};
+use crate::storage::backend::Storage;
+use crate::storage::{SharedStore, Store, on_store};
 
 /// The demo neighbourhood's name (also how an existing demo is recognised).
 pub const NEIGHBOURHOOD: &str = "Gewerbepark Lindenfeld";
@@ -89,15 +92,23 @@ fn ctx(person: &str, now: Timestamp) -> EditContext {
 ///
 /// # Errors
 /// On a storage or file error.
-pub fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
+pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let mut store = Store::open(&config.database_path())?;
+    let conn: SharedStore = Arc::new(Mutex::new(Store::open(&config.database_path())?));
     let now = Timestamp::now();
-    let existing = store.neighbourhood_named(NEIGHBOURHOOD)?;
+    let existing = on_store(&conn, |s| s.neighbourhood_named(NEIGHBOURHOOD)).await?;
     if existing.is_none() {
-        load(&mut store, now).context("loading the demo neighbourhood")?;
+        let storage = Storage::sqlite(Arc::clone(&conn));
+        load(&storage, &conn, now)
+            .await
+            .context("loading the demo neighbourhood")?;
     }
-    let people = tokens(&store, now)?;
+    let people = {
+        let store = conn
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the connection's lock is poisoned"))?;
+        tokens(&store, now)?
+    };
     write_tokens(&config.data_dir, &people)?;
     println!(
         "demo neighbourhood \"{NEIGHBOURHOOD}\": sign in at http://{}/ with a login and password below; one device token per person (all in demo-tokens.json)",
@@ -189,46 +200,63 @@ fn demo_password() -> String {
 }
 
 struct Demo<'a> {
-    store: &'a mut Store,
+    storage: &'a Storage,
+    conn: &'a SharedStore,
     now: Timestamp,
     order: u32,
 }
 
 impl Demo<'_> {
-    fn person(&mut self, name: &str, role: &str, scope: &str) -> anyhow::Result<String> {
-        let id = self.store.add_user(name, self.now.millis())?;
-        self.store.grant_role(&id, role, scope)?;
+    async fn person(&mut self, name: &str, role: &str, scope: &str) -> anyhow::Result<String> {
+        let id = self
+            .storage
+            .access
+            .add_user(name, self.now.millis())
+            .await?;
+        self.storage.access.grant_role(&id, role, scope).await?;
         self.order += 1;
-        self.store.mark_demo_user(&id, self.order)?;
+        let (user, order) = (id.clone(), self.order);
+        on_store(self.conn, move |s| s.mark_demo_user(&user, order)).await?;
         Ok(id)
+    }
+
+    async fn create(&self, doc: &nachbar_core::doc::NachbarDoc) -> anyhow::Result<()> {
+        create_in(self.storage.documents.as_ref(), doc).await?;
+        Ok(())
     }
 }
 
-fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
-    admin::init(store, now)?;
-    let (hood, _) =
-        admin::add_neighbourhood(store, NEIGHBOURHOOD, "Musterstadt, Lindenfelder Ring", now)?;
+async fn load(storage: &Storage, conn: &SharedStore, now: Timestamp) -> anyhow::Result<()> {
+    admin::init(storage, now).await?;
+    let (hood, _) = admin::add_neighbourhood(
+        storage,
+        NEIGHBOURHOOD,
+        "Musterstadt, Lindenfelder Ring",
+        now,
+    )
+    .await?;
     let mut ids = Vec::new();
     for (name, trade, size) in BUSINESSES {
-        ids.push(admin::add_business(
-            store,
-            &hood,
-            name,
-            trade,
-            Some(size),
-            now,
-        )?);
+        ids.push(admin::add_business(storage, &hood, name, trade, Some(size), now).await?);
     }
     let (glazier, printer, metal) = (ids[0].0.clone(), ids[2].0.clone(), ids[1].0.clone());
     let mut demo = Demo {
-        store,
+        storage,
+        conn,
         now,
         order: 0,
     };
-    let coordinator = demo.person("Nadine Koordinatorin", roles::COORDINATOR, &hood)?;
-    let coach = demo.person("Carsten Coach (HWK)", roles::COACH, &glazier)?;
+    let coordinator = demo
+        .person("Nadine Koordinatorin", roles::COORDINATOR, &hood)
+        .await?;
+    let coach = demo
+        .person("Carsten Coach (HWK)", roles::COACH, &glazier)
+        .await?;
     for (business, _) in &ids[1..] {
-        demo.store.grant_role(&coach, roles::COACH, business)?;
+        storage
+            .access
+            .grant_role(&coach, roles::COACH, business)
+            .await?;
     }
     let mut owners = Vec::new();
     for ((business, _), (name, _, _)) in ids.iter().zip(BUSINESSES) {
@@ -236,13 +264,15 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
             "Inhaber/in {}",
             name.split_whitespace().last().unwrap_or(name)
         );
-        owners.push(demo.person(&owner, roles::OWNER, business)?);
+        owners.push(demo.person(&owner, roles::OWNER, business).await?);
     }
-    demo.person("Olga Büro (Glaserei Brandt)", roles::STAFF, &glazier)?;
-    demo.person("Hanna Personal (Vogt)", roles::STAFF, &metal)?;
-    demo.person("Sandra Sandbox", roles::SANDBOX, "")?;
-    admin::show_staff(demo.store, &hood, &coordinator, false, now)?;
-    admin::show_staff(demo.store, &hood, &coach, true, now)?;
+    demo.person("Olga Büro (Glaserei Brandt)", roles::STAFF, &glazier)
+        .await?;
+    demo.person("Hanna Personal (Vogt)", roles::STAFF, &metal)
+        .await?;
+    demo.person("Sandra Sandbox", roles::SANDBOX, "").await?;
+    admin::show_staff(storage, &hood, &coordinator, false, now).await?;
+    admin::show_staff(storage, &hood, &coach, true, now).await?;
 
     // The glazier: an assessment in review, an action plan with measures in several states.
     let c = ctx(&coach, now);
@@ -304,7 +334,7 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
     a.add_top_pain(&c, "Überquellende Postfächer")?;
     a.add_top_pain(&c, "Angebote brauchen zu lange")?;
     a.set_status(&c, nachbar_core::model::ReviewStatus::InReview, "")?;
-    demo.store.create_document(a.inner())?;
+    demo.create(a.inner()).await?;
 
     let (mut plan, _) = ActionPlanDoc::create(ActorId::random(), &c, &hood, &glazier)?;
     let (goal, _) = plan.add_goal(
@@ -379,7 +409,7 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
             )?;
         }
     }
-    demo.store.create_document(plan.inner())?;
+    demo.create(plan.inner()).await?;
 
     // The printer: a fresh assessment.
     let new = NewAssessment {
@@ -393,9 +423,9 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
     let (mut p, _) = AssessmentDoc::create(ActorId::random(), &c, &new)?;
     p.set_level(&c, "B1", 3)?;
     p.set_compliance(&c, "D1", ComplianceValue::Yes)?;
-    demo.store.create_document(p.inner())?;
+    demo.create(p.inner()).await?;
     let (plan_p, _) = ActionPlanDoc::create(ActorId::random(), &c, &hood, &printer)?;
-    demo.store.create_document(plan_p.inner())?;
+    demo.create(plan_p.inner()).await?;
 
     // A workshop planned by the coordinator.
     let cc = ctx(&coordinator, now);
@@ -440,7 +470,7 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
     for owner in &owners[..5] {
         w.invite(&cc, owner, None, None)?;
     }
-    demo.store.create_document(w.inner())?;
+    demo.create(w.inner()).await?;
 
     // What businesses share with the neighbourhood.
     for ((_, profile), state) in ids.iter().zip([
@@ -450,11 +480,12 @@ fn load(store: &mut Store, now: Timestamp) -> anyhow::Result<()> {
         TopicState::Solved,
     ]) {
         let owner_ctx = ctx(&coach, now);
-        demo.store.edit_document(&profile.to_string(), |doc| {
+        edit_in(storage.documents.as_ref(), &profile.to_string(), |doc| {
             let mut p = nachbar_core::model::business_profile::BusinessProfileDoc::open(doc)?;
             let _in_the_returned_document = p.set_topic_state(&owner_ctx, "D", Some(state))?;
             Ok(((), p.into_inner()))
-        })?;
+        })
+        .await?;
     }
     Ok(())
 }

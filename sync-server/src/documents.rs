@@ -12,7 +12,8 @@ use nachbar_core::doc::{DocKind, NachbarDoc};
 use nachbar_core::ids::DocumentId;
 
 use crate::access::DocInfo;
-use crate::storage::{Append, DocRecord, Store, StoreError};
+use crate::storage::backend::DocumentStore;
+use crate::storage::{Append, DocRecord, Store, StoreError, StoredDoc};
 
 /// A server-side document write that failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,32 +82,101 @@ pub fn record(doc_id: &str, doc: &Automerge, info: &DocInfo, user: &str) -> DocR
     }
 }
 
+/// The append that stores `doc` as a new document written by the server, and its new id.
+pub fn creation(doc: &NachbarDoc) -> (DocumentId, Append) {
+    let id = DocumentId::random();
+    let info = DocInfo::read(doc.automerge());
+    let change_hashes = doc
+        .automerge()
+        .get_changes_meta(&[])
+        .iter()
+        .map(|m| m.hash.to_string())
+        .collect();
+    let append = Append {
+        doc_id: id.to_string(),
+        bytes: doc.save(),
+        change_hashes,
+        user_id: SERVER_PERSON.to_owned(),
+        register: Some(record(
+            &id.to_string(),
+            doc.automerge(),
+            &info,
+            SERVER_PERSON,
+        )),
+    };
+    (id, append)
+}
+
+/// Edits the stored document `id` with the typed API: what `edit` returns, and the append of
+/// every change it made (`None` when it changed nothing).
+///
+/// # Errors
+/// When the document does not load or the edit is refused.
+pub fn edited<T>(
+    id: &str,
+    stored: &StoredDoc,
+    edit: impl FnOnce(NachbarDoc) -> Result<(T, NachbarDoc), DomainError>,
+) -> Result<(T, Option<Append>), WriteError> {
+    let doc = NachbarDoc::load(&stored.bytes, ActorId::random())?;
+    let before = doc.automerge().get_heads();
+    let (out, edited) = edit(doc)?;
+    let am = edited.automerge();
+    let change_hashes: Vec<String> = am
+        .get_changes_meta(&before)
+        .iter()
+        .map(|m| m.hash.to_string())
+        .collect();
+    let append = (!change_hashes.is_empty()).then(|| Append {
+        doc_id: id.to_owned(),
+        bytes: am.save_after(&before),
+        change_hashes,
+        user_id: SERVER_PERSON.to_owned(),
+        register: None,
+    });
+    Ok((out, append))
+}
+
+/// Stores `doc` as a new document written by the server; its id.
+///
+/// # Errors
+/// On a storage error.
+pub async fn create_in(
+    documents: &dyn DocumentStore,
+    doc: &NachbarDoc,
+) -> Result<DocumentId, StoreError> {
+    let (id, append) = creation(doc);
+    documents.append(vec![append]).await?;
+    Ok(id)
+}
+
+/// Edits the stored document `id` (see [`edited`]) and appends what the edit changed.
+///
+/// # Errors
+/// When the document is missing, does not load, or the edit is refused; on a storage error.
+pub async fn edit_in<T>(
+    documents: &dyn DocumentStore,
+    id: &str,
+    edit: impl FnOnce(NachbarDoc) -> Result<(T, NachbarDoc), DomainError>,
+) -> Result<T, WriteError> {
+    let stored = documents
+        .load(id)
+        .await?
+        .ok_or_else(|| WriteError::NotFound(id.to_owned()))?;
+    let (out, append) = edited(id, &stored, edit)?;
+    if let Some(append) = append {
+        documents.append(vec![append]).await?;
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Stores a new document written by the server; returns its id.
     ///
     /// # Errors
     /// On a database error.
     pub fn create_document(&mut self, doc: &NachbarDoc) -> Result<DocumentId, StoreError> {
-        let id = DocumentId::random();
-        let info = DocInfo::read(doc.automerge());
-        let change_hashes = doc
-            .automerge()
-            .get_changes_meta(&[])
-            .iter()
-            .map(|m| m.hash.to_string())
-            .collect();
-        self.commit_external(&[Append {
-            doc_id: id.to_string(),
-            bytes: doc.save(),
-            change_hashes,
-            user_id: SERVER_PERSON.to_owned(),
-            register: Some(record(
-                &id.to_string(),
-                doc.automerge(),
-                &info,
-                SERVER_PERSON,
-            )),
-        }])?;
+        let (id, append) = creation(doc);
+        self.commit_external(&[append])?;
         Ok(id)
     }
 
@@ -123,23 +193,9 @@ impl Store {
         let stored = self
             .load(id)?
             .ok_or_else(|| WriteError::NotFound(id.to_owned()))?;
-        let doc = NachbarDoc::load(&stored.bytes, ActorId::random())?;
-        let before = doc.automerge().get_heads();
-        let (out, edited) = edit(doc)?;
-        let am = edited.automerge();
-        let change_hashes: Vec<String> = am
-            .get_changes_meta(&before)
-            .iter()
-            .map(|m| m.hash.to_string())
-            .collect();
-        if !change_hashes.is_empty() {
-            self.commit_external(&[Append {
-                doc_id: id.to_owned(),
-                bytes: am.save_after(&before),
-                change_hashes,
-                user_id: SERVER_PERSON.to_owned(),
-                register: None,
-            }])?;
+        let (out, append) = edited(id, &stored, edit)?;
+        if let Some(append) = append {
+            self.commit_external(&[append])?;
         }
         Ok(out)
     }

@@ -40,5 +40,6 @@ pub mod shell;
 pub mod storage;
 pub mod sync_limits;
 pub mod tokens;
+pub mod watcher;
 pub mod web;
 pub mod writer;

@@ -9,6 +9,8 @@ use nachbar_core::time::Timestamp;
 use nachbar_server::access::roles;
 use nachbar_server::config::{LogFormat, ServeConfig};
 use nachbar_server::storage::Store;
+use nachbar_server::storage::backend::{AccessStore, Storage};
+use nachbar_server::storage::node::AdminStorage;
 use nachbar_server::{admin, demo};
 
 #[derive(Debug, Parser)]
@@ -246,8 +248,8 @@ async fn shutdown_signal() {
     tracing::info!("shutdown signal received");
 }
 
-fn check_role(store: &Store, role: &str, scope: &str) -> anyhow::Result<()> {
-    let dir = store.directory(Timestamp::now().millis())?;
+async fn check_role(access: &dyn AccessStore, role: &str, scope: &str) -> anyhow::Result<()> {
+    let dir = access.directory(Timestamp::now().millis()).await?;
     match role {
         roles::ADMIN | roles::SANDBOX if scope.is_empty() => Ok(()),
         roles::COORDINATOR if dir.neighbourhoods.contains(scope) => Ok(()),
@@ -261,48 +263,66 @@ fn check_role(store: &Store, role: &str, scope: &str) -> anyhow::Result<()> {
     }
 }
 
-fn grant(
-    store: &mut Store,
+async fn grant(
+    storage: &Storage,
     user: &str,
     role: &str,
     scope: &str,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    check_role(store, role, scope)?;
-    store.grant_role(user, role, scope)?;
+    check_role(storage.access.as_ref(), role, scope).await?;
+    storage.access.grant_role(user, role, scope).await?;
     // Coordinators and coaches are shown in their neighbourhood document.
-    let dir = store.directory(now.millis())?;
+    let dir = storage.access.directory(now.millis()).await?;
     let hood = match role {
         roles::COORDINATOR => Some(scope.to_owned()),
         roles::COACH => dir.businesses.get(scope).map(|b| b.neighbourhood.clone()),
         _ => None,
     };
     if let Some(hood) = hood {
-        admin::show_staff(store, &hood, user, role == roles::COACH, now)?;
+        admin::show_staff(storage, &hood, user, role == roles::COACH, now).await?;
     }
     Ok(())
 }
 
-fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
+/// The SQLite connection of a command that does not run on PostgreSQL yet.
+fn embedded(opened: &AdminStorage) -> anyhow::Result<std::sync::MutexGuard<'_, Store>> {
+    let Some(conn) = &opened.embedded else {
+        bail!(
+            "this admin command does not run on PostgreSQL yet (only on the embedded SQLite database)"
+        );
+    };
+    conn.lock()
+        .map_err(|_| anyhow::anyhow!("the connection's lock is poisoned"))
+}
+
+async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = config.database_path();
     if let Admin::Restore { from } = &command {
+        if config.database.is_some() {
+            bail!("restore a PostgreSQL database with its own tools (pg_restore)");
+        }
         // Never under a running server; held until the restored database is in place.
         let _lock = nachbar_server::data_lock::lock(&config.data_dir)?;
         println!("{}", restore(&db, from)?);
         return Ok(());
     }
-    let mut store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let opened = nachbar_server::storage::node::for_admin(config.database.as_deref(), &db)
+        .await
+        .context("opening the database")?;
+    let storage = &opened.storage;
     let now = Timestamp::now();
     match command {
-        Admin::Init => println!("{}", admin::init(&mut store, now)?),
+        Admin::Init => println!("{}", admin::init(storage, now).await?),
         Admin::AddNeighbourhood { name, location } => {
             println!(
                 "{}",
-                admin::add_neighbourhood(&mut store, &name, &location, now)?.0
+                admin::add_neighbourhood(storage, &name, &location, now)
+                    .await?
+                    .0
             );
         }
-        // Commands of several steps run in one transaction: all of them land, or none.
         Admin::AddBusiness {
             neighbourhood,
             name,
@@ -310,37 +330,34 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             size,
         } => {
             let size = size.as_deref().map(SizeBand::parse).transpose()?;
-            let (id, _) = store.in_transaction(|store| {
-                admin::add_business(store, &neighbourhood, &name, &trade, size, now)
-            })?;
+            let (id, _) =
+                admin::add_business(storage, &neighbourhood, &name, &trade, size, now).await?;
             println!("{id}");
         }
         Admin::BusinessLeft { business } => {
-            store.in_transaction(|store| admin::business_left(store, &business, now))?;
+            admin::business_left(storage, &business, now).await?;
         }
         Admin::AddUser { name, role, scope } => {
+            // The role is checked before the user exists, so a bad one leaves nothing behind.
             if let Some(role) = &role {
-                check_role(&store, role, &scope)?;
+                check_role(storage.access.as_ref(), role, &scope).await?;
             }
-            let id = store.in_transaction(|store| -> anyhow::Result<String> {
-                let id = store.add_user(&name, now.millis())?;
-                if let Some(role) = role {
-                    grant(store, &id, &role, &scope, now)?;
-                }
-                Ok(id)
-            })?;
+            let id = storage.access.add_user(&name, now.millis()).await?;
+            if let Some(role) = role {
+                grant(storage, &id, &role, &scope, now).await?;
+            }
             println!("{id}");
         }
         Admin::Grant(RoleAssignment { user, role, scope }) => {
-            store.in_transaction(|store| grant(store, &user, &role, &scope, now))?;
+            grant(storage, &user, &role, &scope, now).await?;
         }
         Admin::RevokeRole(RoleAssignment { user, role, scope }) => {
-            if !store.revoke_role(&user, &role, &scope)? {
+            if !storage.access.revoke_role(&user, &role, &scope).await? {
                 bail!("{user} does not hold {role} {scope}");
             }
         }
         Admin::DeleteUser { user } => {
-            if !store.delete_user(&user, now.millis())? {
+            if !storage.access.delete_user(&user, now.millis()).await? {
                 bail!("no such user");
             }
         }
@@ -354,19 +371,41 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
                 (!no_expiry).then(|| now.millis() + nachbar_server::tokens::days_ms(expires_days));
             println!(
                 "{}",
-                store.issue_token(&user, &label, expires, now.millis())?
+                storage
+                    .access
+                    .issue_token(&user, &label, expires, now.millis())
+                    .await?
             );
         }
         Admin::RevokeToken { token, id } => {
             let revoked = match (token, id) {
-                (Some(token), _) => store.revoke_token(&token, now.millis())?,
-                (None, Some(id)) => store.revoke_token_id(&id, now.millis())?,
+                (Some(token), _) => storage.access.revoke_token(&token, now.millis()).await?,
+                (None, Some(id)) => embedded(&opened)?.revoke_token_id(&id, now.millis())?,
                 (None, None) => false,
             };
             if !revoked {
                 bail!("no such active token");
             }
         }
+        Admin::Export { doc, to } => {
+            let stored = storage
+                .documents
+                .load(&doc)
+                .await?
+                .with_context(|| format!("no document {doc}"))?;
+            let am = nachbar_server::storage::load_automerge(&stored.bytes)
+                .context("the stored document does not load")?;
+            std::fs::write(&to, am.save()).with_context(|| format!("writing {}", to.display()))?;
+        }
+        Admin::Restore { .. } | Admin::Report(_) => unreachable!("handled above"),
+        other => embedded_admin(&*embedded(&opened)?, other, now)?,
+    }
+    Ok(())
+}
+
+/// The admin commands that run on the embedded SQLite database only (so far).
+fn embedded_admin(store: &Store, command: Admin, now: Timestamp) -> anyhow::Result<()> {
+    match command {
         Admin::ListTokens { user } => {
             let at = |ms: Option<i64>| {
                 ms.map_or_else(
@@ -415,15 +454,6 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             );
         }
         Admin::Backup { to } => store.backup_to(&to)?,
-        Admin::Restore { .. } | Admin::Report(_) => unreachable!("handled above"),
-        Admin::Export { doc, to } => {
-            let stored = store
-                .load(&doc)?
-                .with_context(|| format!("no document {doc}"))?;
-            let am = nachbar_server::storage::load_automerge(&stored.bytes)
-                .context("the stored document does not load")?;
-            std::fs::write(&to, am.save()).with_context(|| format!("writing {}", to.display()))?;
-        }
         Admin::Check => {
             let integrity = store.integrity_check()?;
             let mut broken = 0;
@@ -445,6 +475,7 @@ fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
                 bail!("check failed");
             }
         }
+        _ => unreachable!("handled by run_admin"),
     }
     Ok(())
 }
@@ -491,28 +522,34 @@ fn restore(db: &std::path::Path, from: &std::path::Path) -> anyhow::Result<Strin
 
 /// Creates the `sandbox` user once and writes a token for it to `path`; a token already in the
 /// file that still works for that user is kept (one token, not a new one each start).
-fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::Result<()> {
+async fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = Store::open(&config.database_path())?;
+    let opened = nachbar_server::storage::node::for_admin(
+        config.database.as_deref(),
+        &config.database_path(),
+    )
+    .await?;
+    let access = &opened.storage.access;
     let now = Timestamp::now().millis();
     let name = "sandbox (token file)";
-    let existing = store.user_named(name)?;
-    let user = match existing {
+    let user = match access.user_named(name).await? {
         Some(id) => id,
         None => {
-            let id = store.add_user(name, now)?;
-            store.grant_role(&id, roles::SANDBOX, "")?;
+            let id = access.add_user(name, now).await?;
+            access.grant_role(&id, roles::SANDBOX, "").await?;
             id
         }
     };
     if let Ok(kept) = std::fs::read_to_string(path)
-        && let Ok(Ok(principal)) = store.principal_for_token(kept.trim(), now)
+        && let Ok(Ok(principal)) = access.principal_for_token(kept.trim(), now).await
         && principal.user_id == user
     {
         return Ok(());
     }
     let expires = now + nachbar_server::tokens::days_ms(config.token_ttl_days.max(1));
-    let token = store.issue_token(&user, "token file", Some(expires), now)?;
+    let token = access
+        .issue_token(&user, "token file", Some(expires), now)
+        .await?;
     std::fs::write(path, format!("{token}\n"))
         .with_context(|| format!("writing {}", path.display()))
 }
@@ -570,13 +607,16 @@ async fn main() -> anyhow::Result<()> {
     init_tracing(cli.serve.log_format);
     match cli.command {
         Some(Cmd::Admin(Admin::Report(args))) => run_report(&cli.serve, args).await,
-        Some(Cmd::Admin(command)) => run_admin(&cli.serve, command),
+        Some(Cmd::Admin(command)) => run_admin(&cli.serve, command).await,
         None | Some(Cmd::Serve) => {
             if cli.demo {
-                demo::prepare(&cli.serve)?;
+                if cli.serve.database.is_some() {
+                    bail!("the demo runs on the embedded SQLite database (leave out --database)");
+                }
+                demo::prepare(&cli.serve).await?;
             }
             if let Some(path) = &cli.serve.sandbox_token_file {
-                write_sandbox_token(&cli.serve, path)?;
+                write_sandbox_token(&cli.serve, path).await?;
             }
             let listener = tokio::net::TcpListener::bind(cli.serve.listen)
                 .await

@@ -17,8 +17,6 @@ use crate::hub::{Hub, HubConfig};
 use crate::routes::{AppState, router};
 use crate::shell::{Command, HubShell, run_hub};
 use crate::storage::Store;
-use crate::storage::backend::DocumentStore;
-use crate::storage::sqlite::{SqliteAccess, SqliteDocuments};
 use crate::writer::{self, WriterStats};
 
 /// A started server without a listener: the routes' state, the hub task, the storage watcher
@@ -31,6 +29,8 @@ pub struct Started {
     watcher: tokio::task::JoinHandle<()>,
     writer_task: tokio::task::JoinHandle<()>,
     compactor_task: tokio::task::JoinHandle<()>,
+    /// PostgreSQL's feed listener.
+    listener: Option<tokio::task::JoinHandle<()>>,
     storage_id: String,
     /// Held while the server runs (see [`crate::data_lock`]).
     _data_lock: crate::data_lock::DataLock,
@@ -51,6 +51,9 @@ impl Started {
         // Let connection tasks send their close frames.
         tokio::time::sleep(Duration::from_millis(200)).await;
         self.watcher.abort();
+        if let Some(listener) = self.listener {
+            listener.abort();
+        }
         self.hub_task.abort();
         let _ = self.hub_task.await;
         let _ = self.writer_task.await;
@@ -71,7 +74,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let started = start(&config)?;
+    let started = start(&config).await?;
     let state = Arc::clone(&started.state);
     let connections = state.shutdown.clone();
     let shutdown = async move {
@@ -92,20 +95,34 @@ pub async fn run(
     Ok(())
 }
 
-/// Opens the database and starts the writer thread, the hub task and the storage watcher.
+/// Opens the node's storage (SQLite in the data directory, or PostgreSQL with
+/// `--database`) and starts the writer and compactor tasks, the hub task and the storage
+/// watcher.
 ///
 /// # Errors
-/// When the database cannot be opened or migrated, or a thread cannot start.
-pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
+/// When the storage cannot be opened or migrated, or the data directory is held by another
+/// server.
+pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let data_lock = crate::data_lock::lock(&config.data_dir)?;
     let db = config.database_path();
-    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    let storage_id = store.storage_id()?;
-    let reader = Arc::new(Mutex::new(
-        Store::open(&db).context("opening the read connection")?,
-    ));
+    let node = match &config.database {
+        Some(url) => crate::storage::node::postgres(url)
+            .await
+            .context("opening the PostgreSQL database")?,
+        None => crate::storage::node::sqlite(&db)
+            .with_context(|| format!("opening {}", db.display()))?,
+    };
+    let storage_id = node.documents.storage_id().await?;
+    let embedded_connection = || -> anyhow::Result<Option<crate::storage::SharedStore>> {
+        Ok(match node.embedded {
+            Some(_) => Some(Arc::new(Mutex::new(
+                Store::open(&db).context("opening a connection")?,
+            ))),
+            None => None,
+        })
+    };
 
     let (hub_tx, hub_rx) = mpsc::unbounded_channel::<Command>();
     let writer_stats = Arc::new(WriterStats::default());
@@ -115,15 +132,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             let _ = hub_tx.send(Command::Input(input));
         }
     };
-    let documents: Arc<dyn DocumentStore> = Arc::new(SqliteDocuments::new(
-        Arc::new(Mutex::new(store)),
-        Arc::new(Mutex::new(
-            Store::open(&db).context("opening the compactor's connection")?,
-        )),
-        Arc::new(Mutex::new(
-            Store::open(&db).context("opening the documents' read connection")?,
-        )),
-    ));
+    let documents = Arc::clone(&node.documents);
     let (compactor_tx, compactor_task) =
         crate::compactor::spawn(Arc::clone(&documents), Arc::clone(&writer_stats));
     let (writer_tx, writer_task) = writer::spawn(
@@ -133,10 +142,13 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         compactor_tx,
     );
 
-    let directory = reader
-        .lock()
-        .map_err(|_| anyhow::anyhow!("reader lock poisoned"))?
+    // The feed's cursor is taken before the directory is read: whatever commits after either
+    // is read by the watcher.
+    let cursor = documents.feed_end().await?;
+    let directory = node
+        .access
         .directory(nachbar_core::time::Timestamp::now().millis())
+        .await
         .context("reading the directory")?;
     let directory_version = directory.version;
     let policy = Arc::new(DirectoryPolicy::new(directory));
@@ -150,13 +162,7 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
                 max_decompressed: config.max_decompressed_bytes,
                 ..crate::sync_limits::SyncLimits::default()
             },
-            ..HubConfig::new(
-                PeerId(format!(
-                    "nachbar-server-{}",
-                    &storage_id[..8.min(storage_id.len())]
-                )),
-                StorageId(storage_id.clone()),
-            )
+            ..HubConfig::new(node_peer_id(&storage_id), StorageId(storage_id.clone()))
         },
         policy,
     );
@@ -166,33 +172,29 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         HubShell {
             self_sender: hub_tx.clone(),
             writer: writer_tx,
-            documents,
-            access: Arc::new(SqliteAccess::new(Arc::clone(&reader))),
+            documents: Arc::clone(&documents),
+            access: Arc::clone(&node.access),
             policy: policy_cell.clone(),
             committed: committed.clone(),
         },
     ));
-    let seen = {
-        let store = reader
-            .lock()
-            .map_err(|_| anyhow::anyhow!("reader lock poisoned"))?;
-        crate::shell::WatchState {
-            directory_version,
-            feed_version: store.feed_version()?,
-            cursor: store.max_seq()?,
-        }
-    };
-    let watcher = tokio::spawn(crate::shell::watch_storage(
-        Arc::clone(&reader),
+    let watcher = tokio::spawn(crate::watcher::watch(
+        crate::watcher::Watched {
+            documents,
+            access: Arc::clone(&node.access),
+        },
         hub_tx.clone(),
-        seen,
-        Duration::from_secs(1),
+        crate::watcher::Seen {
+            directory_version,
+            cursor,
+        },
+        node.wake.clone(),
         Duration::from_secs(30),
     ));
 
     let state = Arc::new(AppState {
         hub: hub_tx,
-        reader,
+        reader: embedded_connection()?,
         connection: ConnectionConfig {
             limits: Limits {
                 max_message_bytes: config.max_message_bytes,
@@ -208,7 +210,8 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         next_conn: AtomicU64::new(1),
         auth_refusals: AtomicU64::new(0),
         auth: crate::auth_gate::AuthGate::new(
-            Store::open(&db).context("opening the token connection")?,
+            Arc::clone(&node.access),
+            embedded_connection()?,
             config.trust_proxy_headers,
             crate::tokens::days_ms(config.token_ttl_days.max(1)),
         ),
@@ -217,9 +220,8 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         )),
         shutdown: tokio_util::sync::CancellationToken::new(),
         web: crate::web::WebState {
-            db: Arc::new(Mutex::new(
-                Store::open(&db).context("opening the web app's connection")?,
-            )),
+            db: node.embedded.clone(),
+            storage: node.beside_hub.clone(),
             policy: policy_cell,
             committed,
             limiter: Mutex::default(),
@@ -239,7 +241,20 @@ pub fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         watcher,
         writer_task,
         compactor_task,
+        listener: node.listener,
         storage_id,
         _data_lock: data_lock,
     })
+}
+
+/// This node's peer id: the storage id names the cluster (every node of one PostgreSQL
+/// presents the same, so a client's sync state carries over from one node to the next), a
+/// random suffix tells the nodes apart in logs and peers' views.
+fn node_peer_id(storage_id: &str) -> PeerId {
+    let node = uuid::Uuid::new_v4().simple().to_string();
+    PeerId(format!(
+        "nachbar-server-{}-{}",
+        &storage_id[..8.min(storage_id.len())],
+        &node[..8]
+    ))
 }

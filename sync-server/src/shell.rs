@@ -17,7 +17,6 @@ use crate::hub::{
     Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
 };
 use crate::storage::backend::{AccessStore, DocumentStore};
-use crate::storage::{SharedStore, on_store};
 
 /// What a connection task receives from the hub.
 #[derive(Debug)]
@@ -284,83 +283,6 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     for doc in fx.committed {
         // Nobody listening is fine: live pages are optional.
         let _ = shell.committed.send(doc);
-    }
-}
-
-/// What the storage watcher last saw.
-#[derive(Debug, Clone, Copy)]
-pub struct WatchState {
-    /// Directory version of the current rules.
-    pub directory_version: i64,
-    /// Feed version last read.
-    pub feed_version: i64,
-    /// Last chunk sequence number read.
-    pub cursor: i64,
-}
-
-/// Watches storage for what other processes write. When the directory version changes (or
-/// every `refresh`, to catch token expiry) it reads the directory and hands the hub new access
-/// rules; when the feed version changes it reads the new chunks of the change feed and hands
-/// them to the hub. Revocations and admin edits reach open connections within one `poll`.
-pub async fn watch_storage(
-    reader: SharedStore,
-    hub: HubSender,
-    mut seen: WatchState,
-    poll: Duration,
-    refresh: Duration,
-) {
-    let mut last_read = Instant::now();
-    loop {
-        tokio::time::sleep(poll).await;
-        let due = last_read.elapsed() >= refresh;
-        let known = seen;
-        let read = on_store(&reader, move |store| {
-            let dir = if store.directory_version()? != known.directory_version || due {
-                Some(store.directory(nachbar_core::time::Timestamp::now().millis())?)
-            } else {
-                None
-            };
-            // The cursor moves with every commit, so an admin edit after a long uptime
-            // reads only what is new.
-            let feed = store.feed_since(known.feed_version, known.cursor)?;
-            Ok((dir, feed))
-        })
-        .await;
-        let (dir, feed) = match read {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::error!(error = %e, "reading storage changes failed");
-                continue;
-            }
-        };
-        if let Some(dir) = dir {
-            seen.directory_version = dir.version;
-            last_read = Instant::now();
-            if hub
-                .send(Command::SetPolicy(Arc::new(DirectoryPolicy::new(dir))))
-                .is_err()
-            {
-                return;
-            }
-        }
-        let (feed, chunks) = match feed {
-            crate::storage::FeedRead::Unchanged { cursor } => {
-                seen.cursor = cursor;
-                continue;
-            }
-            crate::storage::FeedRead::Changed { feed, chunks } => (feed, chunks),
-        };
-        seen.feed_version = feed;
-        for (seq, doc, bytes) in chunks {
-            seen.cursor = seen.cursor.max(seq);
-            let Ok(doc) = doc.parse() else { continue };
-            if hub
-                .send(Command::Input(HubInput::External { doc, bytes }))
-                .is_err()
-            {
-                return;
-            }
-        }
     }
 }
 

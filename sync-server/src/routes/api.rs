@@ -99,7 +99,7 @@ async fn read<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Store) -> Result<T, crate::storage::StoreError> + Send + 'static,
 ) -> Result<T, Response> {
-    crate::storage::on_store(&state.reader, move |store| f(store))
+    crate::storage::on_embedded(&state.reader, move |store| f(store))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "api read failed");
@@ -313,7 +313,7 @@ pub(super) async fn enroll(
         body.label.chars().take(100).collect()
     };
     let ttl = state.auth.token_ttl_ms;
-    let result = crate::storage::on_store(&state.auth.db, move |store| {
+    let result = crate::storage::on_embedded(&state.auth.db, move |store| {
         let now = nachbar_core::time::Timestamp::now().millis();
         store.enroll(&body.code, &label, now.saturating_add(ttl), now)
     })

@@ -26,7 +26,7 @@ pub struct AppState {
     /// The hub task.
     pub hub: HubSender,
     /// A read connection to the database.
-    pub reader: crate::storage::SharedStore,
+    pub reader: crate::storage::EmbeddedOnly,
     /// Connection settings.
     pub connection: ConnectionConfig,
     /// Writer counters.

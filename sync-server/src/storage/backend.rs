@@ -10,7 +10,7 @@ use crate::access::Principal;
 use crate::auth::TokenRejection;
 use crate::durable::{Append, StoredDoc};
 
-use super::{ChunkStats, Directory, StoreError};
+use super::{ChunkStats, Directory, NewBusiness, NewNeighbourhood, StoreError};
 
 /// Where a reader of the change feed stands: opaque to callers. SQLite orders chunks by an
 /// `AUTOINCREMENT` sequence (one writer at a time, never reused); PostgreSQL by the inserting
@@ -20,6 +20,8 @@ use super::{ChunkStats, Directory, StoreError};
 pub struct FeedCursor {
     pub(super) txid: u64,
     pub(super) seq: i64,
+    /// SQLite: the feed version seen (other processes bump it when they append).
+    pub(super) version: i64,
 }
 
 /// One chunk read from the change feed.
@@ -38,6 +40,8 @@ pub struct FeedPage {
     pub chunks: Vec<FeedChunk>,
     /// Where the next read starts.
     pub next: FeedCursor,
+    /// A full page was read: more may follow at once.
+    pub more: bool,
 }
 
 /// The documents' storage.
@@ -54,6 +58,9 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
     /// The document's record and chunks (snapshots first), or `None` when it is not stored.
     async fn load(&self, doc_id: &str) -> Result<Option<StoredDoc>, StoreError>;
 
+    /// The first stored document of `kind` (the catalogue, say), if there is one.
+    async fn first_of_kind(&self, kind: &str) -> Result<Option<String>, StoreError>;
+
     /// The chunk counts that decide compaction.
     async fn chunk_stats(&self, doc_id: &str) -> Result<ChunkStats, StoreError>;
 
@@ -66,6 +73,12 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
 
     /// Up to `limit` chunks committed after `cursor`, in feed order.
     async fn feed_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError>;
+
+    /// What a node's watcher reads: the chunks other writers (other nodes, admin commands)
+    /// committed after `cursor`, from a cursor of [`DocumentStore::feed_end`]. This store's
+    /// own appends may be left out (the node's hub holds them), and so may snapshots (they
+    /// fold chunks the feed had); a page may be empty while the cursor moves.
+    async fn others_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError>;
 }
 
 /// What the sync path and the admin commands need of the access data: the directory snapshot
@@ -94,22 +107,27 @@ pub trait AccessStore: Send + Sync + std::fmt::Debug {
         renew_until: i64,
     ) -> Result<(), StoreError>;
 
-    /// Adds a neighbourhood; its id.
+    /// Adds a neighbourhood (its document stored before).
     async fn add_neighbourhood(
         &self,
-        name: &str,
-        location: &str,
+        n: &NewNeighbourhood<'_>,
         now_ms: i64,
-    ) -> Result<String, StoreError>;
+    ) -> Result<(), StoreError>;
 
-    /// Adds a member business to neighbourhood `n`; its id.
-    async fn add_business(
-        &self,
-        n: &str,
-        name: &str,
-        trade: &str,
-        now_ms: i64,
-    ) -> Result<String, StoreError>;
+    /// Adds a member business (its profile document stored before).
+    async fn add_business(&self, b: &NewBusiness<'_>, now_ms: i64) -> Result<(), StoreError>;
+
+    /// Records that business `b` left at `now_ms`; whether it was a member.
+    async fn business_left(&self, b: &str, now_ms: i64) -> Result<bool, StoreError>;
+
+    /// Neighbourhood `n`'s document, if the neighbourhood exists and has one.
+    async fn neighbourhood_doc(&self, n: &str) -> Result<Option<String>, StoreError>;
+
+    /// The neighbourhood business `b` belongs to, if it exists.
+    async fn neighbourhood_of_business(&self, b: &str) -> Result<Option<String>, StoreError>;
+
+    /// The id of the (not deleted) user with this exact name (the oldest, if several).
+    async fn user_named(&self, name: &str) -> Result<Option<String>, StoreError>;
 
     /// Adds a user; its id.
     async fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError>;
@@ -135,4 +153,14 @@ pub trait AccessStore: Send + Sync + std::fmt::Debug {
 
     /// Marks a user deleted (tokens, roles and calendar feed end); whether it was live.
     async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError>;
+}
+
+/// The documents and the access data of one database, as the admin commands and the web
+/// app's directory acts write them.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    /// The documents.
+    pub documents: std::sync::Arc<dyn DocumentStore>,
+    /// The directory and tokens.
+    pub access: std::sync::Arc<dyn AccessStore>,
 }

@@ -444,12 +444,40 @@ async fn tokens_and_the_directory_behave_alike_on_both_backends() {
     use crate::auth::{TokenRejection, new_token, token_hash};
     for (name, a, _keep) in access_backends().await {
         let v0 = a.directory_version().await.unwrap();
-        let hood = a
-            .add_neighbourhood("Lindenfeld", "Kassel", 1)
-            .await
-            .unwrap();
-        let glazier = a.add_business(&hood, "Glaserei", "Glas", 1).await.unwrap();
+        let (hood, glazier) = ("n-lindenfeld".to_owned(), "b-glaserei".to_owned());
+        let entry = crate::storage::NewNeighbourhood {
+            id: &hood,
+            name: "Lindenfeld",
+            location: "Kassel",
+            doc: "doc-of-lindenfeld",
+        };
+        a.add_neighbourhood(&entry, 1).await.unwrap();
+        let entry = crate::storage::NewBusiness {
+            id: &glazier,
+            neighbourhood: &hood,
+            name: "Glaserei",
+            trade: "Glas",
+            profile_doc: "doc-of-glaserei",
+        };
+        a.add_business(&entry, 1).await.unwrap();
+        assert_eq!(
+            a.neighbourhood_doc(&hood).await.unwrap().as_deref(),
+            Some("doc-of-lindenfeld"),
+            "{name}"
+        );
+        assert_eq!(a.neighbourhood_doc("n-nirgends").await.unwrap(), None);
+        assert_eq!(
+            a.neighbourhood_of_business(&glazier).await.unwrap(),
+            Some(hood.clone()),
+            "{name}"
+        );
         let owner = a.add_user("Brandt", 1).await.unwrap();
+        assert_eq!(
+            a.user_named("Brandt").await.unwrap(),
+            Some(owner.clone()),
+            "{name}"
+        );
+        assert_eq!(a.user_named("Niemand").await.unwrap(), None, "{name}");
         a.grant_role(&owner, "owner", &glazier).await.unwrap();
         a.grant_role(&owner, "owner", &glazier).await.unwrap();
         let token = a
@@ -544,6 +572,12 @@ async fn tokens_and_the_directory_behave_alike_on_both_backends() {
             after.version,
             "{name}"
         );
+        // A business that leaves stays in the directory, inactive; only once.
+        assert!(a.business_left(&glazier, 8).await.unwrap(), "{name}");
+        assert!(!a.business_left(&glazier, 9).await.unwrap(), "{name}");
+        let left = a.directory(9).await.unwrap();
+        assert!(!left.businesses[&glazier].active, "{name}");
+        assert!(left.version > after.version, "{name}");
     }
 }
 

@@ -81,6 +81,35 @@ impl Directory {
     }
 }
 
+/// A neighbourhood to add: its id is chosen first, so its document (which names it) is stored
+/// before the directory entry, which never exists without it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewNeighbourhood<'a> {
+    /// The new id.
+    pub id: &'a str,
+    /// The name.
+    pub name: &'a str,
+    /// Where it is.
+    pub location: &'a str,
+    /// Its stored neighbourhood document.
+    pub doc: &'a str,
+}
+
+/// A member business to add, with its stored profile document (see [`NewNeighbourhood`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewBusiness<'a> {
+    /// The new id.
+    pub id: &'a str,
+    /// The neighbourhood it joins.
+    pub neighbourhood: &'a str,
+    /// The name.
+    pub name: &'a str,
+    /// The trade.
+    pub trade: &'a str,
+    /// Its stored profile document.
+    pub profile_doc: &'a str,
+}
+
 impl Store {
     /// The directory version (bumped by every directory change).
     ///
@@ -140,43 +169,34 @@ impl Store {
         ))
     }
 
-    /// Adds a neighbourhood; returns its id.
+    /// Adds a neighbourhood with its (already stored) document.
     ///
     /// # Errors
-    /// On a database error.
+    /// On a database error (e.g. the id is taken).
     pub fn add_neighbourhood(
         &self,
-        name: &str,
-        location: &str,
+        n: &NewNeighbourhood<'_>,
         now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let id = uuid::Uuid::now_v7().to_string();
+    ) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO neighbourhoods(id, name, location, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![id, name, location, now_ms],
+            "INSERT INTO neighbourhoods(id, name, location, created_at, doc_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![n.id, n.name, n.location, now_ms, n.doc],
         )?;
         self.bump_directory()?;
-        Ok(id)
+        Ok(())
     }
 
-    /// Adds a member business to a neighbourhood; returns its id.
+    /// Adds a member business with its (already stored) profile document.
     ///
     /// # Errors
     /// On a database error (e.g. unknown neighbourhood).
-    pub fn add_business(
-        &self,
-        neighbourhood: &str,
-        name: &str,
-        trade: &str,
-        now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let id = uuid::Uuid::now_v7().to_string();
+    pub fn add_business(&self, b: &NewBusiness<'_>, now_ms: i64) -> Result<(), StoreError> {
         self.conn().execute(
-            "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, neighbourhood, name, trade, now_ms],
+            "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at, profile_doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![b.id, b.neighbourhood, b.name, b.trade, now_ms, b.profile_doc],
         )?;
         self.bump_directory()?;
-        Ok(id)
+        Ok(())
     }
 
     /// The owners, staff and coaches of a business who are not deleted, owners first, then

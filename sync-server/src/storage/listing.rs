@@ -79,16 +79,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The first catalogue document, if there is one.
+    /// The first document of `kind`, if there is one.
     ///
     /// # Errors
     /// On a database error.
-    pub fn catalogue_doc(&self) -> Result<Option<String>, StoreError> {
+    pub fn first_of_kind(&self, kind: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT doc_id FROM documents WHERE kind = 'catalogue' ORDER BY created_at LIMIT 1",
-                [],
+                "SELECT doc_id FROM documents WHERE kind = ?1 ORDER BY created_at LIMIT 1",
+                [kind],
                 |r| r.get(0),
             )
             .optional()?)
@@ -108,18 +108,6 @@ impl Store {
             )
             .optional()?
             .flatten())
-    }
-
-    /// Records `doc` as neighbourhood `n`'s document.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub fn set_neighbourhood_doc(&self, n: &str, doc: &str) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE neighbourhoods SET doc_id = ?2 WHERE id = ?1",
-            params![n, doc],
-        )?;
-        Ok(())
     }
 
     /// The id of the neighbourhood named `name`, if there is one.
@@ -147,18 +135,6 @@ impl Store {
             .prepare_cached("SELECT id, name FROM neighbourhoods ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Records `doc` as business `b`'s profile document.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub fn set_profile_doc(&self, b: &str, doc: &str) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE businesses SET profile_doc = ?2 WHERE id = ?1",
-            params![b, doc],
-        )?;
-        Ok(())
     }
 
     /// The neighbourhood business `b` belongs to, if it exists.

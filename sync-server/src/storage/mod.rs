@@ -12,6 +12,7 @@ mod directory;
 mod error;
 pub mod listing;
 mod migrate;
+pub mod node;
 pub mod postgres;
 mod sessions;
 mod shared;
@@ -24,10 +25,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 pub use crate::durable::{Append, DocRecord, LoadError, StoredDoc, load_automerge};
 pub use calendar::SequenceKey;
-pub use directory::{BusinessEntry, BusinessPerson, Directory};
+pub use directory::{BusinessEntry, BusinessPerson, Directory, NewBusiness, NewNeighbourhood};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
-pub use shared::{SharedStore, on_store};
+pub use shared::{EmbeddedOnly, SharedStore, on_embedded, on_store};
 
 /// SQLite's integrity check of the database file at `path`, opened read-only (a backup before
 /// it is restored): `ok`, or what is damaged.
@@ -449,13 +450,18 @@ impl Store {
     }
 
     /// What the change feed holds for a reader that saw feed version `known_feed` and chunks up
-    /// to `cursor`, read in one snapshot: when no other process wrote since, every newer chunk
+    /// to `cursor`, read in one snapshot (at most `limit` chunks): when no other process wrote since, every newer chunk
     /// is the server's own and the cursor just moves to the newest (nothing is read); otherwise
     /// the chunks after the cursor.
     ///
     /// # Errors
     /// On a database error.
-    pub fn feed_since(&self, known_feed: i64, cursor: i64) -> Result<FeedRead, StoreError> {
+    pub fn feed_since(
+        &self,
+        known_feed: i64,
+        cursor: i64,
+        limit: usize,
+    ) -> Result<FeedRead, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
         let feed: i64 = tx
             .query_row(
@@ -473,7 +479,7 @@ impl Store {
             }
         } else {
             // In the transaction's snapshot: the same connection.
-            let chunks = self.chunks_after(cursor, usize::MAX)?;
+            let chunks = self.chunks_after(cursor, limit)?;
             FeedRead::Changed { feed, chunks }
         };
         tx.finish()?;

@@ -4,8 +4,11 @@
 //! are the server's own (the one process that holds the data directory): they leave the feed
 //! version alone, which other processes (admin commands) bump when they write.
 
-use super::backend::{AccessStore, DocumentStore, FeedChunk, FeedCursor, FeedPage};
-use super::{ChunkStats, Directory, SharedStore, StoreError, on_store};
+use super::backend::{AccessStore, DocumentStore, FeedChunk, FeedCursor, FeedPage, Storage};
+use super::{
+    ChunkStats, Directory, FeedRead, NewBusiness, NewNeighbourhood, SharedStore, StoreError,
+    on_store,
+};
 use crate::access::Principal;
 use crate::auth::TokenRejection;
 use crate::durable::{Append, StoredDoc};
@@ -16,6 +19,9 @@ pub struct SqliteDocuments {
     writer: SharedStore,
     compactor: SharedStore,
     reader: SharedStore,
+    /// Appends from outside the server's writer (admin commands, the web app's directory
+    /// acts) bump the feed version, so the running server reads them.
+    external: bool,
 }
 
 impl SqliteDocuments {
@@ -26,6 +32,18 @@ impl SqliteDocuments {
             writer,
             compactor,
             reader,
+            external: false,
+        }
+    }
+
+    /// Documents written from outside the server's writer, all through `store`: its appends
+    /// move the feed version, which the server's watcher follows.
+    pub fn external(store: SharedStore) -> Self {
+        SqliteDocuments {
+            writer: std::sync::Arc::clone(&store),
+            compactor: std::sync::Arc::clone(&store),
+            reader: store,
+            external: true,
         }
     }
 }
@@ -37,12 +55,21 @@ impl DocumentStore for SqliteDocuments {
     }
 
     async fn append(&self, batch: Vec<Append>) -> Result<(), StoreError> {
-        on_store(&self.writer, move |s| s.commit(&batch)).await
+        if self.external {
+            on_store(&self.writer, move |s| s.commit_external(&batch)).await
+        } else {
+            on_store(&self.writer, move |s| s.commit(&batch)).await
+        }
     }
 
     async fn load(&self, doc_id: &str) -> Result<Option<StoredDoc>, StoreError> {
         let doc_id = doc_id.to_owned();
         on_store(&self.reader, move |s| s.load(&doc_id)).await
+    }
+
+    async fn first_of_kind(&self, kind: &str) -> Result<Option<String>, StoreError> {
+        let kind = kind.to_owned();
+        on_store(&self.reader, move |s| s.first_of_kind(&kind)).await
     }
 
     async fn chunk_stats(&self, doc_id: &str) -> Result<ChunkStats, StoreError> {
@@ -56,21 +83,64 @@ impl DocumentStore for SqliteDocuments {
     }
 
     async fn feed_end(&self) -> Result<FeedCursor, StoreError> {
-        let seq = on_store(&self.reader, |s| s.max_seq()).await?;
-        Ok(FeedCursor { txid: 0, seq })
+        let (seq, version) =
+            on_store(&self.reader, |s| Ok((s.max_seq()?, s.feed_version()?))).await?;
+        Ok(FeedCursor {
+            txid: 0,
+            seq,
+            version,
+        })
     }
 
     async fn feed_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError> {
         let rows = on_store(&self.reader, move |s| s.chunks_after(cursor.seq, limit)).await?;
-        let next = rows
-            .last()
-            .map_or(cursor, |(seq, _, _)| FeedCursor { txid: 0, seq: *seq });
+        let more = rows.len() >= limit;
+        let next = rows.last().map_or(cursor, |(seq, _, _)| FeedCursor {
+            seq: *seq,
+            ..cursor
+        });
         Ok(FeedPage {
             chunks: rows
                 .into_iter()
                 .map(|(_, doc_id, bytes)| FeedChunk { doc_id, bytes })
                 .collect(),
             next,
+            more,
+        })
+    }
+
+    async fn others_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError> {
+        // The server's own appends leave the feed version alone: while it stands, every newer
+        // chunk is the server's and the cursor just moves on, nothing is read.
+        let read = on_store(&self.reader, move |s| {
+            s.feed_since(cursor.version, cursor.seq, limit)
+        })
+        .await?;
+        Ok(match read {
+            FeedRead::Unchanged { cursor: seq } => FeedPage {
+                chunks: Vec::new(),
+                next: FeedCursor { seq, ..cursor },
+                more: false,
+            },
+            FeedRead::Changed { feed, chunks } => {
+                // A full page may have more behind it: the version is taken only with the
+                // last page, so the next read goes on from the cursor.
+                let more = chunks.len() >= limit;
+                let version = if more { cursor.version } else { feed };
+                let seq = chunks.last().map_or(cursor.seq, |(seq, _, _)| *seq);
+                FeedPage {
+                    chunks: chunks
+                        .into_iter()
+                        .map(|(_, doc_id, bytes)| FeedChunk { doc_id, bytes })
+                        .collect(),
+                    next: FeedCursor {
+                        txid: 0,
+                        seq,
+                        version,
+                    },
+                    more,
+                }
+            }
         })
     }
 }
@@ -127,23 +197,64 @@ impl AccessStore for SqliteAccess {
 
     async fn add_neighbourhood(
         &self,
-        name: &str,
-        location: &str,
+        n: &NewNeighbourhood<'_>,
         now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let (name, location) = (name.to_owned(), location.to_owned());
-        on_access!(self, |s| s.add_neighbourhood(&name, &location, now_ms))
+    ) -> Result<(), StoreError> {
+        let (id, name, location, doc) = (
+            n.id.to_owned(),
+            n.name.to_owned(),
+            n.location.to_owned(),
+            n.doc.to_owned(),
+        );
+        on_access!(self, |s| s.add_neighbourhood(
+            &NewNeighbourhood {
+                id: &id,
+                name: &name,
+                location: &location,
+                doc: &doc,
+            },
+            now_ms
+        ))
     }
 
-    async fn add_business(
-        &self,
-        n: &str,
-        name: &str,
-        trade: &str,
-        now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let (n, name, trade) = (n.to_owned(), name.to_owned(), trade.to_owned());
-        on_access!(self, |s| s.add_business(&n, &name, &trade, now_ms))
+    async fn add_business(&self, b: &NewBusiness<'_>, now_ms: i64) -> Result<(), StoreError> {
+        let (id, n, name, trade, profile) = (
+            b.id.to_owned(),
+            b.neighbourhood.to_owned(),
+            b.name.to_owned(),
+            b.trade.to_owned(),
+            b.profile_doc.to_owned(),
+        );
+        on_access!(self, |s| s.add_business(
+            &NewBusiness {
+                id: &id,
+                neighbourhood: &n,
+                name: &name,
+                trade: &trade,
+                profile_doc: &profile,
+            },
+            now_ms
+        ))
+    }
+
+    async fn business_left(&self, b: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let b = b.to_owned();
+        on_access!(self, |s| s.business_left(&b, now_ms))
+    }
+
+    async fn neighbourhood_doc(&self, n: &str) -> Result<Option<String>, StoreError> {
+        let n = n.to_owned();
+        on_access!(self, |s| s.neighbourhood_doc(&n))
+    }
+
+    async fn neighbourhood_of_business(&self, b: &str) -> Result<Option<String>, StoreError> {
+        let b = b.to_owned();
+        on_access!(self, |s| s.neighbourhood_of_business(&b))
+    }
+
+    async fn user_named(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        on_access!(self, |s| s.user_named(&name))
     }
 
     async fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError> {
@@ -185,5 +296,18 @@ impl AccessStore for SqliteAccess {
     async fn delete_user(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError> {
         let u = user_id.to_owned();
         on_access!(self, |s| s.delete_user(&u, now_ms))
+    }
+}
+
+impl Storage {
+    /// Documents and access data through the one SQLite connection `store`, written from
+    /// outside the server's writer (see [`SqliteDocuments::external`]).
+    pub fn sqlite(store: SharedStore) -> Storage {
+        Storage {
+            documents: std::sync::Arc::new(SqliteDocuments::external(std::sync::Arc::clone(
+                &store,
+            ))),
+            access: std::sync::Arc::new(SqliteAccess::new(store)),
+        }
     }
 }

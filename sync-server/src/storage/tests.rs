@@ -140,7 +140,7 @@ fn the_feed_cursor_moves_with_every_commit_and_reads_only_what_others_wrote() {
     server
         .commit(&[append("d", chunks[1].clone(), false)])
         .unwrap();
-    let cursor = match server.feed_since(feed, 0).unwrap() {
+    let cursor = match server.feed_since(feed, 0, usize::MAX).unwrap() {
         FeedRead::Unchanged { cursor } => cursor,
         other => panic!("{other:?}"),
     };
@@ -150,7 +150,7 @@ fn the_feed_cursor_moves_with_every_commit_and_reads_only_what_others_wrote() {
     admin
         .commit_external(&[append("d", chunks[2].clone(), false)])
         .unwrap();
-    match server.feed_since(feed, cursor).unwrap() {
+    match server.feed_since(feed, cursor, usize::MAX).unwrap() {
         FeedRead::Changed {
             feed: now,
             chunks: read,
@@ -165,7 +165,7 @@ fn the_feed_cursor_moves_with_every_commit_and_reads_only_what_others_wrote() {
         .commit(&[append("d", chunks[3].clone(), false)])
         .unwrap();
     assert_eq!(
-        server.feed_since(feed + 1, cursor + 1).unwrap(),
+        server.feed_since(feed + 1, cursor + 1, usize::MAX).unwrap(),
         FeedRead::Unchanged {
             cursor: server.max_seq().unwrap()
         }

@@ -89,7 +89,10 @@ impl Default for WebConfig {
 pub struct WebState {
     /// The web app's own database connection (sessions, page reads, directory acts), apart
     /// from the sync path's reader.
-    pub db: crate::storage::SharedStore,
+    pub db: crate::storage::EmbeddedOnly,
+    /// Documents and access data for the directory acts (beside the hub: the storage watcher
+    /// hands what they append to the hub).
+    pub storage: crate::storage::backend::Storage,
     /// The current access rules (kept current by the hub task).
     pub policy: PolicyCell,
     /// Documents with newly durable changes.

@@ -63,8 +63,10 @@ pub fn open(
         policy: Arc::clone(&policy),
         lang,
     };
+    let conn = Arc::new(Mutex::new(store));
     let web = WebState {
-        db: Arc::new(Mutex::new(store)),
+        db: Some(Arc::clone(&conn)),
+        storage: crate::storage::backend::Storage::sqlite(conn),
         policy: PolicyCell::new(policy),
         committed: broadcast::channel(1).0,
         limiter: Mutex::default(),

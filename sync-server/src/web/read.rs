@@ -37,7 +37,7 @@ pub async fn with_db<T: Send + 'static>(
     web: &WebState,
     f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ReadError> {
-    Ok(crate::storage::on_store(&web.db, f).await?)
+    Ok(crate::storage::on_embedded(&web.db, f).await?)
 }
 
 /// Runs CPU-heavy work (loading and hydrating Automerge documents) on a blocking thread, off

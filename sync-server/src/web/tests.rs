@@ -56,49 +56,60 @@ impl Fixture {
     pub(super) async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let now = Timestamp::now();
-        let mut store = Store::open(&dir.path().join("nachbar.sqlite3")).unwrap();
-        crate::admin::init(&mut store, now).unwrap();
-        let (hood, _) =
-            crate::admin::add_neighbourhood(&mut store, "Testpark", "Ort", now).unwrap();
-        let (other_hood, _) =
-            crate::admin::add_neighbourhood(&mut store, "Anderswo", "", now).unwrap();
-        let (b1, _) =
-            crate::admin::add_business(&mut store, &hood, "Glaserei", "Glaser", None, now).unwrap();
+        let conn = std::sync::Arc::new(std::sync::Mutex::new(
+            Store::open(&dir.path().join("nachbar.sqlite3")).unwrap(),
+        ));
+        let storage = crate::storage::backend::Storage::sqlite(std::sync::Arc::clone(&conn));
+        crate::admin::init(&storage, now).await.unwrap();
+        let (hood, _) = crate::admin::add_neighbourhood(&storage, "Testpark", "Ort", now)
+            .await
+            .unwrap();
+        let (other_hood, _) = crate::admin::add_neighbourhood(&storage, "Anderswo", "", now)
+            .await
+            .unwrap();
+        let (b1, _) = crate::admin::add_business(&storage, &hood, "Glaserei", "Glaser", None, now)
+            .await
+            .unwrap();
         let (b2, _) = crate::admin::add_business(
-            &mut store,
+            &storage,
             &hood,
             "<script>alert(1)</script> & Söhne",
             "",
             None,
             now,
         )
+        .await
         .unwrap();
         let (b3, _) =
-            crate::admin::add_business(&mut store, &other_hood, "Fremdbetrieb", "", None, now)
+            crate::admin::add_business(&storage, &other_hood, "Fremdbetrieb", "", None, now)
+                .await
                 .unwrap();
         let mut users = HashMap::new();
-        for (name, role, scope) in [
-            ("coordinator", "coordinator", hood.as_str()),
-            ("other_coordinator", "coordinator", other_hood.as_str()),
-            ("coach", "coach", b1.as_str()),
-            ("owner1", "owner", b1.as_str()),
-            ("staff1", "staff", b1.as_str()),
-            ("owner2", "owner", b2.as_str()),
-            ("owner3", "owner", b3.as_str()),
-            ("admin", "admin", ""),
-        ] {
-            let id = store.add_user(name, now.millis()).unwrap();
-            store.grant_role(&id, role, scope).unwrap();
-            let hash = super::password::hash(&format!("passwort-{name}")).unwrap();
-            store
-                .set_credentials(&id, name, &hash, now.millis())
-                .unwrap();
-            users.insert(name, id);
+        {
+            let store = conn.lock().unwrap();
+            for (name, role, scope) in [
+                ("coordinator", "coordinator", hood.as_str()),
+                ("other_coordinator", "coordinator", other_hood.as_str()),
+                ("coach", "coach", b1.as_str()),
+                ("owner1", "owner", b1.as_str()),
+                ("staff1", "staff", b1.as_str()),
+                ("owner2", "owner", b2.as_str()),
+                ("owner3", "owner", b3.as_str()),
+                ("admin", "admin", ""),
+            ] {
+                let id = store.add_user(name, now.millis()).unwrap();
+                store.grant_role(&id, role, scope).unwrap();
+                let hash = super::password::hash(&format!("passwort-{name}")).unwrap();
+                store
+                    .set_credentials(&id, name, &hash, now.millis())
+                    .unwrap();
+                users.insert(name, id);
+            }
         }
-        drop(store);
+        drop(conn);
         let config =
             Cli::parse_from(["nachbar-server", "--data-dir", dir.path().to_str().unwrap()]).serve;
-        let server = start(&config).unwrap();
+        let server = start(&config).await.unwrap();
         Fixture {
             server,
             hood,
@@ -112,6 +123,12 @@ impl Fixture {
 
     pub(super) fn state(&self) -> &Arc<crate::routes::AppState> {
         &self.server.state
+    }
+
+    /// The web app's SQLite connection.
+    pub(super) fn db(&self) -> std::sync::MutexGuard<'_, Store> {
+        let db = self.state().web.db.as_ref().expect("an embedded database");
+        db.lock().expect("the connection's lock")
     }
 
     /// A request through the router; `cookie` is a session secret; POSTs come from this site.
@@ -230,16 +247,7 @@ impl Fixture {
         &self,
         id: &nachbar_core::ids::DocumentId,
     ) -> nachbar_core::doc::NachbarDoc {
-        let bytes = self
-            .state()
-            .web
-            .db
-            .lock()
-            .unwrap()
-            .load(&id.to_string())
-            .unwrap()
-            .unwrap()
-            .bytes;
+        let bytes = self.db().load(&id.to_string()).unwrap().unwrap().bytes;
         nachbar_core::doc::NachbarDoc::load(&bytes, Self::actor()).unwrap()
     }
 
@@ -341,11 +349,7 @@ async fn session_cookies_are_strict_http_only_and_secure_behind_https() {
         .unwrap()
         .to_owned();
     let stored: i64 = f
-        .state()
-        .web
-        .db
-        .lock()
-        .unwrap()
+        .db()
         .conn()
         .query_row(
             "SELECT COUNT(*) FROM web_sessions WHERE hash = ?1",
@@ -561,31 +565,17 @@ async fn a_stale_forged_or_ended_session_goes_to_sign_in() {
     // A new password (set by an admin, or through a new invitation) ends the open sessions.
     let c = f.sign_in("coordinator").await;
     let hash = super::password::hash("ein neues passwort").unwrap();
-    f.state()
-        .web
-        .db
-        .lock()
-        .unwrap()
+    f.db()
         .set_credentials(&f.users["coordinator"], "coordinator", &hash, 1)
         .unwrap();
     assert_eq!(f.get(&path, &c).await.status, StatusCode::SEE_OTHER);
     let hash = super::password::hash("passwort-coordinator").unwrap();
-    f.state()
-        .web
-        .db
-        .lock()
-        .unwrap()
+    f.db()
         .set_credentials(&f.users["coordinator"], "coordinator", &hash, 2)
         .unwrap();
     // A deleted user's session ends at the next request.
     let c = f.sign_in("coordinator").await;
-    f.state()
-        .web
-        .db
-        .lock()
-        .unwrap()
-        .delete_user(&f.users["coordinator"], 1)
-        .unwrap();
+    f.db().delete_user(&f.users["coordinator"], 1).unwrap();
     assert_eq!(f.get(&path, &c).await.status, StatusCode::SEE_OTHER);
     // htmx is told to load the sign-in page instead of swapping it in.
     let h = f

@@ -202,11 +202,7 @@ async fn web_edits_answer_htmx_with_a_fragment_and_forms_with_a_redirect() {
     );
     // Every web edit is audited under its user.
     let audited: i64 = f
-        .state()
-        .web
-        .db
-        .lock()
-        .unwrap()
+        .db()
         .conn()
         .query_row(
             "SELECT COUNT(*) FROM audit WHERE user_id = ?1",
@@ -221,7 +217,7 @@ async fn web_edits_answer_htmx_with_a_fragment_and_forms_with_a_redirect() {
 /// The stored workshop `path` (`/w/<id>`) as its read model.
 fn stored_workshop(f: &Fixture, path: &str) -> nachbar_core::model::workshop::WorkshopView {
     let id = path.trim_start_matches("/w/");
-    let stored = f.state().web.db.lock().unwrap().load(id).unwrap().unwrap();
+    let stored = f.db().load(id).unwrap().unwrap();
     let doc = nachbar_core::doc::NachbarDoc::load(&stored.bytes, Fixture::actor()).unwrap();
     nachbar_core::model::workshop::WorkshopDoc::open(doc)
         .unwrap()
@@ -420,7 +416,7 @@ async fn no_page_a_coordinator_reaches_shows_confidential_content() {
     let followed = super::live::page_docs(f.state(), &coordinator, &format!("/n/{hood}"))
         .await
         .expect("a live page");
-    let records = f.state().web.db.lock().unwrap().records().unwrap();
+    let records = f.db().records().unwrap();
     for r in records
         .iter()
         .filter(|r| matches!(r.kind.as_deref(), Some("assessment" | "action-plan")))

@@ -8,7 +8,9 @@ use tokio_postgres::types::ToSql;
 use crate::access::Principal;
 use crate::auth::{TokenRejection, new_token, token_hash, token_verdict};
 use crate::storage::backend::AccessStore;
-use crate::storage::{Directory, StoreError};
+use crate::storage::{Directory, NewBusiness, NewNeighbourhood, StoreError};
+
+use super::documents::pg_text;
 
 /// The access data of one PostgreSQL database, shared by every node on it.
 #[derive(Debug, Clone)]
@@ -22,8 +24,8 @@ impl PgAccess {
         PgAccess { pool }
     }
 
-    /// Runs `statements` in order and moves the directory version, in one transaction; the
-    /// rows the first one changed.
+    /// Runs `statements` in order and moves the directory version, in one transaction, then
+    /// rings every node's doorbell; the rows the first one changed.
     async fn changing_access(&self, statements: &[Statement<'_>]) -> Result<u64, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -34,6 +36,8 @@ impl PgAccess {
         }
         tx.execute(BUMP, &[]).await?;
         tx.commit().await?;
+        // Every node reads the directory again now, not at its next timer.
+        super::doorbell::ring_every_node(&client).await;
         Ok(first.unwrap_or(0))
     }
 }
@@ -177,34 +181,77 @@ impl AccessStore for PgAccess {
 
     async fn add_neighbourhood(
         &self,
-        name: &str,
-        location: &str,
+        n: &NewNeighbourhood<'_>,
         now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let id = new_id();
+    ) -> Result<(), StoreError> {
         self.changing_access(&[(
-            "INSERT INTO neighbourhoods(id, name, location, created_at) VALUES ($1, $2, $3, $4)",
-            &[&id, &name, &location, &now_ms],
+            "INSERT INTO neighbourhoods(id, name, location, created_at, doc_id)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &n.id,
+                &pg_text(n.name.to_owned()),
+                &pg_text(n.location.to_owned()),
+                &now_ms,
+                &n.doc,
+            ],
         )])
         .await?;
-        Ok(id)
+        Ok(())
     }
 
-    async fn add_business(
-        &self,
-        n: &str,
-        name: &str,
-        trade: &str,
-        now_ms: i64,
-    ) -> Result<String, StoreError> {
-        let id = new_id();
+    async fn add_business(&self, b: &NewBusiness<'_>, now_ms: i64) -> Result<(), StoreError> {
         self.changing_access(&[(
-            "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at)
-             VALUES ($1, $2, $3, $4, $5)",
-            &[&id, &n, &name, &trade, &now_ms],
+            "INSERT INTO businesses(id, neighbourhood, name, trade, joined_at, profile_doc)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &b.id,
+                &b.neighbourhood,
+                &pg_text(b.name.to_owned()),
+                &pg_text(b.trade.to_owned()),
+                &now_ms,
+                &b.profile_doc,
+            ],
         )])
         .await?;
-        Ok(id)
+        Ok(())
+    }
+
+    async fn business_left(&self, b: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let left = self
+            .changing_access(&[(
+                "UPDATE businesses SET left_at = $2 WHERE id = $1 AND left_at IS NULL",
+                &[&b, &now_ms],
+            )])
+            .await?;
+        Ok(left > 0)
+    }
+
+    async fn neighbourhood_doc(&self, n: &str) -> Result<Option<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt("SELECT doc_id FROM neighbourhoods WHERE id = $1", &[&n])
+            .await?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    async fn neighbourhood_of_business(&self, b: &str) -> Result<Option<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt("SELECT neighbourhood FROM businesses WHERE id = $1", &[&b])
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn user_named(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT id FROM users WHERE name = $1 AND deleted_at IS NULL
+                 ORDER BY created_at, id LIMIT 1",
+                &[&name],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError> {

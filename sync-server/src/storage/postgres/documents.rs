@@ -13,12 +13,61 @@ use crate::storage::{ChunkStats, StoreError};
 #[derive(Debug, Clone)]
 pub struct PgDocuments {
     pool: Pool,
+    /// Marks the chunks this instance appends, so its own feed reads leave them out.
+    origin: String,
 }
 
 impl PgDocuments {
-    /// The documents behind `pool` (from [`super::connect`]).
+    /// The documents behind `pool` (from [`super::connect`]); each instance is one origin of
+    /// chunks (a node).
     pub fn new(pool: Pool) -> Self {
-        PgDocuments { pool }
+        PgDocuments {
+            pool,
+            origin: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// The chunks after `cursor` in feed order, up to `limit` rows read; with `skip_own`,
+    /// this instance's chunks and snapshots (which fold chunks the feed had) are passed over
+    /// without their bytes, and the cursor still moves past them.
+    async fn feed_rows(
+        &self,
+        cursor: FeedCursor,
+        limit: usize,
+        skip_own: bool,
+    ) -> Result<FeedPage, StoreError> {
+        let client = self.pool.get().await?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let skipped = skip_own.then_some(self.origin.as_str());
+        let rows = client
+            .query(
+                "SELECT txid::text, seq, doc_id,
+                        CASE WHEN $4::text IS NOT NULL AND (origin = $4 OR is_snapshot)
+                             THEN NULL ELSE bytes END
+                 FROM chunks
+                 WHERE (txid, seq) > ($1::text::xid8, $2)
+                   AND txid < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY txid, seq LIMIT $3",
+                &[&cursor.txid.to_string(), &cursor.seq, &limit, &skipped],
+            )
+            .await?;
+        let mut next = cursor;
+        let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= limit;
+        let mut chunks = Vec::with_capacity(rows.len());
+        for row in rows {
+            next = FeedCursor {
+                txid: parse_txid(row.get(0))?,
+                seq: row.get(1),
+                version: 0,
+            };
+            if let Some(bytes) = row.get::<_, Option<Vec<u8>>>(3) {
+                chunks.push(FeedChunk {
+                    doc_id: row.get(2),
+                    bytes,
+                });
+            }
+        }
+        Ok(FeedPage { chunks, next, more })
     }
 }
 
@@ -28,7 +77,7 @@ fn now_ms() -> i64 {
 
 /// `text` as PostgreSQL stores it: a `text` value may not hold NUL (SQLite's may), and one in
 /// a title would fail the whole group commit it is part of.
-fn pg_text(text: String) -> String {
+pub(super) fn pg_text(text: String) -> String {
     if text.contains('\0') {
         text.replace('\0', "\u{FFFD}")
     } else {
@@ -118,8 +167,8 @@ WITH registered AS (
          AS r(d, k, n, b, c, t)
     ON CONFLICT (doc_id) DO NOTHING
 ), chunked AS (
-    INSERT INTO chunks(doc_id, hash, is_snapshot, bytes, created_at)
-    SELECT d, h, false, x, $13
+    INSERT INTO chunks(doc_id, hash, is_snapshot, bytes, created_at, origin)
+    SELECT d, h, false, x, $13, $14
     FROM unnest($7::text[], $8::bytea[], $9::bytea[]) AS r(d, h, x)
     ON CONFLICT (doc_id, hash) DO NOTHING
 ), audited AS (
@@ -176,18 +225,11 @@ impl DocumentStore for PgDocuments {
                     &c.audit_docs,
                     &c.audit_users,
                     &now,
+                    &self.origin,
                 ],
             )
             .await?;
-        // The doorbell of the other nodes, after the commit and outside it (a NOTIFY inside
-        // the write transaction serialises every commit of the cluster: scale-out.md §3.2).
-        // Only a hint: a lost one is made up by the readers' timer.
-        if let Err(e) = client
-            .execute("SELECT pg_notify($1, '')", &[&super::doorbell::CHANNEL])
-            .await
-        {
-            tracing::debug!(error = %e, "the feed notification was not sent");
-        }
+        super::doorbell::ring_every_node(&client).await;
         Ok(())
     }
 
@@ -224,6 +266,17 @@ impl DocumentStore for PgDocuments {
             bytes.extend_from_slice(row.get::<_, &[u8]>(0));
         }
         Ok(Some(StoredDoc { record, bytes }))
+    }
+
+    async fn first_of_kind(&self, kind: &str) -> Result<Option<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT doc_id FROM documents WHERE kind = $1 ORDER BY created_at, doc_id LIMIT 1",
+                &[&kind],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn chunk_stats(&self, doc_id: &str) -> Result<ChunkStats, StoreError> {
@@ -301,33 +354,15 @@ impl DocumentStore for PgDocuments {
         Ok(FeedCursor {
             txid: parse_txid(row.get(0))?,
             seq: 0,
+            version: 0,
         })
     }
 
     async fn feed_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError> {
-        let client = self.pool.get().await?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                "SELECT txid::text, seq, doc_id, bytes FROM chunks
-                 WHERE (txid, seq) > ($1::text::xid8, $2)
-                   AND txid < pg_snapshot_xmin(pg_current_snapshot())
-                 ORDER BY txid, seq LIMIT $3",
-                &[&cursor.txid.to_string(), &cursor.seq, &limit],
-            )
-            .await?;
-        let mut next = cursor;
-        let mut chunks = Vec::with_capacity(rows.len());
-        for row in rows {
-            next = FeedCursor {
-                txid: parse_txid(row.get(0))?,
-                seq: row.get(1),
-            };
-            chunks.push(FeedChunk {
-                doc_id: row.get(2),
-                bytes: row.get(3),
-            });
-        }
-        Ok(FeedPage { chunks, next })
+        self.feed_rows(cursor, limit, false).await
+    }
+
+    async fn others_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError> {
+        self.feed_rows(cursor, limit, true).await
     }
 }

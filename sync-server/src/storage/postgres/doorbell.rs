@@ -65,6 +65,18 @@ impl Doorbell {
     }
 }
 
+/// Rings every node's doorbell (after a commit, on the connection that made it, outside its
+/// transaction: a NOTIFY inside the write transaction serialises every commit of the
+/// cluster, scale-out.md §3.2). Only a hint: a lost one is made up by the readers' timer.
+pub(super) async fn ring_every_node(client: &tokio_postgres::Client) {
+    if let Err(e) = client
+        .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+        .await
+    {
+        tracing::debug!(error = %e, "the feed notification was not sent");
+    }
+}
+
 /// Starts the listener of the database at `url`: it connects, listens, rings on every
 /// notification, and after a lost connection connects again (and rings, for the catch-up
 /// read). Runs until aborted.

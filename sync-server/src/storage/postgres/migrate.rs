@@ -8,6 +8,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_documents.sql"),
     include_str!("../../../migrations/postgres/0002_directory.sql"),
+    include_str!("../../../migrations/postgres/0003_chunk_origin.sql"),
 ];
 
 /// The advisory lock key of migrations (any fixed number; "nachbar" in ASCII, shortened).

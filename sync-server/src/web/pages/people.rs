@@ -196,6 +196,26 @@ async fn after_act(state: &AppState, who: &SignedIn, n: &str, headers: &HeaderMa
     see_other(&format!("/n/{n}/businesses"))
 }
 
+/// Whether `who` coordinates `n` and `business` (when named) is one of `n`'s.
+fn may_act(who: &SignedIn, n: &str, business: Option<&str>) -> bool {
+    who.runs(n)
+        && business.is_none_or(|b| {
+            who.policy
+                .directory()
+                .businesses
+                .get(b)
+                .is_some_and(|e| e.neighbourhood == n)
+        })
+}
+
+/// A failed directory act as a storage error (what the page reports).
+fn act_error(e: crate::documents::WriteError) -> StoreError {
+    match e {
+        crate::documents::WriteError::Store(s) => s,
+        other => StoreError::Configure(other.to_string()),
+    }
+}
+
 /// Runs a directory act for a coordinator of `n` on a business of `n`.
 async fn act<T: Send + 'static>(
     state: &AppState,
@@ -204,24 +224,11 @@ async fn act<T: Send + 'static>(
     business: Option<&str>,
     f: impl FnOnce(&mut Store, i64) -> Result<T, crate::documents::WriteError> + Send + 'static,
 ) -> Result<Option<T>, ReadError> {
-    if !who.runs(n) {
-        return Ok(None);
-    }
-    if let Some(b) = business
-        && who
-            .policy
-            .directory()
-            .businesses
-            .get(b)
-            .is_none_or(|e| e.neighbourhood != n)
-    {
+    if !may_act(who, n, business) {
         return Ok(None);
     }
     read::with_db(&state.web, move |s| {
-        f(s, now().millis()).map(Some).map_err(|e| match e {
-            crate::documents::WriteError::Store(s) => s,
-            other => StoreError::Configure(other.to_string()),
-        })
+        f(s, now().millis()).map(Some).map_err(act_error)
     })
     .await
 }
@@ -278,12 +285,19 @@ pub async fn add_business(
     };
     let trade: String = f.trade.trim().chars().take(120).collect();
     let user = who.id().to_owned();
-    let hood = n.clone();
-    let done = act(&state, &who, &n, None, move |s, now_ms| {
-        let (id, _) = crate::admin::add_business(s, &hood, &name, &trade, size, Timestamp(now_ms))?;
-        s.record_act(&user, "business.add", &id, &name, now_ms)?;
-        Ok(())
-    })
+    let done = async {
+        if !may_act(&who, &n, None) {
+            return Ok(None);
+        }
+        let storage = &state.web.storage;
+        let (id, _) = crate::admin::add_business(storage, &n, &name, &trade, size, now())
+            .await
+            .map_err(|e| ReadError::Store(act_error(e)))?;
+        act(&state, &who, &n, None, move |s, now_ms| {
+            Ok(s.record_act(&user, "business.add", &id, &name, now_ms)?)
+        })
+        .await
+    }
     .await;
     match done {
         Ok(Some(())) => after_act(&state, &who, &n, &headers).await,
@@ -482,12 +496,19 @@ pub async fn leave(
         .await;
     }
     let user = who.id().to_owned();
-    let b = business.clone();
-    let done = act(&state, &who, &n, Some(&business), move |s, now_ms| {
-        crate::admin::business_left(s, &b, Timestamp(now_ms))?;
-        s.record_act(&user, "business.leave", &b, "", now_ms)?;
-        Ok(())
-    })
+    let done = async {
+        if !may_act(&who, &n, Some(&business)) {
+            return Ok(None);
+        }
+        crate::admin::business_left(&state.web.storage, &business, now())
+            .await
+            .map_err(|e| ReadError::Store(act_error(e)))?;
+        let b = business.clone();
+        act(&state, &who, &n, Some(&business), move |s, now_ms| {
+            Ok(s.record_act(&user, "business.leave", &b, "", now_ms)?)
+        })
+        .await
+    }
     .await;
     match done {
         Ok(Some(())) => after_act(&state, &who, &n, &headers).await,
