@@ -19,6 +19,7 @@ mod metrics;
 mod mobile_api;
 mod operations;
 mod scenarios_e2e;
+mod several_nodes;
 mod support;
 mod web_browser;
 mod web_business;

@@ -30,6 +30,8 @@ pub(crate) struct Client {
     ws: Ws,
     pub(crate) peer: PeerId,
     pub(crate) server: PeerId,
+    /// The storage id the server announced in its `peer` message.
+    pub(crate) storage: Option<String>,
 }
 
 /// Opens a WebSocket with `Authorization: Bearer <token>`; returns the HTTP error status when
@@ -52,11 +54,20 @@ pub(crate) async fn open(url: &str, token: Option<&str>) -> Result<Ws, u16> {
 impl Client {
     /// Connects and completes the handshake.
     pub(crate) async fn join(url: &str, token: &str, peer: &str) -> Client {
-        let ws = open(url, Some(token)).await.expect("upgrade accepted");
+        match Self::try_join(url, token, peer).await {
+            Ok(client) => client,
+            Err(status) => panic!("upgrade refused: {status}"),
+        }
+    }
+
+    /// Connects and completes the handshake; the HTTP status when the upgrade is refused.
+    pub(crate) async fn try_join(url: &str, token: &str, peer: &str) -> Result<Client, u16> {
+        let ws = open(url, Some(token)).await?;
         let mut client = Client {
             ws,
             peer: PeerId(peer.to_owned()),
             server: PeerId(String::new()),
+            storage: None,
         };
         client
             .send(&Message::Join {
@@ -66,10 +77,17 @@ impl Client {
             })
             .await;
         match client.recv(super::TIMEOUT).await {
-            Some(Received::Message(Message::Peer { sender_id, .. })) => client.server = sender_id,
+            Some(Received::Message(Message::Peer {
+                sender_id,
+                peer_metadata,
+                ..
+            })) => {
+                client.server = sender_id;
+                client.storage = peer_metadata.and_then(|m| m.storage_id).map(|s| s.0);
+            }
             other => panic!("expected peer, got {other:?}"),
         }
-        client
+        Ok(client)
     }
 
     /// Wraps an open socket without a handshake (for abuse tests).
@@ -78,6 +96,7 @@ impl Client {
             ws,
             peer: PeerId("raw".to_owned()),
             server: PeerId(String::new()),
+            storage: None,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub(crate) mod browser;
 pub(crate) mod client;
+pub(crate) mod cluster;
 pub(crate) mod http;
 pub(crate) mod server;
 pub(crate) mod world;

@@ -63,13 +63,30 @@ impl TestServer {
         Self::spawn(data, flags).await
     }
 
+    /// Starts a node on the PostgreSQL database at `database` (with a data directory of its
+    /// own, which holds nothing but its lock) and extra flags.
+    pub(crate) async fn start_on(database: &str, flags: &[&str]) -> TestServer {
+        let mut all = vec!["--database", database];
+        all.extend_from_slice(flags);
+        Self::start_with(&all).await
+    }
+
     /// Starts a server on an existing data directory.
     pub(crate) async fn start_in(data: tempfile::TempDir) -> TestServer {
         Self::spawn(data, &[]).await
     }
 
+    /// Starts a node on the PostgreSQL database at `database` on a given port.
+    pub(crate) async fn start_on_port(database: &str, port: u16) -> TestServer {
+        let data = tempfile::tempdir().expect("tempdir");
+        Self::spawn_on(data, &["--database", database], port).await
+    }
+
     async fn spawn(data: tempfile::TempDir, flags: &[&str]) -> TestServer {
-        let port = free_port();
+        Self::spawn_on(data, flags, free_port()).await
+    }
+
+    async fn spawn_on(data: tempfile::TempDir, flags: &[&str], port: u16) -> TestServer {
         let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
         let child = Self::spawn_child(&data, &flags, port);
         let server = TestServer {
@@ -155,7 +172,9 @@ impl TestServer {
 
     /// An admin command: its standard output, or its standard error when it fails.
     pub(crate) fn try_admin(&self, args: &[&str]) -> Result<String, String> {
+        // The flags name the database too (`--database`): admin works on what the node serves.
         let out = std::process::Command::new(binary())
+            .args(&self.flags)
             .arg("--data-dir")
             .arg(self.data.path())
             .arg("admin")

@@ -1,0 +1,265 @@
+//! Several nodes on one PostgreSQL (scale-out.md): clients of different nodes converge, a
+//! revocation reaches every node's connections, and a node killed mid-stream again and again
+//! loses nothing acknowledged while its clients carry on through the README's nginx.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{State, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ChangeHash, ROOT, ReadDoc};
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::Message;
+
+use crate::support::TIMEOUT;
+use crate::support::client::{Client, Received};
+use crate::support::cluster::{self, Balanced};
+
+fn edit(doc: &mut Automerge, key: &str, value: &str) {
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| tx.put(ROOT, key, value).map(drop))
+        .unwrap();
+}
+
+/// Syncs until `doc` has `heads` (changes from another node arrive through the feed).
+async fn sync_until(
+    client: &mut Client,
+    id: DocumentId,
+    doc: &mut Automerge,
+    state: &mut State,
+    heads: &[ChangeHash],
+) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !heads.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+        assert!(
+            Instant::now() < deadline,
+            "not converged within {TIMEOUT:?}"
+        );
+        client.sync(id, doc, state).await;
+    }
+}
+
+/// Waits for the first sync message of `id` on `client` and applies it; how long it took.
+async fn next_sync(
+    client: &mut Client,
+    id: DocumentId,
+    doc: &mut Automerge,
+    state: &mut State,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        match client.recv(TIMEOUT).await {
+            Some(Received::Message(Message::Sync {
+                document_id, data, ..
+            })) if document_id == id => {
+                let took = start.elapsed();
+                let message = automerge::sync::Message::decode(&data).expect("sync message");
+                doc.receive_sync_message(state, message).expect("applies");
+                return took;
+            }
+            Some(Received::Message(_)) => {}
+            other => panic!("no sync message for {id}: {other:?}"),
+        }
+    }
+}
+
+/// Joins through the balancer as a device's reconnect does: a 502 (every node it tried
+/// refused, or all were marked down a moment ago) is tried again shortly.
+async fn join_through(lb: &Balanced, tenant: &str, token: &str, peer: &str) -> Client {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match Client::try_join(&lb.url(tenant), token, peer).await {
+            Ok(client) => return client,
+            Err(502) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("the balancer refused the upgrade: {status}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn clients_of_two_nodes_edit_one_document_and_converge() {
+    let Some(db) = cluster::database("two nodes converge") else {
+        return;
+    };
+    let nodes = cluster::nodes(&db, 2).await;
+    let (ta, tb) = (
+        nodes[0].user_token("Alice", "sandbox"),
+        nodes[1].user_token("Bob", "sandbox"),
+    );
+    let id = DocumentId::random();
+    let mut alice = Client::join(&nodes[0].url(), &ta, "peer-alice").await;
+    let mut bob = Client::join(&nodes[1].url(), &tb, "peer-bob").await;
+    assert!(alice.storage.is_some());
+    assert_eq!(
+        alice.storage, bob.storage,
+        "one storage id for the cluster: a device's sync state carries over between nodes"
+    );
+    assert_ne!(alice.server, bob.server, "the nodes are told apart");
+
+    let mut a_doc = Automerge::new().with_actor(ActorId::random());
+    edit(&mut a_doc, "title", "Werkstatt");
+    let mut a_state = State::new();
+    alice.sync(id, &mut a_doc, &mut a_state).await;
+    assert!(a_doc.has_our_changes(&a_state), "node 1 acknowledged");
+    let mut b_doc = Automerge::new().with_actor(ActorId::random());
+    let mut b_state = State::new();
+    bob.sync(id, &mut b_doc, &mut b_state).await;
+    assert_eq!(b_doc.get_heads(), a_doc.get_heads(), "node 2 loads it");
+
+    // Live across nodes: Bob's change reaches Alice through the feed, unasked.
+    edit(&mut b_doc, "title", "Werkstatt E-Rechnung");
+    bob.push(id, &mut b_doc, &mut b_state).await;
+    let took = next_sync(&mut alice, id, &mut a_doc, &mut a_state).await;
+    println!(
+        "cross-node: sent to node 2 → committed → in the feed → sync message on node 1 in {:.1} ms",
+        took.as_secs_f64() * 1000.0
+    );
+    bob.sync(id, &mut b_doc, &mut b_state).await;
+    assert!(b_doc.has_our_changes(&b_state), "node 2 acknowledged");
+    sync_until(&mut alice, id, &mut a_doc, &mut a_state, &b_doc.get_heads()).await;
+
+    // Concurrent edits on both nodes converge to the same heads.
+    for i in 0..10 {
+        edit(&mut a_doc, &format!("a{i}"), "Alice");
+        edit(&mut b_doc, &format!("b{i}"), "Bob");
+        alice.push(id, &mut a_doc, &mut a_state).await;
+        bob.push(id, &mut b_doc, &mut b_state).await;
+    }
+    let deadline = Instant::now() + TIMEOUT;
+    while a_doc.get_heads() != b_doc.get_heads() {
+        assert!(
+            Instant::now() < deadline,
+            "the two nodes' clients did not converge"
+        );
+        alice.sync(id, &mut a_doc, &mut a_state).await;
+        bob.sync(id, &mut b_doc, &mut b_state).await;
+    }
+}
+
+#[tokio::test]
+async fn a_role_revoked_through_one_node_closes_the_document_on_the_others() {
+    let Some(db) = cluster::database("revocation across nodes") else {
+        return;
+    };
+    let nodes = cluster::nodes(&db, 3).await;
+    let user = nodes[2].admin(&["add-user", "--name", "Carla", "--role", "sandbox"]);
+    let token = nodes[2].admin(&["issue-token", "--user", &user]);
+    let id = DocumentId::random();
+    let mut doc = Automerge::new().with_actor(ActorId::random());
+    edit(&mut doc, "title", "Plan");
+    let mut on_first = Client::join(&nodes[0].url(), &token, "carla-phone").await;
+    on_first.sync(id, &mut doc, &mut State::new()).await;
+    let mut on_second = Client::join(&nodes[1].url(), &token, "carla-tablet").await;
+    let mut copy = Automerge::new();
+    on_second.sync(id, &mut copy, &mut State::new()).await;
+    assert_eq!(copy.get_heads(), doc.get_heads());
+
+    nodes[2].admin(&[
+        "revoke-role",
+        "--user",
+        &user,
+        "--role",
+        "sandbox",
+        "--scope",
+        "",
+    ]);
+    let revoked = Instant::now();
+    for (node, client) in [(1, &mut on_first), (2, &mut on_second)] {
+        let told = loop {
+            match client.recv(Duration::from_secs(5)).await {
+                Some(Received::Message(Message::DocUnavailable { document_id, .. }))
+                    if document_id == id =>
+                {
+                    break revoked.elapsed();
+                }
+                Some(Received::Message(_)) => {}
+                other => panic!("node {node}: the document was not closed: {other:?}"),
+            }
+        };
+        println!(
+            "node {node}: document closed {:.0} ms after the revocation committed",
+            told.as_secs_f64() * 1000.0
+        );
+        // The bound of the issue is one second; the doorbell makes it milliseconds, the
+        // 1 s timer covers a lost notification. Slack for a loaded CI machine.
+        assert!(told < Duration::from_secs(2), "node {node}: {told:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_stream_twenty_times_loses_nothing_acknowledged() {
+    let Some(db) = cluster::database("SIGKILL behind nginx") else {
+        return;
+    };
+    let Some(mut lb) = Balanced::start(&db, "SIGKILL behind nginx").await else {
+        return;
+    };
+    let writer_token = lb.nodes[0].user_token("Schreiber", "sandbox");
+    let reader_token = lb.nodes[0].user_token("Leser", "sandbox");
+    let mut node_of = HashMap::new();
+    for (i, node) in lb.nodes.iter().enumerate() {
+        let probe = Client::join(&node.url(), &reader_token, "probe").await;
+        node_of.insert(probe.server.clone(), i);
+    }
+    let id = DocumentId::random();
+    let mut doc = Automerge::new().with_actor(ActorId::random());
+    let mut writer = join_through(&lb, "glaserei", &writer_token, "writer").await;
+    let mut state = State::new();
+    let mut acknowledged: Vec<ChangeHash> = Vec::new();
+    let mut recovered = Vec::new();
+    for round in 0..20 {
+        edit(&mut doc, "round", &round.to_string());
+        writer.sync(id, &mut doc, &mut state).await;
+        assert!(doc.has_our_changes(&state), "round {round}: acknowledged");
+        acknowledged.extend(doc.get_heads());
+        // More changes in flight, and the node dies under them.
+        for k in 0..5 {
+            edit(&mut doc, &format!("r{round}-{k}"), "unterwegs");
+            writer.push(id, &mut doc, &mut state).await;
+        }
+        let victim = node_of[&writer.server];
+        let killed = Instant::now();
+        lb.nodes[victim].stop(true).await;
+
+        // A fresh device through the balancer lands on a live node and finds every
+        // acknowledged change.
+        let mut fresh = join_through(&lb, "glaserei", &reader_token, "fresh").await;
+        assert_ne!(node_of[&fresh.server], victim, "round {round}");
+        let mut seen = Automerge::new();
+        fresh.sync(id, &mut seen, &mut State::new()).await;
+        let lost: Vec<_> = acknowledged
+            .iter()
+            .filter(|h| seen.get_change_by_hash(h).is_none())
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "round {round}: acknowledged and lost: {lost:?}"
+        );
+
+        // The writer reconnects through the balancer and uploads what was in flight.
+        writer = join_through(&lb, "glaserei", &writer_token, "writer").await;
+        state = State::new();
+        writer.sync(id, &mut doc, &mut state).await;
+        assert!(doc.has_our_changes(&state), "round {round}: caught up");
+        sync_until(
+            &mut fresh,
+            id,
+            &mut seen,
+            &mut State::new(),
+            &doc.get_heads(),
+        )
+        .await;
+        recovered.push(killed.elapsed());
+        lb.nodes[victim].start_again().await;
+        // A restarted node has a peer id of its own.
+        let probe = Client::join(&lb.nodes[victim].url(), &reader_token, "probe").await;
+        node_of.insert(probe.server, victim);
+    }
+    recovered.sort();
+    println!(
+        "SIGKILL of the writer's node → writer reconnected through nginx, caught up, and a device on another node converged: p50 {:.0} ms, max {:.0} ms (20 kills)",
+        recovered[recovered.len() / 2].as_secs_f64() * 1000.0,
+        recovered[recovered.len() - 1].as_secs_f64() * 1000.0
+    );
+}
