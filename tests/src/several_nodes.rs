@@ -47,6 +47,10 @@ async fn next_sync(
 ) -> Duration {
     let start = Instant::now();
     loop {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no sync message for {id} within {TIMEOUT:?}"
+        );
         match client.recv(TIMEOUT).await {
             Some(Received::Message(Message::Sync {
                 document_id, data, ..
@@ -56,7 +60,9 @@ async fn next_sync(
                 doc.receive_sync_message(state, message).expect("applies");
                 return took;
             }
-            Some(Received::Message(_)) => {}
+            Some(Received::Message(other)) => {
+                eprintln!("while waiting for a sync message: {other:?}")
+            }
             other => panic!("no sync message for {id}: {other:?}"),
         }
     }

@@ -138,6 +138,9 @@ pub(super) enum DocEntry {
         sessions: BTreeMap<ConnId, Session>,
         /// Web edits waiting for the document.
         submissions: Vec<Submission>,
+        /// Another writer's chunk arrived meanwhile (another node, an admin command): the
+        /// load may have read storage before it committed, so it is loaded once more.
+        stale: bool,
     },
     /// In memory.
     Ready(Box<Loaded>),
@@ -149,6 +152,7 @@ impl DocEntry {
             queued: vec![(conn, data, request)],
             sessions: BTreeMap::new(),
             submissions: Vec::new(),
+            stale: false,
         }
     }
 
@@ -157,6 +161,7 @@ impl DocEntry {
             queued: Vec::new(),
             sessions: BTreeMap::new(),
             submissions: vec![submission],
+            stale: false,
         }
     }
 
@@ -170,21 +175,42 @@ impl DocEntry {
         matches!(self, DocEntry::Ready(_))
     }
 
+    /// In memory with a commit of its own pending (a reload now would race that commit).
+    pub(super) fn is_ready_and_persisting(&self) -> bool {
+        matches!(self, DocEntry::Ready(l) if l.persisting > 0)
+    }
+
     pub(super) fn queue(&mut self, conn: ConnId, data: Vec<u8>, request: bool) {
         if let DocEntry::Loading { queued, .. } = self {
             queued.push((conn, data, request));
         }
     }
 
-    /// The queued messages, the sessions to restore and the web edits to apply once loaded.
-    pub(super) fn into_queue(self) -> (Vec<Queued>, BTreeMap<ConnId, Session>, Vec<Submission>) {
+    /// Notes that another writer's chunk arrived while loading.
+    pub(super) fn mark_stale(&mut self) {
+        if let DocEntry::Loading { stale, .. } = self {
+            *stale = true;
+        }
+    }
+
+    /// The queued messages, the sessions to restore, the web edits to apply once loaded, and
+    /// whether another writer's chunk arrived meanwhile.
+    pub(super) fn into_queue(
+        self,
+    ) -> (
+        Vec<Queued>,
+        BTreeMap<ConnId, Session>,
+        Vec<Submission>,
+        bool,
+    ) {
         match self {
             DocEntry::Loading {
                 queued,
                 sessions,
                 submissions,
-            } => (queued, sessions, submissions),
-            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new(), Vec::new()),
+                stale,
+            } => (queued, sessions, submissions, stale),
+            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new(), Vec::new(), false),
         }
     }
 
@@ -196,6 +222,7 @@ impl DocEntry {
                 queued: Vec::new(),
                 sessions: loaded.sessions,
                 submissions: Vec::new(),
+                stale: false,
             },
             loading => loading,
         }

@@ -68,7 +68,7 @@ impl Hub {
         let Some(entry) = self.docs.remove(&doc) else {
             return;
         };
-        let (queued, kept_sessions, submissions) = entry.into_queue();
+        let (queued, kept_sessions, submissions, stale) = entry.into_queue();
         for (conn, _, _) in &queued {
             if let Some(c) = self.conns.get_mut(conn) {
                 c.pending_loads = c.pending_loads.saturating_sub(1);
@@ -118,6 +118,16 @@ impl Hub {
         }
         for s in submissions {
             self.apply_submission(s, fx);
+        }
+        if stale
+            && self
+                .docs
+                .get(&doc)
+                .is_some_and(|e| !e.is_ready_and_persisting())
+        {
+            // What another writer committed while this load ran may be missing from it.
+            self.reload(doc, fx);
+            return;
         }
         self.drop_if_empty_tentative(doc);
     }
@@ -524,10 +534,21 @@ impl Hub {
     }
 
     pub(super) fn external(&mut self, doc: DocumentId, bytes: &[u8], fx: &mut Effects) {
-        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
-            return;
+        let entry = match self.docs.get_mut(&doc) {
+            Some(DocEntry::Ready(entry)) => entry,
+            Some(loading) => {
+                loading.mark_stale();
+                return;
+            }
+            None => return,
         };
         if !entry.registered {
+            // Another writer stored a document this node holds as tentative (asked for, not
+            // yet stored here): load it, so the peers waiting for it get it. With a first
+            // commit of its own pending, that commit's round decides instead.
+            if entry.persisting == 0 {
+                self.reload(doc, fx);
+            }
             return;
         }
         let before = entry.doc.get_heads();

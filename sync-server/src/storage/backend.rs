@@ -76,8 +76,9 @@ pub trait DocumentStore: Send + Sync + std::fmt::Debug {
 
     /// What a node's watcher reads: the chunks other writers (other nodes, admin commands)
     /// committed after `cursor`, from a cursor of [`DocumentStore::feed_end`]. This store's
-    /// own appends may be left out (the node's hub holds them), and so may snapshots (they
-    /// fold chunks the feed had); a page may be empty while the cursor moves.
+    /// own appends may be left out (the node's hub holds them), never a snapshot (compaction
+    /// may have folded, and deleted, a chunk the reader had not read yet); a page may be empty
+    /// while the cursor moves.
     async fn others_after(&self, cursor: FeedCursor, limit: usize) -> Result<FeedPage, StoreError>;
 }
 

@@ -369,6 +369,49 @@ async fn a_chunk_that_commits_late_is_not_skipped_by_the_postgres_feed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_feed_leaves_out_its_own_appends_and_keeps_what_a_compaction_folded() {
+    let Some(cluster) = cluster_or_skip("postgres feed of other nodes") else {
+        return;
+    };
+    let url = cluster.url("postgres");
+    let (a, b) = (
+        PgDocuments::new(connect(&url).await.unwrap()),
+        PgDocuments::new(connect(&url).await.unwrap()),
+    );
+    let doc_id = nachbar_core::ids::DocumentId::random().to_string();
+    let (doc, chunks) = edits(7, 3, 0);
+    a.append(vec![append(&doc_id, chunks[0].clone(), true)])
+        .await
+        .unwrap();
+    let start = a.feed_end().await.unwrap();
+    a.append(vec![append(&doc_id, chunks[1].clone(), false)])
+        .await
+        .unwrap();
+    let own = a.others_after(start, 100).await.unwrap();
+    assert!(own.chunks.is_empty(), "node A's own append is left out");
+    assert_ne!(own.next, start, "and the cursor passes it");
+    // Node B appends, and node A compacts before it reads: B's chunk is deleted, folded
+    // into the snapshot, which A's feed must then deliver.
+    b.append(vec![append(&doc_id, chunks[2].clone(), false)])
+        .await
+        .unwrap();
+    a.compact(&doc_id).await.unwrap();
+    assert_eq!(a.chunk_stats(&doc_id).await.unwrap().chunks, 0, "compacted");
+    let mut page = a.others_after(own.next, 1).await.unwrap();
+    let mut bytes: Vec<u8> = page.chunks.iter().flat_map(|c| c.bytes.clone()).collect();
+    while page.more {
+        page = a.others_after(page.next, 1).await.unwrap();
+        bytes.extend(page.chunks.iter().flat_map(|c| c.bytes.clone()));
+    }
+    let seen = load_automerge(&bytes).expect("what the feed delivered loads");
+    assert_eq!(
+        seen.get_heads(),
+        doc.get_heads(),
+        "node B's change reaches node A through the snapshot"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_together_migrate_once_and_refuse_a_newer_schema() {
     let Some(cluster) = cluster_or_skip("postgres migrations") else {
         return;

@@ -28,8 +28,10 @@ impl PgDocuments {
     }
 
     /// The chunks after `cursor` in feed order, up to `limit` rows read; with `skip_own`,
-    /// this instance's chunks and snapshots (which fold chunks the feed had) are passed over
-    /// without their bytes, and the cursor still moves past them.
+    /// this instance's own appends are passed over without their bytes, and the cursor still
+    /// moves past them. Snapshots are always delivered: a compaction (by any node) may have
+    /// deleted another node's chunk before this reader read it, and the snapshot is then the
+    /// only row that holds that change.
     async fn feed_rows(
         &self,
         cursor: FeedCursor,
@@ -42,7 +44,7 @@ impl PgDocuments {
         let rows = client
             .query(
                 "SELECT txid::text, seq, doc_id,
-                        CASE WHEN $4::text IS NOT NULL AND (origin = $4 OR is_snapshot)
+                        CASE WHEN $4::text IS NOT NULL AND origin = $4 AND NOT is_snapshot
                              THEN NULL ELSE bytes END
                  FROM chunks
                  WHERE (txid, seq) > ($1::text::xid8, $2)
