@@ -24,6 +24,11 @@ pub struct ServeConfig {
     /// keeps everything in SQLite in the data directory.
     #[arg(long, env = "NACHBAR_DATABASE")]
     pub database: Option<String>,
+    /// Milliseconds between reads of the change feed and the directory version when nothing
+    /// rang (PostgreSQL's notifications ring at once; a lost one waits for this): how late a
+    /// revocation or another writer's change arrives at the latest.
+    #[arg(long, env = "NACHBAR_FEED_POLL_MS", default_value_t = 1000)]
+    pub feed_poll_ms: u64,
     /// Address to listen on.
     #[arg(long, env = "NACHBAR_LISTEN", default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,

@@ -211,9 +211,8 @@ impl Demo<'_> {
         let id = self
             .storage
             .access
-            .add_user(name, self.now.millis())
+            .add_user_with_role(name, role, scope, self.now.millis())
             .await?;
-        self.storage.access.grant_role(&id, role, scope).await?;
         self.order += 1;
         let (user, order) = (id.clone(), self.order);
         on_store(self.conn, move |s| s.mark_demo_user(&user, order)).await?;

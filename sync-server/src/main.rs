@@ -272,7 +272,18 @@ async fn grant(
 ) -> anyhow::Result<()> {
     check_role(storage.access.as_ref(), role, scope).await?;
     storage.access.grant_role(user, role, scope).await?;
-    // Coordinators and coaches are shown in their neighbourhood document.
+    show_staff(storage, user, role, scope, now).await
+}
+
+/// Shows a coordinator or coach in their neighbourhood document (display only: the role
+/// already counts; a failure here says so and can be repaired by granting again).
+async fn show_staff(
+    storage: &Storage,
+    user: &str,
+    role: &str,
+    scope: &str,
+    now: Timestamp,
+) -> anyhow::Result<()> {
     let dir = storage.access.directory(now.millis()).await?;
     let hood = match role {
         roles::COORDINATOR => Some(scope.to_owned()),
@@ -280,7 +291,11 @@ async fn grant(
         _ => None,
     };
     if let Some(hood) = hood {
-        admin::show_staff(storage, &hood, user, role == roles::COACH, now).await?;
+        admin::show_staff(storage, &hood, user, role == roles::COACH, now)
+            .await
+            .context(
+                "the role holds; showing it in the neighbourhood document failed (grant it again)",
+            )?;
     }
     Ok(())
 }
@@ -342,11 +357,17 @@ async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
             if let Some(role) = &role {
                 check_role(storage.access.as_ref(), role, &scope).await?;
             }
-            let id = storage.access.add_user(&name, now.millis()).await?;
-            if let Some(role) = role {
-                grant(storage, &id, &role, &scope, now).await?;
-            }
+            // The user and its role land together (or neither).
+            let Some(role) = role else {
+                println!("{}", storage.access.add_user(&name, now.millis()).await?);
+                return Ok(());
+            };
+            let id = storage
+                .access
+                .add_user_with_role(&name, &role, &scope, now.millis())
+                .await?;
             println!("{id}");
+            show_staff(storage, &id, &role, &scope, now).await?;
         }
         Admin::Grant(RoleAssignment { user, role, scope }) => {
             grant(storage, &user, &role, &scope, now).await?;
@@ -535,9 +556,9 @@ async fn write_sandbox_token(config: &ServeConfig, path: &std::path::Path) -> an
     let user = match access.user_named(name).await? {
         Some(id) => id,
         None => {
-            let id = access.add_user(name, now).await?;
-            access.grant_role(&id, roles::SANDBOX, "").await?;
-            id
+            access
+                .add_user_with_role(name, roles::SANDBOX, "", now)
+                .await?
         }
     };
     if let Ok(kept) = std::fs::read_to_string(path)

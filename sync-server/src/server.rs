@@ -107,11 +107,12 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let data_lock = crate::data_lock::lock(&config.data_dir)?;
     let db = config.database_path();
+    let feed_timer = Duration::from_millis(config.feed_poll_ms.max(10));
     let node = match &config.database {
-        Some(url) => crate::storage::node::postgres(url)
+        Some(url) => crate::storage::node::postgres(url, feed_timer)
             .await
             .context("opening the PostgreSQL database")?,
-        None => crate::storage::node::sqlite(&db)
+        None => crate::storage::node::sqlite(&db, feed_timer)
             .with_context(|| format!("opening {}", db.display()))?,
     };
     let storage_id = node.documents.storage_id().await?;

@@ -133,6 +133,15 @@ pub trait AccessStore: Send + Sync + std::fmt::Debug {
     /// Adds a user; its id.
     async fn add_user(&self, name: &str, now_ms: i64) -> Result<String, StoreError>;
 
+    /// Adds a user holding `role` in `scope`, both or neither (one transaction); its id.
+    async fn add_user_with_role(
+        &self,
+        name: &str,
+        role: &str,
+        scope: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError>;
+
     /// Grants `role` in `scope` ('' for global roles).
     async fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError>;
 

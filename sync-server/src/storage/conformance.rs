@@ -521,6 +521,15 @@ async fn tokens_and_the_directory_behave_alike_on_both_backends() {
             "{name}"
         );
         assert_eq!(a.user_named("Niemand").await.unwrap(), None, "{name}");
+        let coach = a
+            .add_user_with_role("Coach", "coach", &glazier, 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            a.directory(1).await.unwrap().roles[&coach],
+            vec![("coach".to_owned(), glazier.clone())],
+            "{name}: the user and its role together"
+        );
         a.grant_role(&owner, "owner", &glazier).await.unwrap();
         a.grant_role(&owner, "owner", &glazier).await.unwrap();
         let token = a

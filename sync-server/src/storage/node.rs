@@ -11,10 +11,6 @@ use super::sqlite::{SqliteAccess, SqliteDocuments};
 use super::{SharedStore, Store, StoreError};
 use crate::watcher::Wake;
 
-/// How often a node reads the change feed and the directory version without being rung:
-/// what bounds how late a revocation or another writer's change arrives.
-pub const FEED_TIMER: Duration = Duration::from_secs(1);
-
 /// The storage of a running node.
 #[derive(Debug)]
 pub struct NodeStorage {
@@ -33,19 +29,19 @@ pub struct NodeStorage {
     pub listener: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Opens the SQLite database at `db`: one connection each for the writer, the compactor, the
+/// Opens the SQLite database at `db` (its watcher reading every `feed_timer`): one connection each for the writer, the compactor, the
 /// documents' reads and the access data, and one for the parts that use `Store` directly.
 ///
 /// # Errors
 /// When the file cannot be opened or migrated.
-pub fn sqlite(db: &Path) -> Result<NodeStorage, StoreError> {
+pub fn sqlite(db: &Path, feed_timer: Duration) -> Result<NodeStorage, StoreError> {
     let open = || Store::open(db).map(|s| Arc::new(Mutex::new(s)));
     let documents = SqliteDocuments::new(open()?, open()?, open()?);
     let embedded = open()?;
     Ok(NodeStorage {
         documents: Arc::new(documents),
         access: Arc::new(SqliteAccess::new(open()?)),
-        wake: Wake::Every(FEED_TIMER),
+        wake: Wake::Every(feed_timer),
         beside_hub: super::backend::Storage::sqlite(Arc::clone(&embedded)),
         embedded: Some(embedded),
         listener: None,
@@ -53,18 +49,18 @@ pub fn sqlite(db: &Path) -> Result<NodeStorage, StoreError> {
 }
 
 /// Connects to PostgreSQL at `url` (migrating it under its lock) and starts the node's feed
-/// listener.
+/// listener (its watcher reading on every notification and at least every `feed_timer`).
 ///
 /// # Errors
 /// When the database cannot be reached, migrated, or would not keep commits durable.
-pub async fn postgres(url: &str) -> Result<NodeStorage, StoreError> {
+pub async fn postgres(url: &str, feed_timer: Duration) -> Result<NodeStorage, StoreError> {
     let pool = super::postgres::connect(url).await?;
     let (bell, listener) = doorbell::listen(url);
     let access: Arc<dyn AccessStore> = Arc::new(PgAccess::new(pool.clone()));
     Ok(NodeStorage {
         documents: Arc::new(PgDocuments::new(pool.clone())),
         access: Arc::clone(&access),
-        wake: Wake::Doorbell(bell, FEED_TIMER),
+        wake: Wake::Doorbell(bell, feed_timer),
         // Another origin than the hub's documents: the watcher does not pass it over.
         beside_hub: super::backend::Storage {
             documents: Arc::new(PgDocuments::new(pool)),

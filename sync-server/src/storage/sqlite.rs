@@ -262,6 +262,21 @@ impl AccessStore for SqliteAccess {
         on_access!(self, |s| s.add_user(&name, now_ms))
     }
 
+    async fn add_user_with_role(
+        &self,
+        name: &str,
+        role: &str,
+        scope: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let (name, role, scope) = (name.to_owned(), role.to_owned(), scope.to_owned());
+        on_access!(self, |s| s.in_transaction(|s| {
+            let id = s.add_user(&name, now_ms)?;
+            s.grant_role(&id, &role, &scope)?;
+            Ok::<_, StoreError>(id)
+        }))
+    }
+
     async fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError> {
         let (u, r, sc) = (user_id.to_owned(), role.to_owned(), scope.to_owned());
         on_access!(self, |s| s.grant_role(&u, &r, &sc))

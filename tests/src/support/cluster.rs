@@ -51,11 +51,12 @@ pub(crate) fn database(test: &str) -> Option<Database> {
     }
 }
 
-/// `n` nodes on `db`, each on a free port.
+/// `n` nodes on `db`, each on a free port, whose feed timer waits 30 s: within a test only
+/// PostgreSQL's notifications (the doorbell) can bring another node's change or a revocation.
 pub(crate) async fn nodes(db: &Database, n: usize) -> Vec<TestServer> {
     let mut nodes = Vec::with_capacity(n);
     for _ in 0..n {
-        nodes.push(TestServer::start_on(&db.url, &[]).await);
+        nodes.push(TestServer::start_on(&db.url, &["--feed-poll-ms", "30000"]).await);
     }
     nodes
 }
@@ -93,7 +94,7 @@ impl Balanced {
         std::fs::create_dir_all(prefix.path().join("tmp")).expect("tmp");
         let conf = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../deploy/nginx-three-nodes.conf");
-        let child = Command::new(nginx)
+        let mut child = Command::new(nginx)
             .arg("-p")
             .arg(prefix.path())
             .arg("-c")
@@ -110,7 +111,15 @@ impl Balanced {
             .is_err()
         {
             assert!(start.elapsed() < super::TIMEOUT, "nginx did not listen");
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("nginx exited before listening (its port taken?): {status}");
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // An nginx left over from a killed run may hold the port: ours must be the listener.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("nginx exited (the balancer's port is taken?): {status}");
         }
         Some(Balanced {
             nodes,

@@ -89,7 +89,7 @@ impl TestServer {
     async fn spawn_on(data: tempfile::TempDir, flags: &[&str], port: u16) -> TestServer {
         let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
         let child = Self::spawn_child(&data, &flags, port);
-        let server = TestServer {
+        let mut server = TestServer {
             child,
             port,
             data,
@@ -148,9 +148,13 @@ impl TestServer {
         self.wait_ready().await;
     }
 
-    async fn wait_ready(&self) {
+    async fn wait_ready(&mut self) {
         let start = Instant::now();
         while start.elapsed() < super::TIMEOUT {
+            // A process that exited (its port taken, say) is not what answers on the port.
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited before listening: {status}");
+            }
             if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
                 .await
                 .is_ok()

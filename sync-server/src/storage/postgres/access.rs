@@ -267,6 +267,29 @@ impl AccessStore for PgAccess {
         Ok(id)
     }
 
+    async fn add_user_with_role(
+        &self,
+        name: &str,
+        role: &str,
+        scope: &str,
+        now_ms: i64,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        let name = pg_text(name.to_owned());
+        self.changing_access(&[
+            (
+                "INSERT INTO users(id, name, created_at) VALUES ($1, $2, $3)",
+                &[&id, &name, &now_ms],
+            ),
+            (
+                "INSERT INTO roles(user_id, role, scope) VALUES ($1, $2, $3)",
+                &[&id, &role, &scope],
+            ),
+        ])
+        .await?;
+        Ok(id)
+    }
+
     async fn grant_role(&self, user_id: &str, role: &str, scope: &str) -> Result<(), StoreError> {
         self.changing_access(&[(
             "INSERT INTO roles(user_id, role, scope) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
