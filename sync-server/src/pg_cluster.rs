@@ -125,6 +125,31 @@ impl PgCluster {
     }
 
     fn run(&self, step: &'static str, tool: &str, args: &[&str]) -> Result<(), ClusterError> {
+        self.output(step, tool, args).map(drop)
+    }
+
+    /// Runs `sql` on database `db` through `psql`; what it printed (unaligned, no headers).
+    ///
+    /// # Errors
+    /// When `psql` fails.
+    pub fn psql(&self, db: &str, sql: &str) -> Result<String, ClusterError> {
+        let port = self.port.to_string();
+        let host = self.dir.path().display().to_string();
+        self.output(
+            "psql",
+            "psql",
+            &[
+                "-h", &host, "-p", &port, "-U", "postgres", "-d", db, "-At", "-c", sql,
+            ],
+        )
+    }
+
+    fn output(
+        &self,
+        step: &'static str,
+        tool: &str,
+        args: &[&str],
+    ) -> Result<String, ClusterError> {
         let program = self.bin.join(tool);
         let mut command = if self.as_postgres {
             let mut c = Command::new("runuser");
@@ -139,7 +164,7 @@ impl PgCluster {
             .output()
             .map_err(|e| failed(step, e))?;
         if out.status.success() {
-            Ok(())
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
         } else {
             Err(failed(
                 step,

@@ -68,19 +68,24 @@ async fn next_sync(
     }
 }
 
-/// Joins through the balancer as a device's reconnect does: a 502 (every node it tried
-/// refused, or all were marked down a moment ago) is tried again shortly.
-async fn join_through(lb: &Balanced, tenant: &str, token: &str, peer: &str) -> Client {
+/// Joins as a device's reconnect does: a 502 (a balancer found no node) or a 503 (the node's
+/// database is away) is tried again shortly.
+async fn join_retrying(url: &str, token: &str, peer: &str) -> Client {
     let deadline = Instant::now() + TIMEOUT;
     loop {
-        match Client::try_join(&lb.url(tenant), token, peer).await {
+        match Client::try_join(url, token, peer).await {
             Ok(client) => return client,
-            Err(502) if Instant::now() < deadline => {
+            Err(502 | 503) if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(status) => panic!("the balancer refused the upgrade: {status}"),
+            Err(status) => panic!("the upgrade was refused: {status}"),
         }
     }
+}
+
+/// Joins through the balancer (see [`join_retrying`]).
+async fn join_through(lb: &Balanced, tenant: &str, token: &str, peer: &str) -> Client {
+    join_retrying(&lb.url(tenant), token, peer).await
 }
 
 #[tokio::test]
@@ -268,4 +273,106 @@ async fn a_node_killed_mid_stream_twenty_times_loses_nothing_acknowledged() {
         recovered[recovered.len() / 2].as_secs_f64() * 1000.0,
         recovered[recovered.len() - 1].as_secs_f64() * 1000.0
     );
+}
+
+#[tokio::test]
+async fn postgresql_restarted_under_load_loses_nothing_acknowledged() {
+    let Some(db) = cluster::database("PostgreSQL restarted under load") else {
+        return;
+    };
+    let nodes = cluster::nodes(&db, 2).await;
+    let token = nodes[0].user_token("Schreiber", "sandbox");
+    let reader = nodes[0].user_token("Leser", "sandbox");
+    let id = DocumentId::random();
+    let mut doc = Automerge::new().with_actor(ActorId::random());
+    let mut writer = Client::join(&nodes[0].url(), &token, "writer").await;
+    let mut state = State::new();
+    let mut acknowledged: Vec<ChangeHash> = Vec::new();
+    for i in 0..5 {
+        edit(&mut doc, &format!("vorher-{i}"), "x");
+        writer.sync(id, &mut doc, &mut state).await;
+        assert!(doc.has_our_changes(&state), "acknowledged before the crash");
+        acknowledged.extend(doc.get_heads());
+    }
+    // Changes in flight while PostgreSQL goes away at once and comes back a second later.
+    for k in 0..10 {
+        edit(&mut doc, &format!("unterwegs-{k}"), "y");
+        writer.push(id, &mut doc, &mut state).await;
+    }
+    let crashed = Instant::now();
+    db.crash_and_restart(Duration::from_secs(1)).await;
+
+    // Before the writer says anything more: a device on the other node finds every
+    // acknowledged change (the writer's re-upload cannot have put it back yet).
+    let mut fresh = join_retrying(&nodes[1].url(), &reader, "fresh").await;
+    let mut seen = Automerge::new();
+    let mut seen_state = State::new();
+    sync_until(&mut fresh, id, &mut seen, &mut seen_state, &acknowledged).await;
+
+    // The writer carries on (the node may have closed it with 1013 when a commit failed, or
+    // refuse a new connection with 503 until its pool reconnects) until the node acknowledges.
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        assert!(Instant::now() < deadline, "the writer never caught up");
+        let other = writer.sync(id, &mut doc, &mut state).await;
+        if doc.has_our_changes(&state) && other.is_empty() {
+            break;
+        }
+        writer = join_retrying(&nodes[0].url(), &token, "writer").await;
+        state = State::new();
+    }
+    println!(
+        "PostgreSQL crashed and back after 1 s: the writer's changes acknowledged again {:.0} ms after the crash",
+        crashed.elapsed().as_secs_f64() * 1000.0
+    );
+    // And the other node's device converges with what was in flight.
+    sync_until(&mut fresh, id, &mut seen, &mut seen_state, &doc.get_heads()).await;
+}
+
+#[tokio::test]
+async fn changes_still_arrive_when_the_feed_listeners_are_killed() {
+    let Some(db) = cluster::database("feed listeners killed") else {
+        return;
+    };
+    // A short timer here: what a killed listener misses, the timer reads.
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(
+            crate::support::server::TestServer::start_on(&db.url, &["--feed-poll-ms", "500"]).await,
+        );
+    }
+    let token = nodes[0].user_token("Anna", "sandbox");
+    let id = DocumentId::random();
+    // The document exists first (created through node 1), then each node's device opens it.
+    let mut first = Automerge::new().with_actor(ActorId::random());
+    edit(&mut first, "title", "Schulung");
+    let mut docs: Vec<(Client, Automerge, State)> = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let mut client = Client::join(&node.url(), &token, &format!("device-{i}")).await;
+        let mut doc = first.fork().with_actor(ActorId::random());
+        let mut state = State::new();
+        client.sync(id, &mut doc, &mut state).await;
+        assert!(doc.has_our_changes(&state), "node {i} holds the document");
+        docs.push((client, doc, state));
+    }
+    for round in 0..5 {
+        assert_eq!(
+            db.terminate_listeners(),
+            3,
+            "round {round}: one listener per node"
+        );
+        // Right after the kill, each node writes; every node's clients get all three.
+        for (i, (client, doc, state)) in docs.iter_mut().enumerate() {
+            edit(doc, &format!("n{i}-r{round}"), "x");
+            client.push(id, doc, state).await;
+        }
+        let mut all = Automerge::new();
+        for (_, doc, _) in &docs {
+            all.merge(&mut doc.clone()).unwrap();
+        }
+        let heads = all.get_heads();
+        for (client, doc, state) in docs.iter_mut() {
+            sync_until(client, id, doc, state, &heads).await;
+        }
+    }
 }

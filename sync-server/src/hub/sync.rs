@@ -542,13 +542,12 @@ impl Hub {
             }
             None => return,
         };
-        if !entry.registered {
+        if !entry.registered && entry.persisting == 0 {
             // Another writer stored a document this node holds as tentative (asked for, not
             // yet stored here): load it, so the peers waiting for it get it. With a first
-            // commit of its own pending, that commit's round decides instead.
-            if entry.persisting == 0 {
-                self.reload(doc, fx);
-            }
+            // commit of its own pending, the chunk (durable already) joins the document below
+            // and the round after that commit carries it.
+            self.reload(doc, fx);
             return;
         }
         let before = entry.doc.get_heads();

@@ -24,6 +24,29 @@ pub(crate) const NODE_PORTS: [u16; 3] = [8781, 8782, 8783];
 /// One test at a time holds the fixed ports of the nginx file.
 static FIXED_PORTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+impl Database {
+    /// Ends every node's feed listener with `pg_terminate_backend`; how many were ended.
+    pub(crate) fn terminate_listeners(&self) -> usize {
+        let out = self
+            ._cluster
+            .psql(
+                "nachbar",
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = 'nachbar-feed-listener'",
+            )
+            .expect("psql");
+        out.trim().parse().expect("a count")
+    }
+
+    /// Stops PostgreSQL at once (like a crash: `-m immediate`, no checkpoint), waits `down`,
+    /// and starts it again on the same socket.
+    pub(crate) async fn crash_and_restart(&self, down: Duration) {
+        self._cluster.stop(true).expect("pg_ctl stop -m immediate");
+        tokio::time::sleep(down).await;
+        self._cluster.restart().expect("pg_ctl start");
+    }
+}
+
 /// A PostgreSQL cluster with one database for the nodes.
 pub(crate) struct Database {
     /// The cluster (stopped and removed on drop).
