@@ -190,6 +190,15 @@ enum Admin {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Copy a single node's SQLite data (documents with their history, directory, tokens,
+    /// sessions, invites, calendar feeds, acts; the storage id) into the empty PostgreSQL
+    /// database named by `--database`, and check every document loads with the same heads.
+    /// The source's server must be stopped.
+    MigrateToPostgres {
+        /// The single node's data directory.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Replace the database by a backup (server stopped); it gets a new storage id, so clients
     /// re-upload what the backup lacks.
     Restore {
@@ -323,6 +332,9 @@ async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
         println!("{}", restore(&db, from)?);
         return Ok(());
     }
+    if let Admin::MigrateToPostgres { from } = &command {
+        return migrate_to_postgres(config, from).await;
+    }
     let opened = nachbar_server::storage::node::for_admin(config.database.as_deref(), &db)
         .await
         .context("opening the database")?;
@@ -418,9 +430,39 @@ async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
                 .context("the stored document does not load")?;
             std::fs::write(&to, am.save()).with_context(|| format!("writing {}", to.display()))?;
         }
-        Admin::Restore { .. } | Admin::Report(_) => unreachable!("handled above"),
+        Admin::Restore { .. } | Admin::Report(_) | Admin::MigrateToPostgres { .. } => {
+            unreachable!("handled above")
+        }
         other => embedded_admin(&*embedded(&opened)?, other, now)?,
     }
+    Ok(())
+}
+
+/// `admin migrate-to-postgres`: see [`Admin::MigrateToPostgres`].
+async fn migrate_to_postgres(config: &ServeConfig, from: &std::path::Path) -> anyhow::Result<()> {
+    let Some(url) = &config.database else {
+        bail!("name the PostgreSQL database with --database (or NACHBAR_DATABASE)");
+    };
+    // No server may write the source meanwhile.
+    let _lock = nachbar_server::data_lock::lock(from)?;
+    let file = from.join("nachbar.sqlite3");
+    if !file.exists() {
+        bail!("no database at {}", file.display());
+    }
+    let source = Store::open(&file).with_context(|| format!("opening {}", file.display()))?;
+    let pool = nachbar_server::storage::postgres::connect(url)
+        .await
+        .context("opening the PostgreSQL database")?;
+    let target = nachbar_server::storage::postgres::PgDocuments::new(pool.clone());
+    let imported =
+        nachbar_server::storage::postgres::import::import_sqlite(&source, &pool, &target).await?;
+    for (table, rows) in &imported.rows {
+        println!("{table}\t{rows}");
+    }
+    println!(
+        "{} documents load with the same heads; storage id {}",
+        imported.documents_checked, imported.storage_id
+    );
     Ok(())
 }
 

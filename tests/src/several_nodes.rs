@@ -376,3 +376,78 @@ async fn changes_still_arrive_when_the_feed_listeners_are_killed() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_single_node_moves_to_postgresql_with_its_history_tokens_and_storage_id() {
+    let Some(db) = cluster::database("migrate-to-postgres") else {
+        return;
+    };
+    let single = crate::support::server::TestServer::start().await;
+    let token = single.user_token("Umzug", "sandbox");
+    let hood = single.admin(&["add-neighbourhood", "--name", "Lindenfeld"]);
+    let id = DocumentId::random();
+    let mut doc = Automerge::new().with_actor(ActorId::random());
+    let mut client = Client::join(&single.url(), &token, "device").await;
+    let storage_before = client.storage.clone();
+    let mut state = State::new();
+    for i in 0..5 {
+        edit(&mut doc, "stand", &format!("Version {i}"));
+        client.sync(id, &mut doc, &mut state).await;
+    }
+    assert!(doc.has_our_changes(&state));
+    drop(client);
+    let data = single.terminate().await;
+
+    let migrate = |args: &[&str]| {
+        std::process::Command::new(crate::support::server::binary())
+            .args(["--database", &db.url, "--data-dir"])
+            .arg(tempfile::tempdir().expect("tempdir").path())
+            .args(["admin", "migrate-to-postgres", "--from"])
+            .arg(data.path())
+            .args(args)
+            .output()
+            .expect("admin runs")
+    };
+    let out = migrate(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        report.contains("documents load with the same heads"),
+        "{report}"
+    );
+    let again = migrate(&[]);
+    assert!(!again.status.success(), "a second migration is refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    // A PostgreSQL node: the device's token still works, the storage id is the same (so the
+    // device's sync state carries over), and the document is there with its whole history.
+    let node = crate::support::server::TestServer::start_on(&db.url, &[]).await;
+    let mut client = Client::join(&node.url(), &token, "device").await;
+    assert_eq!(client.storage, storage_before, "the same storage id");
+    let mut copy = Automerge::new();
+    client.sync(id, &mut copy, &mut State::new()).await;
+    assert_eq!(copy.get_heads(), doc.get_heads());
+    assert_eq!(
+        copy.get_changes(&[]).len(),
+        doc.get_changes(&[]).len(),
+        "every change"
+    );
+    // The directory came along: the neighbourhood is there for a new coordinator.
+    node.admin(&[
+        "add-user",
+        "--name",
+        "Koordination",
+        "--role",
+        "coordinator",
+        "--scope",
+        &hood,
+    ]);
+}

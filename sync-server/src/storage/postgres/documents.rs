@@ -87,7 +87,7 @@ pub(super) fn pg_text(text: String) -> String {
     }
 }
 
-fn hash(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn hash(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 

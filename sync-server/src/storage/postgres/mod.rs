@@ -6,6 +6,7 @@
 mod access;
 mod documents;
 pub mod doorbell;
+pub mod import;
 pub mod migrate;
 
 use std::str::FromStr;
