@@ -5,7 +5,10 @@
 //!   edits at 20 ms intervals; edit made → change present at a reader (p50/p99/max);
 //! - the fsync time of this disk (what every durable commit pays);
 //! - throughput: 100 writers on 10 documents, each with one sync message in flight, for 10 s:
-//!   changes made durable and acknowledged per second.
+//!   changes made durable and acknowledged per second;
+//! - with PostgreSQL installed, the same on nodes sharing one throwaway PostgreSQL: throughput
+//!   on 1 and on 3 nodes (writers spread over them), and the fan-out across nodes (the writer
+//!   on node 1, the readers on node 2).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -58,17 +61,26 @@ async fn new_assessment(
     (id, a)
 }
 
-async fn fan_out(server: &Server, hood: &str, business: &str) {
-    let (coach, coach_token) = server.user("Coach", "coach", business);
+/// The fan-out latency: the writer on `writer_node`, 30 readers on `reader_node` (the same
+/// server, or another node on the same database).
+async fn fan_out(
+    writer_node: &Server,
+    reader_node: &Server,
+    label: &str,
+    hood: &str,
+    business: &str,
+) {
+    let server = writer_node;
+    let (coach, coach_token) = server.user(&format!("Coach {label}"), "coach", business);
     let (id, mut assessment) =
         new_assessment(server.port, &coach_token, &coach, hood, business).await;
     let sent: Arc<Mutex<HashMap<ChangeHash, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let mut readers = Vec::new();
     for r in 0..30 {
-        let (_, token) = server.user(&format!("Staff {r}"), "staff", business);
+        let (_, token) = server.user(&format!("Staff {label} {r}"), "staff", business);
         let (sent, latencies) = (Arc::clone(&sent), Arc::clone(&latencies));
-        let mut conn = Conn::open(server.port, &token, &format!("reader-{r}")).await;
+        let mut conn = Conn::open(reader_node.port, &token, &format!("reader-{r}")).await;
         readers.push(tokio::spawn(async move {
             let mut doc = Automerge::new();
             let mut state = State::new();
@@ -142,7 +154,7 @@ async fn fan_out(server: &Server, hood: &str, business: &str) {
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort_by(f64::total_cmp);
     println!(
-        "| fan-out latency, 1 writer → 30 readers, 500 edits at 20 ms | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {} deliveries |",
+        "| fan-out latency, 1 writer → 30 readers, 500 edits at 20 ms ({label}) | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms | {} deliveries |",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(f64::NAN),
@@ -150,8 +162,12 @@ async fn fan_out(server: &Server, hood: &str, business: &str) {
     );
 }
 
-async fn throughput(server: &Server, hood: &str, business: &str) {
-    let (coach, token) = server.user("Coach T", "coach", business);
+/// Durable changes per second: 100 writers spread over `nodes` (one server, or nodes on one
+/// database).
+async fn throughput(nodes: &[&Server], label: &str, hood: &str, business: &str) {
+    let server = nodes[0];
+    let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
+    let (coach, token) = server.user(&format!("Coach T {label}"), "coach", business);
     let mut docs = Vec::new();
     for _ in 0..10 {
         docs.push(new_assessment(server.port, &token, &coach, hood, business).await);
@@ -166,8 +182,9 @@ async fn throughput(server: &Server, hood: &str, business: &str) {
             a.inner().automerge().clone().with_actor(ActorId::random()),
         );
         let token = token.clone();
+        let port = ports[w % ports.len()];
         writers.push(tokio::spawn(async move {
-            let mut conn = Conn::open(server_port(), &token, &format!("tp-{w}")).await;
+            let mut conn = Conn::open(port, &token, &format!("tp-{w}")).await;
             let mut state = State::new();
             let mut made = Vec::new();
             let mut n = 0i64;
@@ -209,15 +226,9 @@ async fn throughput(server: &Server, hood: &str, business: &str) {
         total += w.await.unwrap_or(0);
     }
     println!(
-        "| throughput, 100 writers on 10 documents, {seconds} s | {:.0} changes/s durable and acknowledged | | | {total} changes |",
+        "| throughput, 100 writers on 10 documents, {seconds} s ({label}) | {:.0} changes/s durable and acknowledged | | | {total} changes |",
         total as f64 / seconds as f64
     );
-}
-
-static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
-
-fn server_port() -> u16 {
-    *PORT.get().expect("server started")
 }
 
 fn main() {
@@ -226,22 +237,13 @@ fn main() {
         .build()
         .unwrap();
     let server = Server::start();
-    PORT.set(server.port).unwrap();
-    server.admin(&["init"]);
-    let hood = server.admin(&["add-neighbourhood", "--name", "Lastpark"]);
-    let business = server.admin(&[
-        "add-business",
-        "--neighbourhood",
-        &hood,
-        "--name",
-        "Lastbetrieb",
-    ]);
+    let (hood, business) = neighbourhood(&server);
     println!("| figure | | | | |\n|---|---|---|---|---|");
     let (p50, p99) = fsync_times(server.dir.path());
     println!(
         "| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | | |"
     );
-    runtime.block_on(fan_out(&server, &hood, &business));
+    runtime.block_on(fan_out(&server, &server, "SQLite", &hood, &business));
     let text = metrics(server.port);
     let bound = |q| {
         histogram_quantile(&text, "nachbar_fanout_latency_ms", q).unwrap_or_else(|| "?".to_owned())
@@ -251,5 +253,56 @@ fn main() {
         bound(0.5),
         bound(0.99)
     );
-    runtime.block_on(throughput(&server, &hood, &business));
+    runtime.block_on(throughput(&[&server], "SQLite", &hood, &business));
+    drop(server);
+    on_postgres(&runtime);
+}
+
+/// A neighbourhood with one business; (neighbourhood, business).
+fn neighbourhood(server: &Server) -> (String, String) {
+    server.admin(&["init"]);
+    let hood = server.admin(&["add-neighbourhood", "--name", "Lastpark"]);
+    let business = server.admin(&[
+        "add-business",
+        "--neighbourhood",
+        &hood,
+        "--name",
+        "Lastbetrieb",
+    ]);
+    (hood, business)
+}
+
+// The server crate's throwaway cluster (initdb into a temporary directory, a Unix socket).
+#[path = "../../sync-server/src/pg_cluster.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod pg_cluster;
+
+/// The figures of nodes on one PostgreSQL, when it is installed.
+fn on_postgres(runtime: &tokio::runtime::Runtime) {
+    let cluster = match pg_cluster::PgCluster::start() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("SKIPPED: the PostgreSQL figures: {e}");
+            return;
+        }
+    };
+    let url = cluster.create_database("nachbar").expect("createdb");
+    let one = Server::start_with(&["--database", &url]);
+    let (hood, business) = neighbourhood(&one);
+    runtime.block_on(throughput(&[&one], "PostgreSQL, 1 node", &hood, &business));
+    let two = Server::start_with(&["--database", &url]);
+    let three = Server::start_with(&["--database", &url]);
+    runtime.block_on(throughput(
+        &[&one, &two, &three],
+        "PostgreSQL, 3 nodes",
+        &hood,
+        &business,
+    ));
+    runtime.block_on(fan_out(
+        &one,
+        &two,
+        "PostgreSQL, writer on node 1, readers on node 2",
+        &hood,
+        &business,
+    ));
 }

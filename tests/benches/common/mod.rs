@@ -29,6 +29,8 @@ pub(crate) struct Server {
     /// Its port.
     pub(crate) port: u16,
     child: std::process::Child,
+    /// The flags it was started with (admin commands get them too: its database).
+    flags: Vec<String>,
 }
 
 impl Server {
@@ -65,6 +67,7 @@ impl Server {
             dir,
             port,
             child,
+            flags: flags.iter().map(|f| (*f).to_owned()).collect(),
         }
     }
 
@@ -76,6 +79,7 @@ impl Server {
     /// Runs an admin command; returns its stdout.
     pub(crate) fn admin(&self, args: &[&str]) -> String {
         let out = Command::new(&self.bin)
+            .args(&self.flags)
             .arg("--data-dir")
             .arg(self.dir.path())
             .arg("admin")
