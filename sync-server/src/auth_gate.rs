@@ -15,8 +15,8 @@ use crate::limiter::{Limiter, PER_ADDRESS, client_address, monotonic_ms};
 /// Token checks and enrolments.
 #[derive(Debug)]
 pub struct AuthGate {
-    /// The SQLite connection for enrolments (not on PostgreSQL yet).
-    pub db: crate::storage::EmbeddedOnly,
+    /// Enrolments (invitations used up for device tokens), on a connection of their own.
+    pub enrolment: Arc<dyn crate::storage::web::WebStore>,
     /// The access data (token checks, the directory version) on that connection.
     pub access: Arc<dyn crate::storage::backend::AccessStore>,
     limiter: Mutex<Limiter>,
@@ -46,17 +46,17 @@ pub fn invite_shaped(code: &str) -> bool {
 }
 
 impl AuthGate {
-    /// A gate on its own connection `db`; `trust_proxy_headers` as the server's flag; tokens
+    /// A gate enrolling through `enrolment`; `trust_proxy_headers` as the server's flag; tokens
     /// it issues or sees in use live `token_ttl_ms` from then.
     pub fn new(
         access: Arc<dyn crate::storage::backend::AccessStore>,
-        db: crate::storage::EmbeddedOnly,
+        enrolment: Arc<dyn crate::storage::web::WebStore>,
         trust_proxy_headers: bool,
         token_ttl_ms: i64,
     ) -> Self {
         AuthGate {
             access,
-            db,
+            enrolment,
             limiter: Mutex::new(Limiter::default()),
             trust_proxy_headers,
             token_ttl_ms,
@@ -129,7 +129,7 @@ mod tests {
         ));
         let gate = AuthGate::new(
             Arc::new(crate::storage::sqlite::SqliteAccess::new(Arc::clone(&db))),
-            Some(db),
+            Arc::new(crate::storage::sqlite_web::SqliteWeb::new(db)),
             false,
             1000,
         );

@@ -7,7 +7,6 @@
 #![allow(unused_must_use)]
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use automerge::ActorId;
@@ -28,7 +27,7 @@ use crate::admin;
 use crate::config::ServeConfig;
 use crate::documents::{create_in, edit_in};
 use crate::storage::backend::Storage;
-use crate::storage::{SharedStore, Store, on_store};
+use crate::storage::web::{CredentialsOutcome, WebStore};
 
 /// The demo neighbourhood's name (also how an existing demo is recognised).
 pub const NEIGHBOURHOOD: &str = "Gewerbepark Lindenfeld";
@@ -94,21 +93,17 @@ fn ctx(person: &str, now: Timestamp) -> EditContext {
 /// On a storage or file error.
 pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Vec<DemoPerson>> {
     std::fs::create_dir_all(&config.data_dir)?;
-    let conn: SharedStore = Arc::new(Mutex::new(Store::open(&config.database_path())?));
+    let opened =
+        crate::storage::node::for_admin(config.database.as_deref(), &config.database_path())
+            .await?;
+    let (storage, web) = (&opened.storage, opened.web.as_ref());
     let now = Timestamp::now();
-    let existing = on_store(&conn, |s| s.neighbourhood_named(NEIGHBOURHOOD)).await?;
-    if existing.is_none() {
-        let storage = Storage::sqlite(Arc::clone(&conn));
-        load(&storage, &conn, now)
+    if web.neighbourhood_named(NEIGHBOURHOOD).await?.is_none() {
+        load(storage, web, now)
             .await
             .context("loading the demo neighbourhood")?;
     }
-    let people = {
-        let store = conn
-            .lock()
-            .map_err(|_| anyhow::anyhow!("the connection's lock is poisoned"))?;
-        tokens(&store, now)?
-    };
+    let people = tokens(storage, web, now).await?;
     write_tokens(&config.data_dir, &people)?;
     println!(
         "demo neighbourhood \"{NEIGHBOURHOOD}\": sign in at http://{}/ with a login and password below; one device token per person (all in demo-tokens.json)",
@@ -134,18 +129,31 @@ fn write_tokens(dir: &Path, people: &[DemoPerson]) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// Issues a fresh token for every demo person.
-fn tokens(store: &Store, now: Timestamp) -> anyhow::Result<Vec<DemoPerson>> {
+/// Issues a fresh token and password for every demo person.
+async fn tokens(
+    storage: &Storage,
+    web: &dyn WebStore,
+    now: Timestamp,
+) -> anyhow::Result<Vec<DemoPerson>> {
     // The demo users are marked in `meta` (key `demo_user:<id>`, value their order).
     let mut people = Vec::new();
     let mut taken = std::collections::BTreeSet::new();
-    for (user, name, role, business) in store.demo_users()? {
+    for (user, name, role, business) in web.demo_users().await? {
         let expires = now.millis() + crate::tokens::days_ms(crate::tokens::DEFAULT_TTL_DAYS);
-        let token = store.issue_token(&user, "demo", Some(expires), now.millis())?;
+        let token = storage
+            .access
+            .issue_token(&user, "demo", Some(expires), now.millis())
+            .await?;
         let login = login_for(&name, &mut taken);
         let password = demo_password();
         let hash = crate::web::password::hash(&password)?;
-        store.set_credentials(&user, &login, &hash, now.millis())?;
+        match web
+            .set_credentials(&user, &login, &hash, now.millis())
+            .await?
+        {
+            CredentialsOutcome::Set => {}
+            other => anyhow::bail!("setting the demo login {login} failed: {other:?}"),
+        }
         people.push(DemoPerson {
             name,
             role: role.unwrap_or_default(),
@@ -201,7 +209,7 @@ fn demo_password() -> String {
 
 struct Demo<'a> {
     storage: &'a Storage,
-    conn: &'a SharedStore,
+    web: &'a dyn WebStore,
     now: Timestamp,
     order: u32,
 }
@@ -214,8 +222,7 @@ impl Demo<'_> {
             .add_user_with_role(name, role, scope, self.now.millis())
             .await?;
         self.order += 1;
-        let (user, order) = (id.clone(), self.order);
-        on_store(self.conn, move |s| s.mark_demo_user(&user, order)).await?;
+        self.web.mark_demo_user(&id, self.order).await?;
         Ok(id)
     }
 
@@ -225,7 +232,7 @@ impl Demo<'_> {
     }
 }
 
-async fn load(storage: &Storage, conn: &SharedStore, now: Timestamp) -> anyhow::Result<()> {
+async fn load(storage: &Storage, web: &dyn WebStore, now: Timestamp) -> anyhow::Result<()> {
     admin::init(storage, now).await?;
     let (hood, _) = admin::add_neighbourhood(
         storage,
@@ -241,7 +248,7 @@ async fn load(storage: &Storage, conn: &SharedStore, now: Timestamp) -> anyhow::
     let (glazier, printer, metal) = (ids[0].0.clone(), ids[2].0.clone(), ids[1].0.clone());
     let mut demo = Demo {
         storage,
-        conn,
+        web,
         now,
         order: 0,
     };

@@ -11,6 +11,7 @@ use nachbar_server::config::{LogFormat, ServeConfig};
 use nachbar_server::storage::Store;
 use nachbar_server::storage::backend::{AccessStore, Storage};
 use nachbar_server::storage::node::AdminStorage;
+use nachbar_server::storage::web::CredentialsOutcome;
 use nachbar_server::{admin, demo};
 
 #[derive(Debug, Parser)]
@@ -309,17 +310,6 @@ async fn show_staff(
     Ok(())
 }
 
-/// The SQLite connection of a command that does not run on PostgreSQL yet.
-fn embedded(opened: &AdminStorage) -> anyhow::Result<std::sync::MutexGuard<'_, Store>> {
-    let Some(conn) = &opened.embedded else {
-        bail!(
-            "this admin command does not run on PostgreSQL yet (only on the embedded SQLite database)"
-        );
-    };
-    conn.lock()
-        .map_err(|_| anyhow::anyhow!("the connection's lock is poisoned"))
-}
-
 async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)?;
     let db = config.database_path();
@@ -413,7 +403,7 @@ async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
         Admin::RevokeToken { token, id } => {
             let revoked = match (token, id) {
                 (Some(token), _) => storage.access.revoke_token(&token, now.millis()).await?,
-                (None, Some(id)) => embedded(&opened)?.revoke_token_id(&id, now.millis())?,
+                (None, Some(id)) => opened.web.revoke_token_id(&id, now.millis()).await?,
                 (None, None) => false,
             };
             if !revoked {
@@ -433,7 +423,14 @@ async fn run_admin(config: &ServeConfig, command: Admin) -> anyhow::Result<()> {
         Admin::Restore { .. } | Admin::Report(_) | Admin::MigrateToPostgres { .. } => {
             unreachable!("handled above")
         }
-        other => embedded_admin(&*embedded(&opened)?, other, now)?,
+        Admin::Backup { to } => {
+            let Some(conn) = &opened.embedded else {
+                bail!("back a PostgreSQL database up with its own tools (pg_basebackup, pg_dump)");
+            };
+            let conn = std::sync::Arc::clone(conn);
+            nachbar_server::storage::on_store(&conn, move |s| s.backup_to(&to)).await?;
+        }
+        other => accounts_admin(&opened, other, now).await?,
     }
     Ok(())
 }
@@ -466,8 +463,13 @@ async fn migrate_to_postgres(config: &ServeConfig, from: &std::path::Path) -> an
     Ok(())
 }
 
-/// The admin commands that run on the embedded SQLite database only (so far).
-fn embedded_admin(store: &Store, command: Admin, now: Timestamp) -> anyhow::Result<()> {
+/// The admin commands on people's accounts and the database's health, on either database.
+async fn accounts_admin(
+    opened: &AdminStorage,
+    command: Admin,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let store = opened.web.as_ref();
     match command {
         Admin::ListTokens { user } => {
             let at = |ms: Option<i64>| {
@@ -476,7 +478,7 @@ fn embedded_admin(store: &Store, command: Admin, now: Timestamp) -> anyhow::Resu
                     |ms| nachbar_server::web::views::civil(ms.div_euclid(86_400_000)),
                 )
             };
-            for t in store.tokens_of(&user)? {
+            for t in store.tokens_of(&user).await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
@@ -501,29 +503,37 @@ fn embedded_admin(store: &Store, command: Admin, now: Timestamp) -> anyhow::Resu
             if !nachbar_server::web::pages::enroll::valid_login(&login) {
                 bail!("a login name has 3 to 64 letters, digits, dots, hyphens or underscores");
             }
-            if store.login_taken(&login, &user)? {
-                bail!("the login name {login} is taken");
-            }
             let hash = nachbar_server::web::password::hash(&password)?;
-            if !store.set_credentials(&user, &login, &hash, now.millis())? {
-                bail!("no such user");
+            match store
+                .set_credentials(&user, &login, &hash, now.millis())
+                .await?
+            {
+                CredentialsOutcome::Set => {}
+                CredentialsOutcome::LoginTaken => bail!("the login name {login} is taken"),
+                CredentialsOutcome::NoUser => bail!("no such user"),
             }
-            store.record_act("admin", "password.set", &user, &login, now.millis())?;
+            store
+                .record_act("admin", "password.set", &user, &login, now.millis())
+                .await?;
         }
         Admin::Invite { user, valid_days } => {
             println!(
                 "{}",
-                store.create_invite(&user, now.millis() + valid_days * 86_400_000, now.millis())?
+                store
+                    .create_invite(&user, now.millis() + valid_days * 86_400_000, now.millis())
+                    .await?
             );
         }
-        Admin::Backup { to } => store.backup_to(&to)?,
         Admin::Check => {
-            let integrity = store.integrity_check()?;
+            let integrity = store.integrity().await?;
             let mut broken = 0;
-            let records = store.records()?;
+            let records = store.records().await?;
             for r in &records {
-                let ok = store
-                    .load(&r.doc_id)?
+                let ok = opened
+                    .storage
+                    .documents
+                    .load(&r.doc_id)
+                    .await?
                     .is_some_and(|d| nachbar_server::storage::load_automerge(&d.bytes).is_ok());
                 if !ok {
                     broken += 1;
@@ -622,20 +632,29 @@ async fn run_report(config: &ServeConfig, args: ReportArgs) -> anyhow::Result<()
     use nachbar_server::web::offline::{self, Reader};
     use nachbar_server::web::pdf;
     let db = config.database_path();
-    if !db.exists() {
+    if config.database.is_none() && !db.exists() {
         bail!(
             "no nachbar database at {} (is --data-dir right?)",
             db.display()
         );
     }
-    let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    let opened = nachbar_server::storage::node::for_admin(config.database.as_deref(), &db)
+        .await
+        .context("opening the database")?;
     let lang = if args.lang == "en" {
         nachbar_core::label::Lang::En
     } else {
         nachbar_core::label::Lang::De
     };
     let reader = args.as_user.map_or(Reader::Operator, Reader::User);
-    let (web, who) = offline::open(store, &reader, lang, Timestamp::now().millis())?;
+    let (web, who) = offline::open(
+        opened.storage,
+        opened.web,
+        &reader,
+        lang,
+        Timestamp::now().millis(),
+    )
+    .await?;
     let made = match (&args.doc, &args.neighbourhood) {
         (Some(doc), _) => match pdf::plan(&web, &who, doc, lang, args.history).await? {
             Some(p) => Some(p),
@@ -673,9 +692,6 @@ async fn main() -> anyhow::Result<()> {
         Some(Cmd::Admin(command)) => run_admin(&cli.serve, command).await,
         None | Some(Cmd::Serve) => {
             if cli.demo {
-                if cli.serve.database.is_some() {
-                    bail!("the demo runs on the embedded SQLite database (leave out --database)");
-                }
                 demo::prepare(&cli.serve).await?;
             }
             if let Some(path) = &cli.serve.sandbox_token_file {

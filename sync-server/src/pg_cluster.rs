@@ -218,6 +218,36 @@ impl PgCluster {
         )
     }
 
+    /// Stops and removes the cluster once process `pid` has ended, from a watcher process of
+    /// its own: for a cluster that outlives every value that could drop it (one kept for a
+    /// whole test process in a `static`).
+    ///
+    /// # Errors
+    /// When the watcher cannot be started.
+    pub fn stop_after(&self, pid: u32) -> Result<(), ClusterError> {
+        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
+        let run_as = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {run_as}'{pg_ctl}' -D '{data}' -m immediate -w stop; rm -rf '{dir}'",
+            data = self.data(),
+            dir = self.dir.path().display(),
+        );
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|e| failed("starting the cluster's watcher", e))
+    }
+
     /// Starts the cluster again after [`PgCluster::stop`], on the same port.
     ///
     /// # Errors

@@ -16,7 +16,6 @@ use crate::connection::ConnectionConfig;
 use crate::hub::{Hub, HubConfig};
 use crate::routes::{AppState, router};
 use crate::shell::{Command, HubShell, run_hub};
-use crate::storage::Store;
 use crate::writer::{self, WriterStats};
 
 /// A started server without a listener: the routes' state, the hub task, the storage watcher
@@ -116,14 +115,8 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             .with_context(|| format!("opening {}", db.display()))?,
     };
     let storage_id = node.documents.storage_id().await?;
-    let embedded_connection = || -> anyhow::Result<Option<crate::storage::SharedStore>> {
-        Ok(match node.embedded {
-            Some(_) => Some(Arc::new(Mutex::new(
-                Store::open(&db).context("opening a connection")?,
-            ))),
-            None => None,
-        })
-    };
+    // The web app, the API and enrolment each on a connection of their own (on SQLite).
+    let web_store = || node.web.open().context("opening a connection");
 
     let (hub_tx, hub_rx) = mpsc::unbounded_channel::<Command>();
     let writer_stats = Arc::new(WriterStats::default());
@@ -195,7 +188,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
 
     let state = Arc::new(AppState {
         hub: hub_tx,
-        reader: embedded_connection()?,
+        api: web_store()?,
         connection: ConnectionConfig {
             limits: Limits {
                 max_message_bytes: config.max_message_bytes,
@@ -212,7 +205,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         auth_refusals: AtomicU64::new(0),
         auth: crate::auth_gate::AuthGate::new(
             Arc::clone(&node.access),
-            embedded_connection()?,
+            web_store()?,
             config.trust_proxy_headers,
             crate::tokens::days_ms(config.token_ttl_days.max(1)),
         ),
@@ -221,7 +214,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         )),
         shutdown: tokio_util::sync::CancellationToken::new(),
         web: crate::web::WebState {
-            db: node.embedded.clone(),
+            data: web_store()?,
             storage: node.beside_hub.clone(),
             policy: policy_cell,
             committed,

@@ -13,8 +13,10 @@ use nachbar_core::doc::{DocKind, Header};
 use nachbar_core::ids::{AutomergeUrl, DocumentId};
 use serde::{Deserialize, Serialize};
 
+use crate::access::Principal;
 use crate::access::{Access, DirectoryPolicy, DocInfo, Policy};
-use crate::storage::Store;
+use crate::storage::StoreError;
+use crate::storage::web::WebStore;
 
 use super::{AppState, authenticate};
 
@@ -34,26 +36,32 @@ pub(super) struct BusinessView {
     active: bool,
 }
 
-/// Authenticates the request, runs `f` against the database with the caller, and answers
-/// with its result as JSON.
-async fn authed_read<T: Serialize + Send + 'static>(
+/// The caller of an API request, or the refusal to answer with.
+async fn caller(
     state: &AppState,
     request: (&HeaderMap, &axum::http::Extensions),
     query: &BTreeMap<String, String>,
-    f: impl FnOnce(&Store, crate::access::Principal) -> Result<T, crate::storage::StoreError>
-    + Send
-    + 'static,
-) -> Response {
+) -> Result<Principal, Response> {
     let (headers, extensions) = request;
     let peer = super::peer_of(extensions);
-    let principal = match authenticate(state, headers, peer, query.get("token").cloned()).await {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    match read(state, move |store| f(store, principal)).await {
+    authenticate(state, headers, peer, query.get("token").cloned()).await
+}
+
+/// A read's result as JSON, or 503 when the database failed.
+fn answer<T: Serialize>(read: Result<T, StoreError>) -> Response {
+    match read {
         Ok(value) => Json(value).into_response(),
-        Err(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "api read failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
     }
+}
+
+/// The directory as stored now (not the hub's copy, which follows within a second).
+async fn directory_now(state: &AppState) -> Result<crate::storage::Directory, StoreError> {
+    let now = nachbar_core::time::Timestamp::now().millis();
+    state.web.storage.access.directory(now).await
 }
 
 /// `GET /api/me`.
@@ -94,25 +102,12 @@ pub(super) struct Enroll {
     label: String,
 }
 
-/// Runs a blocking read against the database.
-async fn read<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Store) -> Result<T, crate::storage::StoreError> + Send + 'static,
-) -> Result<T, Response> {
-    crate::storage::on_embedded(&state.reader, move |store| f(store))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "api read failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        })
-}
-
 /// What a stored document is, for access decisions. The record holds the header fields the
 /// rules need; only a workshop is read, for its invitations.
-fn doc_info(
-    store: &Store,
+async fn doc_info(
+    store: &dyn WebStore,
     record: &crate::storage::DocRecord,
-) -> Result<DocInfo, crate::storage::StoreError> {
+) -> Result<DocInfo, StoreError> {
     let Some(kind) = record.kind.as_deref() else {
         return Ok(DocInfo::Generic);
     };
@@ -128,7 +123,7 @@ fn doc_info(
             Default::default(),
         )),
         _ => {
-            let loaded = store.load(&record.doc_id)?;
+            let loaded = store.load_many(vec![record.doc_id.clone()]).await?.pop();
             Ok(loaded
                 .and_then(|d| crate::storage::load_automerge(&d.bytes).ok())
                 .map_or(DocInfo::Generic, |am| DocInfo::read(&am)))
@@ -143,14 +138,18 @@ pub(super) async fn me(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(
-        &state,
-        (&headers, &extensions),
-        &query,
-        move |store, principal| {
-            let now = nachbar_core::time::Timestamp::now().millis();
-            let dir = store.directory(now)?;
-            let name = store.user_name(&principal.user_id)?.unwrap_or_default();
+    let principal = match caller(&state, (&headers, &extensions), &query).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    answer(
+        async {
+            let dir = directory_now(&state).await?;
+            let name = state
+                .api
+                .user_name(&principal.user_id)
+                .await?
+                .unwrap_or_default();
             let roles = dir
                 .roles
                 .get(&principal.user_id)
@@ -180,11 +179,11 @@ pub(super) async fn me(
                     .map(|(role, scope)| RoleView { role, scope })
                     .collect(),
                 businesses,
-                storage_id: store.storage_id()?,
+                storage_id: state.web.storage.documents.storage_id().await?,
             })
-        },
+        }
+        .await,
     )
-    .await
 }
 
 /// `GET /api/documents`: every document the caller may read, with its current access.
@@ -194,16 +193,16 @@ pub(super) async fn documents(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(
-        &state,
-        (&headers, &extensions),
-        &query,
-        move |store, principal| {
-            let now = nachbar_core::time::Timestamp::now().millis();
-            let policy = DirectoryPolicy::new(store.directory(now)?);
+    let principal = match caller(&state, (&headers, &extensions), &query).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    answer(
+        async {
+            let policy = DirectoryPolicy::new(directory_now(&state).await?);
             let mut out = Vec::new();
-            for record in store.records()? {
-                let info = doc_info(store, &record)?;
+            for record in state.api.records().await? {
+                let info = doc_info(state.api.as_ref(), &record).await?;
                 let access = policy.access(&principal, &info);
                 if access == Access::None {
                     continue;
@@ -222,9 +221,9 @@ pub(super) async fn documents(
                 });
             }
             Ok(out)
-        },
+        }
+        .await,
     )
-    .await
 }
 
 /// `GET /api/people`: the people of the caller's neighbourhoods.
@@ -234,13 +233,13 @@ pub(super) async fn people(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    authed_read(
-        &state,
-        (&headers, &extensions),
-        &query,
-        move |store, principal| {
-            let now = nachbar_core::time::Timestamp::now().millis();
-            let dir = store.directory(now)?;
+    let principal = match caller(&state, (&headers, &extensions), &query).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    answer(
+        async {
+            let dir = directory_now(&state).await?;
             let hood_of = |scope: &str| -> Option<String> {
                 if dir.neighbourhoods.contains(scope) {
                     Some(scope.to_owned())
@@ -256,7 +255,7 @@ pub(super) async fn people(
                 .filter_map(|(_, s)| hood_of(s))
                 .collect();
             let mut people = Vec::new();
-            let users = store.live_users()?;
+            let users = state.api.live_users().await?;
             for (id, name) in users {
                 let roles = dir.roles.get(&id).cloned().unwrap_or_default();
                 if roles
@@ -274,9 +273,9 @@ pub(super) async fn people(
                 }
             }
             Ok(people)
-        },
+        }
+        .await,
     )
-    .await
 }
 
 /// `POST /api/enroll`: an invite code becomes a device token.
@@ -313,11 +312,12 @@ pub(super) async fn enroll(
         body.label.chars().take(100).collect()
     };
     let ttl = state.auth.token_ttl_ms;
-    let result = crate::storage::on_embedded(&state.auth.db, move |store| {
-        let now = nachbar_core::time::Timestamp::now().millis();
-        store.enroll(&body.code, &label, now.saturating_add(ttl), now)
-    })
-    .await;
+    let now = nachbar_core::time::Timestamp::now().millis();
+    let result = state
+        .auth
+        .enrolment
+        .enroll(&body.code, &label, now.saturating_add(ttl), now)
+        .await;
     match result {
         Ok(Some((user, token))) => {
             Json(serde_json::json!({ "user": user, "token": token })).into_response()

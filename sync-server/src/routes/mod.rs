@@ -25,8 +25,8 @@ use crate::writer::WriterStats;
 pub struct AppState {
     /// The hub task.
     pub hub: HubSender,
-    /// A read connection to the database.
-    pub reader: crate::storage::EmbeddedOnly,
+    /// The API's reads (on SQLite a connection of their own).
+    pub api: Arc<dyn crate::storage::web::WebStore>,
     /// Connection settings.
     pub connection: ConnectionConfig,
     /// Writer counters.

@@ -17,7 +17,9 @@ pub mod postgres;
 mod sessions;
 mod shared;
 pub mod sqlite;
+pub mod sqlite_web;
 mod tokens;
+pub mod web;
 
 use std::path::Path;
 
@@ -28,7 +30,7 @@ pub use calendar::SequenceKey;
 pub use directory::{BusinessEntry, BusinessPerson, Directory, NewBusiness, NewNeighbourhood};
 pub use error::StoreError;
 pub use sessions::{Access, Account, InviteOutcome, SessionUser};
-pub use shared::{EmbeddedOnly, SharedStore, on_embedded, on_store};
+pub use shared::{SharedStore, on_store};
 
 /// SQLite's integrity check of the database file at `path`, opened read-only (a backup before
 /// it is restored): `ok`, or what is damaged.
@@ -532,6 +534,8 @@ impl Store {
 
 #[cfg(test)]
 mod conformance;
+#[cfg(test)]
+mod conformance_web;
 #[cfg(test)]
 mod tests;
 

@@ -1,13 +1,15 @@
 //! The storage a node runs on, chosen by its configuration: SQLite in the data directory (the
 //! embedded default), or PostgreSQL shared by several nodes (`--database postgres://…`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::backend::{AccessStore, DocumentStore};
-use super::postgres::{PgAccess, PgDocuments, doorbell};
+use super::postgres::{PgAccess, PgDocuments, PgWeb, doorbell};
 use super::sqlite::{SqliteAccess, SqliteDocuments};
+use super::sqlite_web::SqliteWeb;
+use super::web::WebStore;
 use super::{SharedStore, Store, StoreError};
 use crate::watcher::Wake;
 
@@ -23,8 +25,8 @@ pub struct NodeStorage {
     /// For writes beside the hub (the web app's directory acts): appends that the node's
     /// own watcher reads back and hands to the hub like another node's.
     pub beside_hub: super::backend::Storage,
-    /// The SQLite connection of the parts that do not run on PostgreSQL yet (`None` there).
-    pub embedded: Option<SharedStore>,
+    /// Where the web app, the API and enrolment read and write.
+    pub web: WebSource,
     /// The feed listener on PostgreSQL (ends with the node).
     pub listener: Option<tokio::task::JoinHandle<()>>,
 }
@@ -37,13 +39,12 @@ pub struct NodeStorage {
 pub fn sqlite(db: &Path, feed_timer: Duration) -> Result<NodeStorage, StoreError> {
     let open = || Store::open(db).map(|s| Arc::new(Mutex::new(s)));
     let documents = SqliteDocuments::new(open()?, open()?, open()?);
-    let embedded = open()?;
     Ok(NodeStorage {
         documents: Arc::new(documents),
         access: Arc::new(SqliteAccess::new(open()?)),
         wake: Wake::Every(feed_timer),
-        beside_hub: super::backend::Storage::sqlite(Arc::clone(&embedded)),
-        embedded: Some(embedded),
+        beside_hub: super::backend::Storage::sqlite(open()?),
+        web: WebSource::Sqlite(db.to_owned()),
         listener: None,
     })
 }
@@ -63,12 +64,37 @@ pub async fn postgres(url: &str, feed_timer: Duration) -> Result<NodeStorage, St
         wake: Wake::Doorbell(bell, feed_timer),
         // Another origin than the hub's documents: the watcher does not pass it over.
         beside_hub: super::backend::Storage {
-            documents: Arc::new(PgDocuments::new(pool)),
+            documents: Arc::new(PgDocuments::new(pool.clone())),
             access,
         },
-        embedded: None,
+        web: WebSource::Postgres(pool),
         listener: Some(listener),
     })
+}
+
+/// Where the web app's storage ([`WebStore`]) comes from: a connection of its own to the
+/// SQLite file for each part that opens one, or the node's PostgreSQL pool.
+#[derive(Debug, Clone)]
+pub enum WebSource {
+    /// The SQLite file.
+    Sqlite(PathBuf),
+    /// The PostgreSQL pool.
+    Postgres(deadpool_postgres::Pool),
+}
+
+impl WebSource {
+    /// A [`WebStore`] (on SQLite on a new connection).
+    ///
+    /// # Errors
+    /// When the SQLite file cannot be opened.
+    pub fn open(&self) -> Result<Arc<dyn WebStore>, StoreError> {
+        Ok(match self {
+            WebSource::Sqlite(db) => {
+                Arc::new(SqliteWeb::new(Arc::new(Mutex::new(Store::open(db)?))))
+            }
+            WebSource::Postgres(pool) => Arc::new(PgWeb::new(pool.clone())),
+        })
+    }
 }
 
 /// The storage an admin command (or the demo) writes, from outside any running server.
@@ -76,7 +102,10 @@ pub async fn postgres(url: &str, feed_timer: Duration) -> Result<NodeStorage, St
 pub struct AdminStorage {
     /// Documents and access data.
     pub storage: super::backend::Storage,
-    /// The SQLite connection, for the commands that do not run on PostgreSQL yet.
+    /// Accounts, invitations, tokens as people manage them, the acts log.
+    pub web: Arc<dyn WebStore>,
+    /// The SQLite connection (`None` on PostgreSQL), for what only SQLite does here: the
+    /// online backup (PostgreSQL has its own tools) and the demo's token list.
     pub embedded: Option<SharedStore>,
 }
 
@@ -92,8 +121,9 @@ pub async fn for_admin(database: Option<&str>, db: &Path) -> Result<AdminStorage
             AdminStorage {
                 storage: super::backend::Storage {
                     documents: Arc::new(PgDocuments::new(pool.clone())),
-                    access: Arc::new(PgAccess::new(pool)),
+                    access: Arc::new(PgAccess::new(pool.clone())),
                 },
+                web: Arc::new(PgWeb::new(pool)),
                 embedded: None,
             }
         }
@@ -101,6 +131,7 @@ pub async fn for_admin(database: Option<&str>, db: &Path) -> Result<AdminStorage
             let conn: SharedStore = Arc::new(Mutex::new(Store::open(db)?));
             AdminStorage {
                 storage: super::backend::Storage::sqlite(Arc::clone(&conn)),
+                web: Arc::new(SqliteWeb::new(Arc::clone(&conn))),
                 embedded: Some(conn),
             }
         }

@@ -28,25 +28,3 @@ pub async fn on_store<T: Send + 'static>(
     .await
     .map_err(|e| StoreError::Unavailable(format!("the storage task failed: {e}")))?
 }
-
-/// The SQLite connection of a part that does not run on PostgreSQL yet (the web app's pages,
-/// the REST API, enrolment): absent on a PostgreSQL node, where those parts answer that
-/// storage is unavailable.
-pub type EmbeddedOnly = Option<SharedStore>;
-
-/// Runs `f` like [`on_store`] on the connection of `store`.
-///
-/// # Errors
-/// What `f` returns; [`StoreError::Unavailable`] on a PostgreSQL node (no connection) or when
-/// the call fails as in [`on_store`].
-pub async fn on_embedded<T: Send + 'static>(
-    store: &EmbeddedOnly,
-    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    match store {
-        Some(store) => on_store(store, f).await,
-        None => Err(StoreError::Unavailable(
-            "this part does not run on PostgreSQL yet".to_owned(),
-        )),
-    }
-}

@@ -130,9 +130,12 @@ where
     D: TypedDoc,
 {
     // Denied by the record's header fields: refused before any work, as fast as a missing one.
-    let key = id.to_string();
-    let record = read::with_db(&state.web, move |s| s.record(&key))
-        .await?
+    let record = state
+        .web
+        .data
+        .record(&id.to_string())
+        .await
+        .map_err(ReadError::from)?
         .ok_or(EditError::NotFound)?;
     if record.kind.as_deref() != Some(D::KIND.code()) {
         return Err(EditError::NotFound);

@@ -87,9 +87,9 @@ impl Default for WebConfig {
 /// What the web app shares across requests.
 #[derive(Debug)]
 pub struct WebState {
-    /// The web app's own database connection (sessions, page reads, directory acts), apart
-    /// from the sync path's reader.
-    pub db: crate::storage::EmbeddedOnly,
+    /// Sessions, page reads and the acts log (on SQLite the web app's own connection, apart
+    /// from the sync path's reader).
+    pub data: Arc<dyn crate::storage::web::WebStore>,
     /// Documents and access data for the directory acts (beside the hub: the storage watcher
     /// hands what they append to the hub).
     pub storage: crate::storage::backend::Storage,

@@ -11,7 +11,9 @@ use tokio::sync::broadcast;
 use super::session::SignedIn;
 use super::{WebConfig, WebState};
 use crate::access::{DirectoryPolicy, PolicyCell, roles};
-use crate::storage::{SessionUser, Store, StoreError};
+use crate::storage::backend::Storage;
+use crate::storage::web::WebStore;
+use crate::storage::{SessionUser, StoreError};
 
 /// The stand-in user id of the operator (never stored).
 pub const OPERATOR: &str = "operator:admin-command";
@@ -25,17 +27,19 @@ pub enum Reader {
     User(String),
 }
 
-/// The web state over `store` and `reader` signed in with page language `lang`, as of `now_ms`.
+/// The web state over `storage` and `data` (either database), signed in as `reader` with
+/// page language `lang`, as of `now_ms`.
 ///
 /// # Errors
 /// When the directory cannot be read.
-pub fn open(
-    store: Store,
+pub async fn open(
+    storage: Storage,
+    data: Arc<dyn WebStore>,
     reader: &Reader,
     lang: Lang,
     now_ms: i64,
 ) -> Result<(WebState, SignedIn), StoreError> {
-    let mut dir = store.directory(now_ms)?;
+    let mut dir = storage.access.directory(now_ms).await?;
     let user_id = match reader {
         Reader::Operator => {
             let mut grants: Vec<(String, String)> = dir
@@ -63,10 +67,9 @@ pub fn open(
         policy: Arc::clone(&policy),
         lang,
     };
-    let conn = Arc::new(Mutex::new(store));
     let web = WebState {
-        db: Some(Arc::clone(&conn)),
-        storage: crate::storage::backend::Storage::sqlite(conn),
+        data,
+        storage,
         policy: PolicyCell::new(policy),
         committed: broadcast::channel(1).0,
         limiter: Mutex::default(),

@@ -10,7 +10,7 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::model::TypedDoc;
 
 use crate::access::{Access, DocInfo, Policy};
-use crate::storage::{DocRecord, Store, StoreError};
+use crate::storage::{DocRecord, StoreError};
 
 use super::WebState;
 use super::session::SignedIn;
@@ -27,17 +27,6 @@ pub enum ReadError {
     /// The blocking task or the connection's lock failed.
     #[error("the database task failed: {0}")]
     Task(String),
-}
-
-/// Runs `f` with the web app's database connection on a blocking thread.
-///
-/// # Errors
-/// Whatever `f` returns, or a failed task.
-pub async fn with_db<T: Send + 'static>(
-    web: &WebState,
-    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ReadError> {
-    Ok(crate::storage::on_embedded(&web.db, f).await?)
 }
 
 /// Runs CPU-heavy work (loading and hydrating Automerge documents) on a blocking thread, off
@@ -91,20 +80,21 @@ pub async fn load_many(
     web: &WebState,
     ids: Vec<DocumentId>,
 ) -> Result<Vec<StoredDocument>, ReadError> {
-    with_db(web, move |store| {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(d) = store.load(&id.to_string())? {
-                out.push(StoredDocument {
-                    id,
-                    record: d.record,
-                    bytes: d.bytes,
-                });
-            }
-        }
-        Ok(out)
-    })
-    .await
+    let stored = web
+        .data
+        .load_many(ids.iter().map(ToString::to_string).collect())
+        .await?;
+    Ok(stored
+        .into_iter()
+        .filter_map(|d| {
+            let id = d.record.doc_id.parse().ok()?;
+            Some(StoredDocument {
+                id,
+                record: d.record,
+                bytes: d.bytes,
+            })
+        })
+        .collect())
 }
 
 /// A document the user may read, opened as `D`, with the user's access; `None` when it is
@@ -148,8 +138,7 @@ pub async fn ids_of_kind(
     n: &str,
     kind: &'static str,
 ) -> Result<Vec<DocumentId>, ReadError> {
-    let n = n.to_owned();
-    let ids = with_db(web, move |store| store.doc_ids_of_kind(&n, kind)).await?;
+    let ids = web.data.doc_ids_of_kind(n, kind).await?;
     Ok(ids.iter().filter_map(|s| s.parse().ok()).collect())
 }
 
@@ -163,13 +152,8 @@ pub async fn hood_views(
     web: &WebState,
     n: &str,
 ) -> Result<Option<Vec<(DocumentId, Arc<super::cache::Hydrated>)>>, ReadError> {
-    let n = n.to_owned();
-    let wanted = {
-        let versions = with_db(web, move |store| store.hood_doc_versions(&n)).await?;
-        let Some(versions) = versions else {
-            return Ok(None);
-        };
-        versions
+    let Some(wanted) = web.data.hood_doc_versions(n).await? else {
+        return Ok(None);
     };
     let parsed: Vec<(DocumentId, i64)> = wanted
         .into_iter()
@@ -187,8 +171,7 @@ pub async fn business_views(
     web: &WebState,
     business: &str,
 ) -> Result<Vec<(DocumentId, Arc<super::cache::Hydrated>)>, ReadError> {
-    let b = business.to_owned();
-    let versions = with_db(web, move |store| store.business_doc_versions(&b)).await?;
+    let versions = web.data.business_doc_versions(business).await?;
     let parsed = versions
         .into_iter()
         .filter_map(|(id, v)| id.parse().ok().map(|id| (id, v)))
@@ -292,8 +275,7 @@ pub async fn business_doc(
     id: DocumentId,
     kind: nachbar_core::doc::DocKind,
 ) -> Result<Option<BusinessDoc>, ReadError> {
-    let key = id.to_string();
-    let Some(record) = with_db(web, move |s| s.record(&key)).await? else {
+    let Some(record) = web.data.record(&id.to_string()).await? else {
         return Ok(None);
     };
     if record.kind.as_deref() != Some(kind.code()) {

@@ -143,7 +143,7 @@ pub async fn lookup(
     secret: String,
 ) -> Result<Option<SessionUser>, read::ReadError> {
     let now = nachbar_core::time::Timestamp::now().millis();
-    read::with_db(&state.web, move |store| store.session_user(&secret, now)).await
+    Ok(state.web.data.session_user(&secret, now).await?)
 }
 
 impl FromRequestParts<Arc<AppState>> for SignedIn {

@@ -31,7 +31,7 @@ pub(super) struct Fixture {
     pub(super) b2: String,
     /// name → user id; every password is `passwort-<name>`.
     pub(super) users: HashMap<&'static str, String>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// An answer: status, headers, body.
@@ -117,7 +117,7 @@ impl Fixture {
             b1,
             b2,
             users,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -125,10 +125,9 @@ impl Fixture {
         &self.server.state
     }
 
-    /// The web app's SQLite connection.
-    pub(super) fn db(&self) -> std::sync::MutexGuard<'_, Store> {
-        let db = self.state().web.db.as_ref().expect("an embedded database");
-        db.lock().expect("the connection's lock")
+    /// A connection of its own to the server's SQLite file.
+    pub(super) fn db(&self) -> Store {
+        Store::open(&self.dir.path().join("nachbar.sqlite3")).expect("opening the database")
     }
 
     /// A request through the router; `cookie` is a session secret; POSTs come from this site.

@@ -4,6 +4,7 @@ pub(crate) mod browser;
 pub(crate) mod client;
 pub(crate) mod cluster;
 pub(crate) mod http;
+pub(crate) mod on_postgres;
 pub(crate) mod server;
 pub(crate) mod world;
 

@@ -87,7 +87,12 @@ impl TestServer {
     }
 
     async fn spawn_on(data: tempfile::TempDir, flags: &[&str], port: u16) -> TestServer {
-        let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+        let mut flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+        // The suite's PostgreSQL run: a database of its own unless the test names one.
+        if super::on_postgres::enabled() && !flags.iter().any(|f| f == "--database") {
+            let url = super::on_postgres::database_for(data.path());
+            flags.splice(0..0, ["--database".to_owned(), url]);
+        }
         let child = Self::spawn_child(&data, &flags, port);
         let mut server = TestServer {
             child,

@@ -27,23 +27,32 @@ impl PgAccess {
     /// Runs `statements` in order and moves the directory version, in one transaction, then
     /// rings every node's doorbell; the rows the first one changed.
     async fn changing_access(&self, statements: &[Statement<'_>]) -> Result<u64, StoreError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        let mut first = None;
-        for (sql, params) in statements {
-            let changed = tx.execute(*sql, params).await?;
-            first.get_or_insert(changed);
-        }
-        tx.execute(BUMP, &[]).await?;
-        tx.commit().await?;
-        // Every node reads the directory again now, not at its next timer.
-        super::doorbell::ring_every_node(&client).await;
-        Ok(first.unwrap_or(0))
+        changing_access(&self.pool, statements).await
     }
 }
 
+/// Runs `statements` in order and moves the directory version, in one transaction, then
+/// rings every node's doorbell (every node reads the directory again now, not at its next
+/// timer); the rows the first one changed.
+pub(super) async fn changing_access(
+    pool: &Pool,
+    statements: &[Statement<'_>],
+) -> Result<u64, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let mut first = None;
+    for (sql, params) in statements {
+        let changed = tx.execute(*sql, params).await?;
+        first.get_or_insert(changed);
+    }
+    tx.execute(BUMP, &[]).await?;
+    tx.commit().await?;
+    super::doorbell::ring_every_node(&client).await;
+    Ok(first.unwrap_or(0))
+}
+
 /// One SQL statement with its parameters.
-type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
+pub(super) type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
 
 /// Moves the directory version (inside the transaction of the change).
 const BUMP: &str =

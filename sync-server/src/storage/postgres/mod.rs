@@ -8,6 +8,8 @@ mod documents;
 pub mod doorbell;
 pub mod import;
 pub mod migrate;
+mod web;
+mod web_accounts;
 
 use std::str::FromStr;
 
@@ -18,6 +20,7 @@ use super::StoreError;
 
 pub use access::PgAccess;
 pub use documents::PgDocuments;
+pub use web::PgWeb;
 
 /// Session settings of every pooled connection (`synchronous_commit` is the cluster's: it is
 /// checked, not set, so a cluster on `remote_apply` keeps it).

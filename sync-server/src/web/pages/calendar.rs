@@ -17,7 +17,6 @@ use crate::routes::AppState;
 use crate::storage::{SequenceKey, SessionUser};
 use crate::web::frame::{Frame, ok};
 use crate::web::i18n::Texts;
-use crate::web::read;
 use crate::web::session::SignedIn;
 use crate::web::views::calendar::{CalendarEvent, events, ics, oldest_date};
 
@@ -44,7 +43,7 @@ const PATH: &str = "/me/calendar";
 async fn page(state: &AppState, who: &SignedIn, link: Option<String>, revoked: bool) -> Response {
     let lang = who.lang;
     let user = who.id().to_owned();
-    let since = match read::with_db(&state.web, move |s| s.calendar_feed_since(&user)).await {
+    let since = match state.web.data.calendar_feed_since(&user).await {
         Ok(s) => s,
         Err(e) => return super::errors::from_read(&e, lang),
     };
@@ -78,7 +77,7 @@ pub async fn create(
 ) -> Response {
     let user = who.id().to_owned();
     let now = nachbar_core::time::Timestamp::now().millis();
-    match read::with_db(&state.web, move |s| s.create_calendar_feed(&user, now)).await {
+    match state.web.data.create_calendar_feed(&user, now).await {
         Ok(secret) => {
             let link = format!("{}/cal/{secret}.ics", crate::web::links::base_url(&headers));
             page(&state, &who, Some(link), false).await
@@ -90,7 +89,7 @@ pub async fn create(
 /// `POST /me/calendar/revoke`.
 pub async fn revoke(State(state): State<Arc<AppState>>, who: SignedIn) -> Response {
     let user = who.id().to_owned();
-    match read::with_db(&state.web, move |s| s.revoke_calendar_feed(&user)).await {
+    match state.web.data.revoke_calendar_feed(&user).await {
         Ok(_) => page(&state, &who, None, true).await,
         Err(e) => super::errors::from_read(&e, who.lang),
     }
@@ -127,7 +126,7 @@ pub async fn feed(
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return not_found();
     }
-    let user = match read::with_db(&state.web, move |s| s.calendar_feed_user(&secret)).await {
+    let user = match state.web.data.calendar_feed_user(&secret).await {
         Ok(Some(u)) => u,
         Ok(None) => return not_found(),
         Err(e) => {
@@ -166,14 +165,13 @@ pub async fn feed(
             date: e.date.clone(),
         })
         .collect();
-    let sequences =
-        match read::with_db(&state.web, move |s| s.calendar_sequences(&keys, &oldest)).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "storing calendar sequences failed");
-                return (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response();
-            }
-        };
+    let sequences = match state.web.data.calendar_sequences(keys, oldest).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "storing calendar sequences failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "try again later\n").into_response();
+        }
+    };
     let body = ics(
         Texts::of(Lang::De).calendar_feed_name,
         &all,

@@ -18,7 +18,7 @@ use crate::storage::InviteOutcome;
 use crate::web::errors::FieldErrors;
 use crate::web::frame::{Frame, render};
 use crate::web::i18n::{Texts, lang_of};
-use crate::web::{password, read, see_other};
+use crate::web::{password, see_other};
 
 use super::sign_in::too_many;
 use crate::limiter::{client_address, monotonic_ms};
@@ -96,7 +96,7 @@ pub async fn form(
     let code: String = q.code.unwrap_or_default().trim().chars().take(64).collect();
     let lookup = code.clone();
     let now = now_ms();
-    match read::with_db(&state.web, move |s| s.invite_user(&lookup, now)).await {
+    match state.web.data.invite_user(&lookup, now).await {
         Ok(Some((_, name))) => render(
             StatusCode::OK,
             &EnrollPage {
@@ -149,7 +149,7 @@ pub async fn submit(
     let login = f.login.trim().to_owned();
     let lookup = code.clone();
     let now = now_ms();
-    let name = match read::with_db(&state.web, move |s| s.invite_user(&lookup, now)).await {
+    let name = match state.web.data.invite_user(&lookup, now).await {
         Ok(Some((_, name))) => name,
         Ok(None) => {
             count_failure(&state, &key);
@@ -189,7 +189,7 @@ pub async fn submit(
         Err(password::Busy) => return super::sign_in::busy(&headers),
     };
     let (c, l) = (code.clone(), login.clone());
-    match read::with_db(&state.web, move |s| s.accept_invite(&c, &l, &hash, now)).await {
+    match state.web.data.accept_invite(&c, &l, &hash, now).await {
         Ok(InviteOutcome::Done(_)) => see_other("/login?done=enrolled"),
         Ok(InviteOutcome::LoginTaken) => again(FieldErrors::at("login", t.login_taken)),
         Ok(InviteOutcome::Invalid) => invalid(&headers),

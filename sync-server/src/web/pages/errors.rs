@@ -106,7 +106,7 @@ pub fn from_edit(err: &crate::web::edit::EditError, lang: Lang) -> Response {
 }
 
 /// The answer to a failed read.
-pub fn from_read(err: &crate::web::read::ReadError, lang: Lang) -> Response {
+pub fn from_read(err: &dyn std::fmt::Display, lang: Lang) -> Response {
     tracing::error!(error = %err, "reading for a page failed");
     unavailable(lang)
 }

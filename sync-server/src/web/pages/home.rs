@@ -145,7 +145,7 @@ async fn devices(
 ) -> Result<Vec<(String, String)>, read::ReadError> {
     let user = who.id().to_owned();
     let now = nachbar_core::time::Timestamp::now().millis();
-    let accesses = read::with_db(&state.web, move |s| s.accesses_of(&user, now)).await?;
+    let accesses = state.web.data.accesses_of(&user, now).await?;
     let bt = BusinessTexts::of(who.lang);
     Ok(accesses
         .into_iter()
@@ -165,11 +165,11 @@ pub async fn start(State(state): State<Arc<AppState>>, who: SignedIn) -> Respons
     let lang = who.lang;
     let t = Texts::of(lang);
     let dir = who.policy.directory().clone();
-    let records = match read::with_db(&state.web, |s| s.records()).await {
+    let records = match state.web.data.records().await {
         Ok(r) => r,
         Err(e) => return super::errors::from_read(&e, lang),
     };
-    let hood_names = match read::with_db(&state.web, |s| s.neighbourhood_names()).await {
+    let hood_names = match state.web.data.neighbourhood_names().await {
         Ok(r) => r,
         Err(e) => return super::errors::from_read(&e, lang),
     };

@@ -66,7 +66,7 @@ pub struct HomeData {
 /// The neighbourhood's document id, if the neighbourhood exists.
 pub async fn hood_doc(state: &AppState, n: &str) -> Result<Option<DocumentId>, ReadError> {
     let n = n.to_owned();
-    let id = read::with_db(&state.web, move |s| s.neighbourhood_doc(&n)).await?;
+    let id = state.web.storage.access.neighbourhood_doc(&n).await?;
     Ok(id.and_then(|d| d.parse().ok()))
 }
 

@@ -20,11 +20,12 @@ use tokio::sync::oneshot;
 use crate::access::roles;
 use crate::routes::AppState;
 use crate::shell::Command;
-use crate::storage::{Store, StoreError};
+use crate::storage::StoreError;
+use crate::storage::web::WebStore;
 use crate::web::errors::FieldErrors;
 use crate::web::frame::{Frame, ok, render};
 use crate::web::i18n::Texts;
-use crate::web::read::{self, ReadError};
+use crate::web::read::ReadError;
 use crate::web::session::SignedIn;
 use crate::web::views::people::{BusinessCard, BusinessEntry, Person, Words, cards};
 use crate::web::views::{Choice, choices};
@@ -75,9 +76,13 @@ fn now() -> Timestamp {
 type HoodDirectory = (Vec<BusinessEntry>, Vec<(String, String)>);
 
 /// Reads the businesses of `n` with their people and accesses, and the coach candidates.
-fn directory_of(store: &Store, n: &str, now_ms: i64) -> Result<HoodDirectory, StoreError> {
-    let businesses = store.businesses_in(n)?;
-    let roles = store.people_in(n)?;
+async fn directory_of(
+    store: &dyn WebStore,
+    n: &str,
+    now_ms: i64,
+) -> Result<HoodDirectory, StoreError> {
+    let businesses = store.businesses_in(n).await?;
+    let roles = store.people_in(n).await?;
     let mut coaches = BTreeMap::new();
     let mut entries = Vec::new();
     for (id, name, trade, active) in businesses {
@@ -91,7 +96,7 @@ fn directory_of(store: &Store, n: &str, now_ms: i64) -> Result<HoodDirectory, St
                 user: user.clone(),
                 name: uname.clone(),
                 role: role.clone(),
-                accesses: store.accesses_of(user, now_ms)?,
+                accesses: store.accesses_of(user, now_ms).await?,
             });
         }
         entries.push(BusinessEntry {
@@ -120,13 +125,11 @@ async fn page_with(
     if !who.runs(n) || !who.policy.directory().neighbourhoods.contains(n) {
         return super::errors::not_found_in(lang);
     }
-    let hood = n.to_owned();
     let now_ms = now().millis();
-    let (entries, coaches) =
-        match read::with_db(&state.web, move |s| directory_of(s, &hood, now_ms)).await {
-            Ok(d) => d,
-            Err(e) => return super::errors::from_read(&e, lang),
-        };
+    let (entries, coaches) = match directory_of(state.web.data.as_ref(), n, now_ms).await {
+        Ok(d) => d,
+        Err(e) => return super::errors::from_read(&e, lang),
+    };
     let words = Words {
         roles: [t.role_owner, t.role_staff, t.role_coach],
         kinds: [t.device, t.web_session],
@@ -164,7 +167,7 @@ pub async fn page(
 /// Makes the hub and the web app use the directory as it is now (after a directory act), so
 /// the act counts for the very next request and message.
 pub async fn directory_changed(state: &AppState) {
-    let version = read::with_db(&state.web, |s| s.directory_version()).await;
+    let version = state.web.storage.access.directory_version().await;
     if let Ok(version) = version {
         let (done, ready) = oneshot::channel();
         if state
@@ -216,21 +219,10 @@ fn act_error(e: crate::documents::WriteError) -> StoreError {
     }
 }
 
-/// Runs a directory act for a coordinator of `n` on a business of `n`.
-async fn act<T: Send + 'static>(
-    state: &AppState,
-    who: &SignedIn,
-    n: &str,
-    business: Option<&str>,
-    f: impl FnOnce(&mut Store, i64) -> Result<T, crate::documents::WriteError> + Send + 'static,
-) -> Result<Option<T>, ReadError> {
-    if !may_act(who, n, business) {
-        return Ok(None);
-    }
-    read::with_db(&state.web, move |s| {
-        f(s, now().millis()).map(Some).map_err(act_error)
-    })
-    .await
+/// The time of a directory act by a coordinator of `n` on a business of `n`; `None` when
+/// `who` may not act there (answered like a missing page).
+fn act_at(who: &SignedIn, n: &str, business: Option<&str>) -> Option<i64> {
+    may_act(who, n, business).then(|| now().millis())
 }
 
 /// The add-business form.
@@ -285,7 +277,7 @@ pub async fn add_business(
     };
     let trade: String = f.trade.trim().chars().take(120).collect();
     let user = who.id().to_owned();
-    let done = async {
+    let done: Result<Option<()>, ReadError> = async {
         if !may_act(&who, &n, None) {
             return Ok(None);
         }
@@ -293,10 +285,13 @@ pub async fn add_business(
         let (id, _) = crate::admin::add_business(storage, &n, &name, &trade, size, now())
             .await
             .map_err(|e| ReadError::Store(act_error(e)))?;
-        act(&state, &who, &n, None, move |s, now_ms| {
-            Ok(s.record_act(&user, "business.add", &id, &name, now_ms)?)
-        })
-        .await
+        let now_ms = now().millis();
+        state
+            .web
+            .data
+            .record_act(&user, "business.add", &id, &name, now_ms)
+            .await?;
+        Ok(Some(()))
     }
     .await;
     match done {
@@ -353,20 +348,28 @@ pub async fn invite(
     }
     let ttl = state.web.config.invite_ttl;
     let user = who.id().to_owned();
-    let (b, person_name) = (business.clone(), name.clone());
-    let done = act(&state, &who, &n, Some(&business), move |s, now_ms| {
-        let person = s.add_user(&person_name, now_ms)?;
-        s.grant_role(&person, role, &b)?;
-        let code = s.create_invite(&person, now_ms + ttl.as_millis() as i64, now_ms)?;
-        s.record_act(
-            &user,
-            "person.invite",
-            &person,
-            &format!("{role} of {b}"),
-            now_ms,
-        )?;
-        Ok(code)
-    })
+    let b = business.as_str();
+    let done: Result<Option<String>, StoreError> = async {
+        let Some(now_ms) = act_at(&who, &n, Some(b)) else {
+            return Ok(None);
+        };
+        let web = &state.web;
+        // The person and their role land together (or neither).
+        let person = web
+            .storage
+            .access
+            .add_user_with_role(&name, role, b, now_ms)
+            .await?;
+        let code = web
+            .data
+            .create_invite(&person, now_ms + ttl.as_millis() as i64, now_ms)
+            .await?;
+        let detail = format!("{role} of {b}");
+        web.data
+            .record_act(&user, "person.invite", &person, &detail, now_ms)
+            .await?;
+        Ok(Some(code))
+    }
     .await;
     let code = match done {
         Ok(Some(code)) => code,
@@ -450,17 +453,30 @@ async fn coach_act(
         return super::errors::not_found_in(lang);
     }
     let user = who.id().to_owned();
-    let b = business.clone();
-    let done = act(&state, &who, &n, Some(&business), move |s, now_ms| {
-        if assign {
-            s.grant_role(&coach, roles::COACH, &b)?;
-            s.record_act(&user, "coach.assign", &coach, &b, now_ms)?;
+    let b = business.as_str();
+    let done: Result<Option<()>, StoreError> = async {
+        let Some(now_ms) = act_at(&who, &n, Some(b)) else {
+            return Ok(None);
+        };
+        let web = &state.web;
+        let action = if assign {
+            web.storage
+                .access
+                .grant_role(&coach, roles::COACH, b)
+                .await?;
+            "coach.assign"
         } else {
-            s.revoke_role(&coach, roles::COACH, &b)?;
-            s.record_act(&user, "coach.unassign", &coach, &b, now_ms)?;
-        }
-        Ok(())
-    })
+            web.storage
+                .access
+                .revoke_role(&coach, roles::COACH, b)
+                .await?;
+            "coach.unassign"
+        };
+        web.data
+            .record_act(&user, action, &coach, b, now_ms)
+            .await?;
+        Ok(Some(()))
+    }
     .await;
     match done {
         Ok(Some(())) => after_act(&state, &who, &n, &headers).await,
@@ -496,18 +512,20 @@ pub async fn leave(
         .await;
     }
     let user = who.id().to_owned();
-    let done = async {
+    let done: Result<Option<()>, ReadError> = async {
         if !may_act(&who, &n, Some(&business)) {
             return Ok(None);
         }
         crate::admin::business_left(&state.web.storage, &business, now())
             .await
             .map_err(|e| ReadError::Store(act_error(e)))?;
-        let b = business.clone();
-        act(&state, &who, &n, Some(&business), move |s, now_ms| {
-            Ok(s.record_act(&user, "business.leave", &b, "", now_ms)?)
-        })
-        .await
+        let now_ms = now().millis();
+        state
+            .web
+            .data
+            .record_act(&user, "business.leave", &business, "", now_ms)
+            .await?;
+        Ok(Some(()))
     }
     .await;
     match done {
@@ -546,13 +564,19 @@ pub async fn revoke_access(
     }
     let user = who.id().to_owned();
     let handle: String = f.handle.chars().take(64).collect();
-    let done = act(&state, &who, &n, None, move |s, now_ms| {
-        let ended = s.revoke_access(&person, &handle, now_ms)?;
+    let done: Result<Option<bool>, StoreError> = async {
+        let Some(now_ms) = act_at(&who, &n, None) else {
+            return Ok(None);
+        };
+        let web = &state.web;
+        let ended = web.data.revoke_access(&person, &handle, now_ms).await?;
         if ended {
-            s.record_act(&user, "access.revoke", &person, "", now_ms)?;
+            web.data
+                .record_act(&user, "access.revoke", &person, "", now_ms)
+                .await?;
         }
-        Ok(ended)
-    })
+        Ok(Some(ended))
+    }
     .await;
     match done {
         Ok(Some(_)) => after_act(&state, &who, &n, &headers).await,

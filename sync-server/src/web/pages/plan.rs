@@ -131,7 +131,7 @@ pub async fn business_people(
     business: &str,
 ) -> Result<BusinessPeople, read::ReadError> {
     let b = business.to_owned();
-    let people = read::with_db(web, move |s| s.people_of_business(&b)).await?;
+    let people = web.data.people_of_business(&b).await?;
     Ok(BusinessPeople {
         name: who
             .policy

@@ -15,7 +15,7 @@ use crate::routes::AppState;
 use crate::web::frame::{Frame, render};
 use crate::web::i18n::{LANG_COOKIE, Texts, lang_of};
 use crate::web::session::{SESSION_COOKIE, safe_next};
-use crate::web::{cookies, password, read, see_other};
+use crate::web::{cookies, password, see_other};
 
 /// The sign-in page.
 #[derive(Debug, Template)]
@@ -162,7 +162,7 @@ pub async fn submit(
         return too_many(&headers, wait, next, login);
     }
     let lookup = login.clone();
-    let account = match read::with_db(&state.web, move |s| s.account_by_login(&lookup)).await {
+    let account = match state.web.data.account_by_login(&lookup).await {
         Ok(a) => a,
         Err(e) => return super::errors::from_read(&e, lang),
     };
@@ -204,12 +204,11 @@ pub async fn submit(
         .take(80)
         .collect();
     let user = account.user_id.clone();
-    let created = read::with_db(&state.web, move |s| {
-        let secret = s.create_session(&user, &label, now + ttl.as_millis() as i64, now)?;
-        s.record_act(&user, "session.start", &user, "", now)?;
-        Ok(secret)
-    })
-    .await;
+    let created = state
+        .web
+        .data
+        .create_session(&user, &label, now + ttl.as_millis() as i64, now)
+        .await;
     let secret = match created {
         Ok(s) => s,
         Err(e) => return super::errors::from_read(&e, lang),
@@ -236,7 +235,7 @@ pub async fn sign_out(
     if let Some(secret) = cookies::get(&headers, SESSION_COOKIE) {
         let now = now_ms();
         let hash = crate::auth::token_hash(&secret);
-        let _ = read::with_db(&state.web, move |s| s.revoke_session(&hash, now)).await;
+        let _ = state.web.data.revoke_session(&hash, now).await;
     }
     let mut r = see_other("/login");
     let cookie = cookies::set(SESSION_COOKIE, "", 0, cookies::is_https(&headers, &uri));
