@@ -338,6 +338,16 @@ async fn server_crashes_and_a_restore_from_backup_lose_nothing() {
     })
     .await;
     owner.stop();
+    if crate::support::on_postgres::enabled() {
+        // PostgreSQL is backed up and restored with its own tools; the command says so.
+        let refused = world
+            .server
+            .try_admin(&["backup", "--to", "/nonexistent/backup"])
+            .expect_err("no SQLite backup of a PostgreSQL node");
+        assert!(refused.contains("pg_basebackup"), "{refused}");
+        coach.stop();
+        return;
+    }
 
     // A backup, then more work acknowledged by the server, then a restore from the backup:
     // the server has a new storage id and the device uploads what the backup lacks.
