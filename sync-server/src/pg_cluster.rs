@@ -225,21 +225,26 @@ impl PgCluster {
     /// # Errors
     /// When the watcher cannot be started.
     pub fn stop_after(&self, pid: u32) -> Result<(), ClusterError> {
-        let pg_ctl = self.bin.join("pg_ctl").display().to_string();
-        let run_as = if self.as_postgres {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        };
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             {run_as}'{pg_ctl}' -D '{data}' -m immediate -w stop; rm -rf '{dir}'",
-            data = self.data(),
-            dir = self.dir.path().display(),
-        );
+        use std::os::unix::process::CommandExt;
+        // Paths as positional parameters, never pasted into the script; a process group of
+        // its own, so a Ctrl-C or a timeout that ends the test process does not end the
+        // watcher with it.
+        let script = r#"trap '' INT HUP TERM
+while kill -0 "$1" 2>/dev/null; do sleep 1; done
+if [ "$2" = postgres ]; then runuser -u postgres -- "$3" -D "$4" -m immediate -w stop
+else "$3" -D "$4" -m immediate -w stop; fi
+rm -rf "$5""#;
+        let user = if self.as_postgres { "postgres" } else { "self" };
         Command::new("sh")
             .arg("-c")
             .arg(script)
+            .arg("watcher")
+            .arg(pid.to_string())
+            .arg(user)
+            .arg(self.bin.join("pg_ctl"))
+            .arg(self.data())
+            .arg(self.dir.path())
+            .process_group(0)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -149,6 +149,50 @@ async fn clients_of_two_nodes_edit_one_document_and_converge() {
 }
 
 #[tokio::test]
+async fn devices_on_three_nodes_pushing_first_changes_of_one_new_document_at_once_converge() {
+    let Some(db) = cluster::database("first changes on three nodes") else {
+        return;
+    };
+    let nodes = cluster::nodes(&db, 3).await;
+    for round in 0..5 {
+        let id = DocumentId::random();
+        let mut devices = Vec::new();
+        for (i, node) in nodes.iter().enumerate() {
+            let token = node.user_token(&format!("Gerät {round}-{i}"), "sandbox");
+            let client = Client::join(&node.url(), &token, &format!("peer-{round}-{i}")).await;
+            let mut doc = Automerge::new().with_actor(ActorId::random());
+            edit(&mut doc, &format!("device{i}"), "offline work");
+            devices.push((client, doc, State::new()));
+        }
+        // Every device pushes its first changes of the same new document at once.
+        let pushes = devices
+            .iter_mut()
+            .map(|(client, doc, state)| client.push(id, doc, state));
+        futures_util::future::join_all(pushes).await;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let heads: Vec<Vec<ChangeHash>> =
+                devices.iter().map(|(_, doc, _)| doc.get_heads()).collect();
+            let all_three = devices.iter().all(|(_, doc, _)| {
+                (0..3).all(|i| doc.get(ROOT, format!("device{i}")).unwrap().is_some())
+            });
+            if all_three && heads.windows(2).all(|w| w[0] == w[1]) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "round {round}: the three devices did not converge: {heads:?}"
+            );
+            for (client, doc, state) in &mut devices {
+                for r in client.sync(id, doc, state).await {
+                    eprintln!("round {round}: besides sync: {r:?}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_role_revoked_through_one_node_closes_the_document_on_the_others() {
     let Some(db) = cluster::database("revocation across nodes") else {
         return;

@@ -237,6 +237,23 @@ async fn sign_in_sessions_invitations_and_tokens_behave_alike() {
                 .is_err()
         );
         assert!(web.session_user(&web_session, 700).await.unwrap().is_some());
+        let version = access.directory_version().await.unwrap();
+        let session = web.session_user(&web_session, 700).await.unwrap().unwrap();
+        assert!(
+            web.revoke_access(&owner, &session.session_hash, 710)
+                .await
+                .unwrap()
+        );
+        assert!(web.session_user(&web_session, 720).await.unwrap().is_none());
+        assert!(
+            !web.revoke_access(&owner, "nicht\0da", 730).await.unwrap(),
+            "{name}: a handle that cannot be stored ends nothing"
+        );
+        assert_eq!(
+            access.directory_version().await.unwrap(),
+            version,
+            "{name}: ending a browser session leaves the directory alone"
+        );
         // Tokens as the admin lists and revokes them.
         let phone = access
             .issue_token(&owner, "Telefon", None, 800)
@@ -453,6 +470,18 @@ async fn calendar_feeds_and_sequences_behave_alike() {
             [1, 0],
             "{name}"
         );
+        // A NUL in an event's text is stored as U+FFFD, and the event is unchanged the next
+        // time, not raised on every fetch.
+        let odd = vec![event("c\0", "Raum\0 1", "2026-06-01")];
+        for _ in 0..2 {
+            assert_eq!(
+                web.calendar_sequences(odd.clone(), "2026-01-01".to_owned())
+                    .await
+                    .unwrap(),
+                [0],
+                "{name}"
+            );
+        }
         // Event "a" was dated before the window and went; seen again it starts over.
         assert_eq!(
             web.calendar_sequences(vec![event("a", "12:00", "2026-05-01")], oldest)

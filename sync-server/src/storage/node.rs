@@ -56,18 +56,21 @@ pub fn sqlite(db: &Path, feed_timer: Duration) -> Result<NodeStorage, StoreError
 /// When the database cannot be reached, migrated, or would not keep commits durable.
 pub async fn postgres(url: &str, feed_timer: Duration) -> Result<NodeStorage, StoreError> {
     let pool = super::postgres::connect(url).await?;
+    // Pages, the API and enrolment on a pool of their own: however many page loads wait, the
+    // writer's commits and the feed never wait for a connection behind them.
+    let web_pool = super::postgres::connect(url).await?;
     let (bell, listener) = doorbell::listen(url);
-    let access: Arc<dyn AccessStore> = Arc::new(PgAccess::new(pool.clone()));
     Ok(NodeStorage {
         documents: Arc::new(PgDocuments::new(pool.clone())),
-        access: Arc::clone(&access),
+        access: Arc::new(PgAccess::new(pool)),
         wake: Wake::Doorbell(bell, feed_timer),
-        // Another origin than the hub's documents: the watcher does not pass it over.
+        // Another origin than the hub's documents: the watcher does not pass it over. On the
+        // web's pool, like the API's directory reads.
         beside_hub: super::backend::Storage {
-            documents: Arc::new(PgDocuments::new(pool.clone())),
-            access,
+            documents: Arc::new(PgDocuments::new(web_pool.clone())),
+            access: Arc::new(PgAccess::new(web_pool.clone())),
         },
-        web: WebSource::Postgres(pool),
+        web: WebSource::Postgres(web_pool),
         listener: Some(listener),
     })
 }

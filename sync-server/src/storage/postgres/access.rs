@@ -55,7 +55,7 @@ pub(super) async fn changing_access(
 pub(super) type Statement<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
 
 /// Moves the directory version (inside the transaction of the change).
-const BUMP: &str =
+pub(super) const BUMP: &str =
     "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'directory_version'";
 
 fn new_id() -> String {

@@ -7,7 +7,6 @@
 use deadpool_postgres::Pool;
 use tokio_postgres::Row;
 
-use super::access::changing_access;
 use super::documents::pg_text;
 use super::web_accounts;
 use crate::auth::{new_invite_code, new_token, token_hash};
@@ -59,6 +58,13 @@ impl PgWeb {
     }
 }
 
+/// Whether a key looked up holds NUL: no stored key does (PostgreSQL's `text` cannot hold
+/// it, and what is stored passed [`pg_text`]), so such a lookup finds nothing, as on SQLite,
+/// instead of failing the query.
+fn unstorable(keys: &[&str]) -> bool {
+    keys.iter().any(|k| k.contains('\0'))
+}
+
 /// The columns of a document record, in [`doc_record`]'s order.
 const RECORD: &str = "doc_id, kind, neighbourhood, business, created_by, title";
 
@@ -99,6 +105,9 @@ fn account(r: &Row) -> Account {
 #[async_trait::async_trait]
 impl WebStore for PgWeb {
     async fn record(&self, doc_id: &str) -> Result<Option<DocRecord>, StoreError> {
+        if unstorable(&[doc_id]) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {RECORD} FROM documents WHERE doc_id = $1");
         Ok(self.row(&sql, &[&doc_id]).await?.as_ref().map(doc_record))
     }
@@ -120,7 +129,7 @@ impl WebStore for PgWeb {
             .await?;
         let record_sql = format!("SELECT {RECORD} FROM documents WHERE doc_id = $1");
         let mut out = Vec::with_capacity(ids.len());
-        for id in &ids {
+        for id in ids.iter().filter(|id| !unstorable(&[id])) {
             let Some(row) = tx.query_opt(&record_sql, &[id]).await? else {
                 continue;
             };
@@ -145,7 +154,8 @@ impl WebStore for PgWeb {
     }
 
     async fn hood_doc_versions(&self, n: &str) -> Result<Option<Vec<DocVersion>>, StoreError> {
-        if self
+        if unstorable(&[n])
+            || self
             .row("SELECT 1 FROM neighbourhoods WHERE id = $1", &[&n])
             .await?
             .is_none()
@@ -161,6 +171,9 @@ impl WebStore for PgWeb {
     }
 
     async fn business_doc_versions(&self, b: &str) -> Result<Vec<DocVersion>, StoreError> {
+        if unstorable(&[b]) {
+            return Ok(Vec::new());
+        }
         let sql = format!(
             "SELECT d.doc_id, {VERSION} FROM documents d
              WHERE d.business = $1 AND d.kind IN ('action-plan', 'assessment')
@@ -170,6 +183,9 @@ impl WebStore for PgWeb {
     }
 
     async fn doc_ids_of_kind(&self, n: &str, kind: &str) -> Result<Vec<String>, StoreError> {
+        if unstorable(&[n, kind]) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .rows(
                 "SELECT doc_id FROM documents WHERE neighbourhood = $1 AND kind = $2
@@ -195,6 +211,9 @@ impl WebStore for PgWeb {
     }
 
     async fn businesses_in(&self, n: &str) -> Result<Vec<BusinessRow>, StoreError> {
+        if unstorable(&[n]) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .rows(
                 "SELECT id, name, trade, left_at IS NULL FROM businesses WHERE neighbourhood = $1
@@ -208,6 +227,9 @@ impl WebStore for PgWeb {
     }
 
     async fn people_in(&self, n: &str) -> Result<Vec<PersonRole>, StoreError> {
+        if unstorable(&[n]) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .rows(
                 "SELECT r.scope, r.role, u.id, u.name FROM roles r JOIN users u ON u.id = r.user_id
@@ -224,6 +246,9 @@ impl WebStore for PgWeb {
     }
 
     async fn people_of_business(&self, b: &str) -> Result<Vec<BusinessPerson>, StoreError> {
+        if unstorable(&[b]) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .rows(
                 "SELECT u.id, u.name, r.role FROM roles r JOIN users u ON u.id = r.user_id
@@ -243,6 +268,9 @@ impl WebStore for PgWeb {
     }
 
     async fn user_name(&self, id: &str) -> Result<Option<String>, StoreError> {
+        if unstorable(&[id]) {
+            return Ok(None);
+        }
         Ok(self
             .row("SELECT name FROM users WHERE id = $1", &[&id])
             .await?
@@ -363,6 +391,9 @@ impl WebStore for PgWeb {
     }
 
     async fn accesses_of(&self, user_id: &str, now_ms: i64) -> Result<Vec<Access>, StoreError> {
+        if unstorable(&[user_id]) {
+            return Ok(Vec::new());
+        }
         Ok(self
             .rows(
                 "SELECT 'device', label, created_at, last_used_at, hash FROM tokens
@@ -395,24 +426,27 @@ impl WebStore for PgWeb {
         handle: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let sessions = self
-            .execute(
+        if !secret_shaped(handle) {
+            return Ok(false);
+        }
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&handle, &user_id, &now_ms];
+        // A device token is access data: the directory moves and every node closes it.
+        let ended = web_accounts::end_accesses(
+            &self.pool,
+            Some((
                 "UPDATE web_sessions SET revoked_at = $3
                  WHERE hash = $1 AND user_id = $2 AND revoked_at IS NULL",
-                &[&handle, &user_id, &now_ms],
-            )
-            .await?;
-        // A device token is access data: the directory moves and every node closes it.
-        let tokens = changing_access(
-            &self.pool,
-            &[(
+                &params,
+            )),
+            (
                 "UPDATE tokens SET revoked_at = $3
                  WHERE hash = $1 AND user_id = $2 AND revoked_at IS NULL",
-                &[&handle, &user_id, &now_ms],
-            )],
+                &params,
+            ),
         )
         .await?;
-        Ok(sessions + tokens > 0)
+        Ok(ended > 0)
     }
 
     async fn record_act(
@@ -489,6 +523,9 @@ impl WebStore for PgWeb {
     }
 
     async fn tokens_of(&self, user_id: &str) -> Result<Vec<TokenInfo>, StoreError> {
+        if unstorable(&[user_id]) {
+            return Ok(Vec::new());
+        }
         let id_len = ID_LEN as i32;
         Ok(self
             .rows(
@@ -514,13 +551,14 @@ impl WebStore for PgWeb {
             return Ok(false);
         }
         let (id, id_len) = (id.to_ascii_lowercase(), ID_LEN as i32);
-        Ok(changing_access(
+        Ok(web_accounts::end_accesses(
             &self.pool,
-            &[(
+            None,
+            (
                 "UPDATE tokens SET revoked_at = $2
                  WHERE substr(hash, 1, $3) = $1 AND revoked_at IS NULL",
                 &[&id, &now_ms, &id_len],
-            )],
+            ),
         )
         .await?
             > 0)

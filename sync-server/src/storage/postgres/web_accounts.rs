@@ -1,10 +1,13 @@
 //! The web app's writes on PostgreSQL that must hold together: an invitation used up exactly
 //! once (by enrolment or by setting a password), credentials set with the login name checked
-//! in the same transaction, and the calendar's SEQUENCE numbers written under one lock so two
-//! nodes answering feeds at once cannot both raise the same event.
+//! in the same transaction (a login taken by a racing node is "taken", not an error), device
+//! tokens and sessions ended together (the directory moves only when a token ended), and the
+//! calendar's SEQUENCE numbers decided row by row so two nodes answering feeds at once cannot
+//! both raise the same event.
 
 use deadpool_postgres::{GenericClient, Pool};
 
+use super::access::BUMP;
 use super::documents::pg_text;
 use crate::auth::{new_token, token_hash};
 use crate::storage::web::CredentialsOutcome;
@@ -13,6 +16,36 @@ use crate::storage::{InviteOutcome, SequenceKey, StoreError};
 /// Ends every open browser session of `user_id` (its credentials changed).
 const END_SESSIONS: &str =
     "UPDATE web_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
+/// Whether `e` is PostgreSQL's unique violation (a login name taken by a racing transaction).
+fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+}
+
+/// Ends the browser sessions and device tokens that `sessions` and `tokens` (each an
+/// `UPDATE … SET revoked_at = $now`) match, in one transaction; only when a device token
+/// ended does the directory move and every node hear of it. How many ended.
+pub(super) async fn end_accesses(
+    pool: &Pool,
+    sessions: Option<(&str, &[&(dyn tokio_postgres::types::ToSql + Sync)])>,
+    tokens: (&str, &[&(dyn tokio_postgres::types::ToSql + Sync)]),
+) -> Result<u64, StoreError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let ended_sessions = match sessions {
+        Some((sql, params)) => tx.execute(sql, params).await?,
+        None => 0,
+    };
+    let ended_tokens = tx.execute(tokens.0, tokens.1).await?;
+    if ended_tokens > 0 {
+        tx.execute(BUMP, &[]).await?;
+    }
+    tx.commit().await?;
+    if ended_tokens > 0 {
+        super::doorbell::ring_every_node(&client).await;
+    }
+    Ok(ended_sessions + ended_tokens)
+}
 
 /// Uses up the unused, unexpired invitation `code` of a live user inside `tx`; its user.
 async fn use_invite(
@@ -62,12 +95,17 @@ pub(super) async fn set_credentials(
     if login_taken(&tx, &login, user_id).await? {
         return Ok(CredentialsOutcome::LoginTaken);
     }
-    let set = tx
+    let set = match tx
         .execute(
             "UPDATE users SET login = $2, password_hash = $3 WHERE id = $1 AND deleted_at IS NULL",
             &[&user_id, &login, &password_hash],
         )
-        .await?;
+        .await
+    {
+        Ok(set) => set,
+        Err(e) if is_unique_violation(&e) => return Ok(CredentialsOutcome::LoginTaken),
+        Err(e) => return Err(e.into()),
+    };
     if set == 0 {
         return Ok(CredentialsOutcome::NoUser);
     }
@@ -94,11 +132,18 @@ pub(super) async fn accept_invite(
         // Rolled back: the invitation stays unused.
         return Ok(InviteOutcome::LoginTaken);
     }
-    tx.execute(
-        "UPDATE users SET login = $2, password_hash = $3 WHERE id = $1",
-        &[&user, &login, &password_hash],
-    )
-    .await?;
+    match tx
+        .execute(
+            "UPDATE users SET login = $2, password_hash = $3 WHERE id = $1",
+            &[&user, &login, &password_hash],
+        )
+        .await
+    {
+        Ok(_) => {}
+        // Rolled back: the invitation stays unused.
+        Err(e) if is_unique_violation(&e) => return Ok(InviteOutcome::LoginTaken),
+        Err(e) => return Err(e.into()),
+    }
     tx.execute(END_SESSIONS, &[&user, &now_ms]).await?;
     tx.execute(
         "INSERT INTO acts(at, user_id, action, subject, detail)
@@ -142,77 +187,66 @@ pub(super) async fn enroll(
 /// A stored `calendar_sequences` row: fingerprint, sequence, date.
 type StoredSequence = (String, i64, String);
 
-async fn stored_sequences(
-    client: &impl GenericClient,
-    events: &[SequenceKey],
-) -> Result<Vec<Option<StoredSequence>>, StoreError> {
-    let uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
-    let rows = client
-        .query(
-            "SELECT uid, fingerprint, sequence, event_date FROM calendar_sequences
-             WHERE uid = ANY($1)",
-            &[&uids],
-        )
-        .await?;
-    let mut by_uid: std::collections::HashMap<String, StoredSequence> = rows
-        .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
-        .collect();
-    Ok(events.iter().map(|e| by_uid.remove(&e.uid)).collect())
-}
-
-/// Whether a stored row is current for `event` (fingerprint and date).
-fn is_of(row: &StoredSequence, event: &SequenceKey) -> bool {
-    row.0 == event.fingerprint && row.2 == event.date
-}
-
 /// See [`crate::storage::web::WebStore::calendar_sequences`]: reads only while nothing
-/// changed; otherwise one transaction under a lock every node takes for these rows.
+/// changed; otherwise each changed event is one upsert that decides its number from the row
+/// it finds (locked), so two nodes answering feeds at once cannot both raise an event. Keys
+/// are compared as stored (NUL as U+FFFD), or an event with a NUL in its title would count
+/// as changed on every fetch.
 pub(super) async fn calendar_sequences(
     pool: &Pool,
     events: &[SequenceKey],
     oldest: &str,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut client = pool.get().await?;
-    let current = stored_sequences(&client, events).await?;
-    let unchanged: Option<Vec<i64>> = current
+    let events: Vec<SequenceKey> = events
         .iter()
-        .zip(events)
-        .map(|(row, e)| row.as_ref().filter(|r| is_of(r, e)).map(|r| r.1))
+        .map(|e| SequenceKey {
+            uid: pg_text(e.uid.clone()),
+            fingerprint: pg_text(e.fingerprint.clone()),
+            date: pg_text(e.date.clone()),
+        })
         .collect();
-    if let Some(sequences) = unchanged {
+    let mut client = pool.get().await?;
+    let uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+    let stored: std::collections::HashMap<String, StoredSequence> = client
+        .query(
+            "SELECT uid, fingerprint, sequence, event_date FROM calendar_sequences
+             WHERE uid = ANY($1)",
+            &[&uids],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+        .collect();
+    let current = |e: &SequenceKey| {
+        stored
+            .get(&e.uid)
+            .filter(|r| r.0 == e.fingerprint && r.2 == e.date)
+            .map(|r| r.1)
+    };
+    if let Some(sequences) = events.iter().map(current).collect::<Option<Vec<i64>>>() {
         return Ok(sequences);
     }
     let tx = client.transaction().await?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtext('nachbar_calendar_sequences'))",
-        &[],
-    )
-    .await?;
-    let rows = stored_sequences(&tx, events).await?;
     let mut out = Vec::with_capacity(events.len());
-    for (row, e) in rows.iter().zip(events) {
-        let sequence = match row {
-            Some(r) if r.0 == e.fingerprint => r.1,
-            Some(r) => r.1 + 1,
-            None => 0,
-        };
-        if !row.as_ref().is_some_and(|r| is_of(r, e)) {
-            tx.execute(
-                "INSERT INTO calendar_sequences(uid, fingerprint, sequence, event_date)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (uid) DO UPDATE SET fingerprint = excluded.fingerprint,
-                   sequence = excluded.sequence, event_date = excluded.event_date",
-                &[
-                    &pg_text(e.uid.clone()),
-                    &pg_text(e.fingerprint.clone()),
-                    &sequence,
-                    &pg_text(e.date.clone()),
-                ],
+    for e in &events {
+        if let Some(sequence) = current(e) {
+            out.push(sequence);
+            continue;
+        }
+        let row = tx
+            .query_one(
+                "INSERT INTO calendar_sequences AS s (uid, fingerprint, sequence, event_date)
+                 VALUES ($1, $2, 0, $3)
+                 ON CONFLICT (uid) DO UPDATE SET
+                   sequence = CASE WHEN s.fingerprint = excluded.fingerprint THEN s.sequence
+                                   ELSE s.sequence + 1 END,
+                   fingerprint = excluded.fingerprint,
+                   event_date = excluded.event_date
+                 RETURNING sequence",
+                &[&e.uid, &e.fingerprint, &e.date],
             )
             .await?;
-        }
-        out.push(sequence);
+        out.push(row.get(0));
     }
     tx.execute(
         "DELETE FROM calendar_sequences WHERE event_date < $1",
