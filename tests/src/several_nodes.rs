@@ -154,7 +154,7 @@ async fn devices_on_three_nodes_pushing_first_changes_of_one_new_document_at_onc
         return;
     };
     let nodes = cluster::nodes(&db, 3).await;
-    for round in 0..5 {
+    for round in 0..3 {
         let id = DocumentId::random();
         let mut devices = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
@@ -399,7 +399,7 @@ async fn changes_still_arrive_when_the_feed_listeners_are_killed() {
         assert!(doc.has_our_changes(&state), "node {i} holds the document");
         docs.push((client, doc, state));
     }
-    for round in 0..5 {
+    for round in 0..3 {
         assert_eq!(
             db.terminate_listeners(),
             3,
