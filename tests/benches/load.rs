@@ -7,8 +7,10 @@
 //! - throughput: 100 writers on 10 documents, each with one sync message in flight, for 10 s:
 //!   changes made durable and acknowledged per second;
 //! - with PostgreSQL installed, the same on nodes sharing one throwaway PostgreSQL: throughput
-//!   on 1 and on 3 nodes (writers spread over them), and the fan-out across nodes (the writer
-//!   on node 1, the readers on node 2).
+//!   on 1 and on 3 nodes (writers spread over them), the fan-out across nodes (the writer
+//!   on node 1, the readers on node 2), and failover: 20 writers on a node that is SIGKILLed
+//!   mid-stream reconnect to the other two; the time from the kill until every writer holds
+//!   every change any of them made (five kills).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -258,6 +260,82 @@ fn main() {
     on_postgres(&runtime);
 }
 
+/// Failover: 20 writers on `victim` edit one document; `victim` is SIGKILLed mid-stream and
+/// each writer reconnects to one of `alive` (as a balancer passes over a dead node) with its
+/// sync state (one storage id for the cluster); the time from the kill until every writer
+/// holds every change any of them made.
+async fn failover(victim: &mut Server, alive: [u16; 2], hood: &str, business: &str) -> f64 {
+    const WRITERS: usize = 20;
+    let (coach, token) = victim.user("Coach Failover", "coach", business);
+    let (id, a) = new_assessment(victim.port, &token, &coach, hood, business).await;
+    let heads: Arc<Mutex<Vec<Option<Vec<ChangeHash>>>>> = Arc::new(Mutex::new(vec![None; WRITERS]));
+    let converged: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let mut doc = a.inner().automerge().clone().with_actor(ActorId::random());
+        let (token, heads, converged) = (token.clone(), Arc::clone(&heads), Arc::clone(&converged));
+        let port = victim.port;
+        writers.push(tokio::spawn(async move {
+            let mut state = State::new();
+            let edit = |doc: &mut Automerge, n: i64| {
+                doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+                    use automerge::transaction::Transactable;
+                    tx.put(automerge::ROOT, format!("f{w}"), n).map(drop)
+                })
+                .unwrap();
+            };
+            // Writing to the victim until it dies under us.
+            let mut conn = Conn::open(port, &token, &format!("fo-{w}")).await;
+            let mut n = 0;
+            loop {
+                n += 1;
+                edit(&mut doc, n);
+                if !conn.push(id, &doc, &mut state).await {
+                    break;
+                }
+                match tokio::time::timeout(
+                    Duration::from_millis(200),
+                    conn.receive(&mut doc, &mut state),
+                )
+                .await
+                {
+                    Ok(true) | Err(_) => {}
+                    Ok(false) => break,
+                }
+            }
+            // One more edit made offline, then on to a live node.
+            edit(&mut doc, n + 1);
+            let mut conn = Conn::open(alive[w % 2], &token, &format!("fo-{w}-again")).await;
+            loop {
+                conn.push(id, &doc, &mut state).await;
+                let _ = tokio::time::timeout(
+                    Duration::from_millis(50),
+                    conn.receive(&mut doc, &mut state),
+                )
+                .await;
+                let mut all = heads.lock().unwrap();
+                all[w] = Some(doc.get_heads());
+                if all.iter().all(|h| h.is_some() && *h == all[0]) {
+                    converged.lock().unwrap().get_or_insert_with(Instant::now);
+                }
+                if converged.lock().unwrap().is_some() && all[w] == all[0] {
+                    break;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let killed = Instant::now();
+    victim.kill();
+    for w in writers {
+        let _ = tokio::time::timeout(Duration::from_secs(60), w).await;
+    }
+    let done = *converged.lock().unwrap();
+    done.map_or(f64::NAN, |t| {
+        t.duration_since(killed).as_secs_f64() * 1000.0
+    })
+}
+
 /// A neighbourhood with one business; (neighbourhood, business).
 fn neighbourhood(server: &Server) -> (String, String) {
     server.admin(&["init"]);
@@ -305,4 +383,17 @@ fn on_postgres(runtime: &tokio::runtime::Runtime) {
         &hood,
         &business,
     ));
+    drop(one);
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let mut victim = Server::start_with(&["--database", &url]);
+        let alive = [two.port, three.port];
+        took.push(runtime.block_on(failover(&mut victim, alive, &hood, &business)));
+    }
+    took.sort_by(f64::total_cmp);
+    println!(
+        "| failover: node SIGKILLed under 20 writers → every writer converged through the other two nodes (5 kills) | p50 {:.0} ms | max {:.0} ms | | {took:.0?} |",
+        percentile(&took, 0.5),
+        took.last().copied().unwrap_or(f64::NAN),
+    );
 }

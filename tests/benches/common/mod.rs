@@ -71,6 +71,12 @@ impl Server {
         }
     }
 
+    /// Kills the process (SIGKILL) and waits for it.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// The server's process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()

@@ -156,9 +156,9 @@ impl WebStore for PgWeb {
     async fn hood_doc_versions(&self, n: &str) -> Result<Option<Vec<DocVersion>>, StoreError> {
         if unstorable(&[n])
             || self
-            .row("SELECT 1 FROM neighbourhoods WHERE id = $1", &[&n])
-            .await?
-            .is_none()
+                .row("SELECT 1 FROM neighbourhoods WHERE id = $1", &[&n])
+                .await?
+                .is_none()
         {
             return Ok(None);
         }
@@ -429,8 +429,7 @@ impl WebStore for PgWeb {
         if !secret_shaped(handle) {
             return Ok(false);
         }
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-            [&handle, &user_id, &now_ms];
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&handle, &user_id, &now_ms];
         // A device token is access data: the directory moves and every node closes it.
         let ended = web_accounts::end_accesses(
             &self.pool,
