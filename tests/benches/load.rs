@@ -238,7 +238,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let server = Server::start();
+    let server = Server::start_with(&WRITERS_OF_ONE_USER);
     let (hood, business) = neighbourhood(&server);
     println!("| figure | | | | |\n|---|---|---|---|---|");
     let (p50, p99) = fsync_times(server.dir.path());
@@ -303,8 +303,10 @@ async fn failover(victim: &mut Server, alive: [u16; 2], hood: &str, business: &s
                     Ok(false) => break,
                 }
             }
-            // One more edit made offline, then on to a live node.
+            // One more edit made offline, then on to a live node with the sync state a device
+            // keeps (what was shared; nothing in flight on a connection that is gone).
             edit(&mut doc, n + 1);
+            state = State::decode(&state.encode()).expect("a sync state");
             let mut conn = Conn::open(alive[w % 2], &token, &format!("fo-{w}-again")).await;
             loop {
                 conn.push(id, &doc, &mut state).await;
@@ -336,6 +338,9 @@ async fn failover(victim: &mut Server, alive: [u16; 2], hood: &str, business: &s
     })
 }
 
+/// The throughput figure's 100 writers are one user's connections (the default allows 32).
+const WRITERS_OF_ONE_USER: [&str; 2] = ["--max-connections-per-user", "128"];
+
 /// A neighbourhood with one business; (neighbourhood, business).
 fn neighbourhood(server: &Server) -> (String, String) {
     server.admin(&["init"]);
@@ -365,11 +370,16 @@ fn on_postgres(runtime: &tokio::runtime::Runtime) {
         }
     };
     let url = cluster.create_database("nachbar").expect("createdb");
-    let one = Server::start_with(&["--database", &url]);
+    let on = |url: &str| {
+        let mut flags = vec!["--database", url];
+        flags.extend(WRITERS_OF_ONE_USER);
+        Server::start_with(&flags)
+    };
+    let one = on(&url);
     let (hood, business) = neighbourhood(&one);
     runtime.block_on(throughput(&[&one], "PostgreSQL, 1 node", &hood, &business));
-    let two = Server::start_with(&["--database", &url]);
-    let three = Server::start_with(&["--database", &url]);
+    let two = on(&url);
+    let three = on(&url);
     runtime.block_on(throughput(
         &[&one, &two, &three],
         "PostgreSQL, 3 nodes",
@@ -386,7 +396,7 @@ fn on_postgres(runtime: &tokio::runtime::Runtime) {
     drop(one);
     let mut took = Vec::new();
     for _ in 0..5 {
-        let mut victim = Server::start_with(&["--database", &url]);
+        let mut victim = on(&url);
         let alive = [two.port, three.port];
         took.push(runtime.block_on(failover(&mut victim, alive, &hood, &business)));
     }

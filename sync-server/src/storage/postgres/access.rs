@@ -79,12 +79,7 @@ impl AccessStore for PgAccess {
     async fn directory(&self, now_ms: i64) -> Result<Directory, StoreError> {
         let mut client = self.pool.get().await?;
         // One snapshot for the version and every row, so they belong together.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = super::read_snapshot(&mut client).await?;
         let version: String = tx
             .query_one(
                 "SELECT value FROM meta WHERE key = 'directory_version'",

@@ -31,6 +31,19 @@ const SESSION_OPTIONS: &str = "-c idle_in_transaction_session_timeout=10000";
 /// the append fails, and is sent again on a fresh connection, harmlessly).
 const NETWORK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// A read-only transaction on one snapshot (repeatable read): several reads that belong
+/// together see the same committed state.
+pub(super) async fn read_snapshot(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?)
+}
+
 /// How many connections one node keeps to PostgreSQL.
 pub const POOL_SIZE: usize = 8;
 

@@ -121,12 +121,7 @@ impl WebStore for PgWeb {
         let mut client = self.pool.get().await?;
         // One snapshot for records and chunks: a compaction between two reads cannot drop a
         // chunk the snapshot read before it does not hold.
-        let tx = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await?;
+        let tx = super::read_snapshot(&mut client).await?;
         let record_sql = format!("SELECT {RECORD} FROM documents WHERE doc_id = $1");
         let mut out = Vec::with_capacity(ids.len());
         for id in ids.iter().filter(|id| !unstorable(&[id])) {
