@@ -1,6 +1,8 @@
-//! Interop with the real automerge-repo JS client (npm, pinned in tests/js): it creates,
-//! edits and fetches documents through our server, both directions, and is refused a
-//! document it may not read exactly as if it did not exist.
+//! Interop with the real automerge-repo JS client: it creates, edits and fetches documents
+//! through our server, both directions, and is refused a document it may not read exactly as
+//! if it did not exist. Every test runs against the version pinned in tests/js and against
+//! the newest 2.x release on npm (target/js-latest, installed by scripts/install-test-deps),
+//! so a protocol change upstream shows at once.
 
 use std::path::PathBuf;
 
@@ -12,28 +14,56 @@ use nachbar_core::ids::{AutomergeUrl, DocumentId};
 use crate::support::client::Client;
 use crate::support::server::TestServer;
 
-fn js_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
+/// An installation of the JS client: where, and its automerge-repo version.
+struct Js {
+    dir: PathBuf,
+    version: String,
 }
 
-/// Runs `node interop.mjs …` and parses its JSON line.
-async fn node(args: &[&str]) -> serde_json::Value {
-    assert!(
-        js_dir()
-            .join("node_modules/@automerge/automerge-repo")
-            .exists(),
-        "tests/js/node_modules is missing: run scripts/install-test-deps"
-    );
+/// The version of automerge-repo installed in `dir`, if it is.
+fn repo_version(dir: &std::path::Path) -> Option<String> {
+    let manifest =
+        std::fs::read_to_string(dir.join("node_modules/@automerge/automerge-repo/package.json"))
+            .ok()?;
+    let json: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+    json["version"].as_str().map(str::to_owned)
+}
+
+/// The pinned client (required) and the newest 2.x release (`SKIPPED` when it could not be
+/// installed).
+fn installations(test: &str) -> Vec<Js> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let pinned = root.join("js");
+    let version = repo_version(&pinned)
+        .expect("tests/js/node_modules is missing: run scripts/install-test-deps");
+    let mut out = vec![Js {
+        dir: pinned,
+        version,
+    }];
+    let latest = root.join("../target/js-latest");
+    match repo_version(&latest) {
+        Some(version) => out.push(Js {
+            dir: latest,
+            version,
+        }),
+        None => println!("SKIPPED: {test} against the newest automerge-repo 2.x: not installed"),
+    }
+    out
+}
+
+/// Runs `node interop.mjs …` with the client in `js` and parses its JSON line.
+async fn node(js: &Js, args: &[&str]) -> serde_json::Value {
     let out = tokio::process::Command::new("node")
         .arg("interop.mjs")
         .args(args)
-        .current_dir(js_dir())
+        .current_dir(&js.dir)
         .output()
         .await
         .expect("node runs");
     assert!(
         out.status.success(),
-        "node {args:?} failed: {}",
+        "node {args:?} (automerge-repo {}) failed: {}",
+        js.version,
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
@@ -56,6 +86,13 @@ fn string(doc: &Automerge, key: &str) -> Option<String> {
 
 #[tokio::test]
 async fn js_client_creates_and_edits_what_rust_reads_and_vice_versa() {
+    for js in installations("js interop") {
+        println!("automerge-repo {}", js.version);
+        creates_and_edits_both_ways(&js).await;
+    }
+}
+
+async fn creates_and_edits_both_ways(js: &Js) {
     let server = TestServer::start().await;
     let js_url = format!(
         "{}?token={}",
@@ -65,7 +102,7 @@ async fn js_client_creates_and_edits_what_rust_reads_and_vice_versa() {
     let rust_token = server.user_token("Rust", "sandbox");
 
     // JS → server → Rust.
-    let created = node(&["create", &js_url, r#"{"title":"von JS"}"#]).await;
+    let created = node(js, &["create", &js_url, r#"{"title":"von JS"}"#]).await;
     let url: AutomergeUrl = created["url"]
         .as_str()
         .expect("url")
@@ -88,9 +125,9 @@ async fn js_client_creates_and_edits_what_rust_reads_and_vice_versa() {
     let mut mine_state = State::new();
     rust.sync(id, &mut mine, &mut mine_state).await;
     let doc_url = AutomergeUrl::new(id).to_string();
-    let read = node(&["read", &js_url, &doc_url]).await;
-    assert_eq!(read["title"], "von Rust");
-    let edited = node(&["edit", &js_url, &doc_url, "status", "gelesen"]).await;
+    let read = node(js, &["read", &js_url, &doc_url]).await;
+    assert_eq!(read["title"], "von Rust", "automerge-repo {}", js.version);
+    let edited = node(js, &["edit", &js_url, &doc_url, "status", "gelesen"]).await;
     assert_eq!(edited["status"], "gelesen");
     rust.sync(id, &mut mine, &mut mine_state).await;
     assert_eq!(string(&mine, "status").as_deref(), Some("gelesen"));
@@ -99,6 +136,13 @@ async fn js_client_creates_and_edits_what_rust_reads_and_vice_versa() {
 
 #[tokio::test]
 async fn js_client_is_refused_a_document_like_a_missing_one() {
+    for js in installations("js refusal") {
+        println!("automerge-repo {}", js.version);
+        refused_like_missing(&js).await;
+    }
+}
+
+async fn refused_like_missing(js: &Js) {
     let server = TestServer::start().await;
     let owner = format!(
         "{}?token={}",
@@ -110,15 +154,22 @@ async fn js_client_is_refused_a_document_like_a_missing_one() {
         server.url(),
         server.user_token("Outsider", "")
     );
-    let created = node(&["create", &owner, r#"{"secret":"nur für die Sandbox"}"#]).await;
+    let created = node(
+        js,
+        &["create", &owner, r#"{"secret":"nur für die Sandbox"}"#],
+    )
+    .await;
     let url = created["url"].as_str().expect("url");
-    let denied = node(&["read", &outsider, url]).await;
+    let denied = node(js, &["read", &outsider, url]).await;
     assert_eq!(denied, serde_json::json!({ "unavailable": true }));
-    let missing = node(&[
-        "read",
-        &outsider,
-        &AutomergeUrl::new(DocumentId::random()).to_string(),
-    ])
+    let missing = node(
+        js,
+        &[
+            "read",
+            &outsider,
+            &AutomergeUrl::new(DocumentId::random()).to_string(),
+        ],
+    )
     .await;
     assert_eq!(
         denied, missing,
