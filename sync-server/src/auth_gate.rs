@@ -17,7 +17,8 @@ use crate::limiter::{Limiter, PER_ADDRESS, client_address, monotonic_ms};
 pub struct AuthGate {
     /// Enrolments (invitations used up for device tokens), on a connection of their own.
     pub enrolment: Arc<dyn crate::storage::web::WebStore>,
-    /// The access data (token checks, the directory version) on that connection.
+    /// The access data for token checks and the directory version (on SQLite a connection of
+    /// their own; on PostgreSQL the web's pool, apart from the writer's).
     pub access: Arc<dyn crate::storage::backend::AccessStore>,
     limiter: Mutex<Limiter>,
     trust_proxy_headers: bool,

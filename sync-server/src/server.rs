@@ -204,7 +204,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         next_conn: AtomicU64::new(1),
         auth_refusals: AtomicU64::new(0),
         auth: crate::auth_gate::AuthGate::new(
-            Arc::clone(&node.access),
+            Arc::clone(&node.gate_access),
             web_store()?,
             config.trust_proxy_headers,
             crate::tokens::days_ms(config.token_ttl_days.max(1)),

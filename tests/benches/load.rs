@@ -234,6 +234,7 @@ async fn throughput(nodes: &[&Server], label: &str, hood: &str, business: &str) 
 }
 
 fn main() {
+    common::pin_benchmark();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -329,8 +330,15 @@ async fn failover(victim: &mut Server, alive: [u16; 2], hood: &str, business: &s
     tokio::time::sleep(Duration::from_secs(2)).await;
     let killed = Instant::now();
     victim.kill();
-    for w in writers {
-        let _ = tokio::time::timeout(Duration::from_secs(60), w).await;
+    // One deadline for all writers; whoever is left then is stopped (the figure is NaN).
+    let aborts: Vec<_> = writers.iter().map(|w| w.abort_handle()).collect();
+    let _ = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join_all(writers),
+    )
+    .await;
+    for a in aborts {
+        a.abort();
     }
     let done = *converged.lock().unwrap();
     done.map_or(f64::NAN, |t| {

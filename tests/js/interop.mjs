@@ -45,12 +45,16 @@ async function read(docUrl) {
 /** Polls a fresh repo until it sees `check(doc)` true. */
 async function waitForServer(docUrl, check) {
   const start = Date.now()
+  let last = "no read finished"
+  let reads = 0
   while (Date.now() - start < DEADLINE_MS) {
-    const doc = await read(docUrl).catch(() => null)
+    reads += 1
+    const doc = await read(docUrl).catch(e => { last = `error: ${e?.message ?? e}`; return null })
     if (doc && !doc.unavailable && check(doc)) return doc
+    if (doc) last = JSON.stringify(doc)
     await new Promise(r => setTimeout(r, 200))
   }
-  throw new Error("the server never had the document")
+  throw new Error(`the server never had the document (${reads} reads in ${Date.now() - start} ms; last: ${last})`)
 }
 
 async function main() {

@@ -20,6 +20,9 @@ pub struct NodeStorage {
     pub documents: Arc<dyn DocumentStore>,
     /// The directory and tokens.
     pub access: Arc<dyn AccessStore>,
+    /// Token checks of the sync upgrade and the API (on PostgreSQL on the web's pool: a flood
+    /// of made-up tokens never makes the writer wait for a connection).
+    pub gate_access: Arc<dyn AccessStore>,
     /// What wakes the node's storage watcher.
     pub wake: Wake,
     /// For writes beside the hub (the web app's directory acts): appends that the node's
@@ -39,9 +42,11 @@ pub struct NodeStorage {
 pub fn sqlite(db: &Path, feed_timer: Duration) -> Result<NodeStorage, StoreError> {
     let open = || Store::open(db).map(|s| Arc::new(Mutex::new(s)));
     let documents = SqliteDocuments::new(open()?, open()?, open()?);
+    let access: Arc<dyn AccessStore> = Arc::new(SqliteAccess::new(open()?));
     Ok(NodeStorage {
         documents: Arc::new(documents),
-        access: Arc::new(SqliteAccess::new(open()?)),
+        gate_access: Arc::clone(&access),
+        access,
         wake: Wake::Every(feed_timer),
         beside_hub: super::backend::Storage::sqlite(open()?),
         web: WebSource::Sqlite(db.to_owned()),
@@ -63,6 +68,7 @@ pub async fn postgres(url: &str, feed_timer: Duration) -> Result<NodeStorage, St
     Ok(NodeStorage {
         documents: Arc::new(PgDocuments::new(pool.clone())),
         access: Arc::new(PgAccess::new(pool)),
+        gate_access: Arc::new(PgAccess::new(web_pool.clone())),
         wake: Wake::Doorbell(bell, feed_timer),
         // Another origin than the hub's documents: the watcher does not pass it over. On the
         // web's pool, like the API's directory reads.

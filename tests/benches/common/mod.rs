@@ -21,6 +21,27 @@ fn server_binary() -> std::path::PathBuf {
     root.join("target/release/nachbar-server")
 }
 
+/// With `BENCH_PIN=1`: the servers run on core 0 (`taskset`), the benchmark itself on core 1,
+/// so the figures do not depend on how the scheduler shares two cores between them.
+fn pinned() -> bool {
+    std::env::var("BENCH_PIN").is_ok_and(|v| v == "1")
+}
+
+/// Pins this process (every thread it has and will start) to core 1 when `BENCH_PIN=1`; call
+/// it first in `main`, before the runtime starts its threads.
+pub(crate) fn pin_benchmark() {
+    if !pinned() {
+        return;
+    }
+    let status = Command::new("taskset")
+        .args(["-a", "-p", "-c", "1", &std::process::id().to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("taskset runs");
+    assert!(status.success(), "taskset could not pin the benchmark");
+    println!("pinned: servers on core 0, this benchmark on core 1");
+}
+
 /// The release server on a free loopback port; killed on drop.
 pub(crate) struct Server {
     bin: std::path::PathBuf,
@@ -48,7 +69,14 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(&bin)
+        let mut command = if pinned() {
+            let mut c = Command::new("taskset");
+            c.args(["-c", "0"]).arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        let child = command
             .args(flags)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(dir.path())

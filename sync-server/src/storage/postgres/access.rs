@@ -231,6 +231,9 @@ impl AccessStore for PgAccess {
     }
 
     async fn neighbourhood_doc(&self, n: &str) -> Result<Option<String>, StoreError> {
+        if n.contains('\0') {
+            return Ok(None);
+        }
         let client = self.pool.get().await?;
         let row = client
             .query_opt("SELECT doc_id FROM neighbourhoods WHERE id = $1", &[&n])
@@ -239,6 +242,9 @@ impl AccessStore for PgAccess {
     }
 
     async fn neighbourhood_of_business(&self, b: &str) -> Result<Option<String>, StoreError> {
+        if b.contains('\0') {
+            return Ok(None);
+        }
         let client = self.pool.get().await?;
         let row = client
             .query_opt("SELECT neighbourhood FROM businesses WHERE id = $1", &[&b])
@@ -247,6 +253,9 @@ impl AccessStore for PgAccess {
     }
 
     async fn user_named(&self, name: &str) -> Result<Option<String>, StoreError> {
+        if name.contains('\0') {
+            return Ok(None);
+        }
         let client = self.pool.get().await?;
         let row = client
             .query_opt(

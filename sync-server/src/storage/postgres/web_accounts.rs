@@ -227,10 +227,14 @@ pub(super) async fn calendar_sequences(
         return Ok(sequences);
     }
     let tx = client.transaction().await?;
-    let mut out = Vec::with_capacity(events.len());
-    for e in &events {
+    // Rows are written in uid order, so two nodes writing the same events cannot deadlock.
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|a, b| events[*a].uid.cmp(&events[*b].uid));
+    let mut out = vec![0; events.len()];
+    for i in order {
+        let e = &events[i];
         if let Some(sequence) = current(e) {
-            out.push(sequence);
+            out[i] = sequence;
             continue;
         }
         let row = tx
@@ -246,10 +250,11 @@ pub(super) async fn calendar_sequences(
                 &[&e.uid, &e.fingerprint, &e.date],
             )
             .await?;
-        out.push(row.get(0));
+        out[i] = row.get(0);
     }
+    // Byte order, as on SQLite, whatever the database's collation.
     tx.execute(
-        "DELETE FROM calendar_sequences WHERE event_date < $1",
+        "DELETE FROM calendar_sequences WHERE event_date < $1 COLLATE \"C\"",
         &[&oldest],
     )
     .await?;
