@@ -20,6 +20,24 @@ fn edit(doc: &mut Automerge, key: &str, value: &str) {
         .unwrap();
 }
 
+/// Syncs until `doc` has `heads` or [`TIMEOUT`] passed; whether it has them.
+async fn synced_within(
+    client: &mut Client,
+    id: DocumentId,
+    doc: &mut Automerge,
+    state: &mut State,
+    heads: &[ChangeHash],
+) -> bool {
+    let deadline = Instant::now() + TIMEOUT;
+    while !heads.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        client.sync(id, doc, state).await;
+    }
+    true
+}
+
 /// Syncs until `doc` has `heads` (changes from another node arrive through the feed).
 async fn sync_until(
     client: &mut Client,
@@ -415,8 +433,28 @@ async fn changes_still_arrive_when_the_feed_listeners_are_killed() {
             all.merge(&mut doc.clone()).unwrap();
         }
         let heads = all.get_heads();
-        for (client, doc, state) in docs.iter_mut() {
-            sync_until(client, id, doc, state, &heads).await;
+        for (i, (client, doc, state)) in docs.iter_mut().enumerate() {
+            if !synced_within(client, id, doc, state, &heads).await {
+                // What each node holds in memory (a fresh device of each), what the database
+                // holds, and what could hold the feed back: the failure says where it stuck.
+                let mut held = Vec::new();
+                for (n, node) in nodes.iter().enumerate() {
+                    let mut probe =
+                        Client::join(&node.url(), &token, &format!("probe-{round}-{n}")).await;
+                    let mut copy = Automerge::new();
+                    probe.sync(id, &mut copy, &mut State::new()).await;
+                    let missing: Vec<&ChangeHash> = heads
+                        .iter()
+                        .filter(|h| copy.get_change_by_hash(h).is_none())
+                        .collect();
+                    held.push(format!("node {n} lacks {missing:?}"));
+                }
+                let activity = db.activity();
+                panic!(
+                    "round {round}: device {i} did not converge within {TIMEOUT:?}; {}; backends: {activity}",
+                    held.join("; ")
+                );
+            }
         }
     }
 }

@@ -38,6 +38,19 @@ impl Database {
         out.trim().parse().expect("a count")
     }
 
+    /// Every backend with a transaction id or snapshot (what can hold the change feed back),
+    /// one line each.
+    pub(crate) fn activity(&self) -> String {
+        self._cluster
+            .psql(
+                "postgres",
+                "SELECT string_agg(format('%s %s xid=%s xmin=%s %s', pid, application_name, \
+                 backend_xid, backend_xmin, left(query, 60)), ' | ') FROM pg_stat_activity \
+                 WHERE backend_xid IS NOT NULL OR backend_xmin IS NOT NULL",
+            )
+            .unwrap_or_else(|e| format!("(psql failed: {e})"))
+    }
+
     /// Stops PostgreSQL at once (like a crash: `-m immediate`, no checkpoint), waits `down`,
     /// and starts it again on the same socket.
     pub(crate) async fn crash_and_restart(&self, down: Duration) {
