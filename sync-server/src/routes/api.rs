@@ -36,20 +36,21 @@ pub(super) struct BusinessView {
     active: bool,
 }
 
-/// The caller of an API request, or the refusal to answer with.
-async fn caller(
+/// The answer to an API read: the refusal without a valid token, else `read`'s result for
+/// the caller as JSON (503 when the database failed).
+async fn answer_caller<T: Serialize, F: std::future::Future<Output = Result<T, StoreError>>>(
     state: &AppState,
     request: (&HeaderMap, &axum::http::Extensions),
     query: &BTreeMap<String, String>,
-) -> Result<Principal, Response> {
+    read: impl FnOnce(Principal) -> F,
+) -> Response {
     let (headers, extensions) = request;
     let peer = super::peer_of(extensions);
-    authenticate(state, headers, peer, query.get("token").cloned()).await
-}
-
-/// A read's result as JSON, or 503 when the database failed.
-fn answer<T: Serialize>(read: Result<T, StoreError>) -> Response {
-    match read {
+    let principal = match authenticate(state, headers, peer, query.get("token").cloned()).await {
+        Ok(p) => p,
+        Err(refused) => return refused,
+    };
+    match read(principal).await {
         Ok(value) => Json(value).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "api read failed");
@@ -138,13 +139,13 @@ pub(super) async fn me(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match caller(&state, (&headers, &extensions), &query).await {
-        Ok(p) => p,
-        Err(refused) => return refused,
-    };
-    answer(
-        async {
-            let dir = directory_now(&state).await?;
+    let state = &*state;
+    answer_caller(
+        state,
+        (&headers, &extensions),
+        &query,
+        |principal| async move {
+            let dir = directory_now(state).await?;
             let name = state
                 .api
                 .user_name(&principal.user_id)
@@ -181,9 +182,9 @@ pub(super) async fn me(
                 businesses,
                 storage_id: state.web.storage.documents.storage_id().await?,
             })
-        }
-        .await,
+        },
     )
+    .await
 }
 
 /// `GET /api/documents`: every document the caller may read, with its current access.
@@ -193,13 +194,13 @@ pub(super) async fn documents(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match caller(&state, (&headers, &extensions), &query).await {
-        Ok(p) => p,
-        Err(refused) => return refused,
-    };
-    answer(
-        async {
-            let policy = DirectoryPolicy::new(directory_now(&state).await?);
+    let state = &*state;
+    answer_caller(
+        state,
+        (&headers, &extensions),
+        &query,
+        |principal| async move {
+            let policy = DirectoryPolicy::new(directory_now(state).await?);
             let mut out = Vec::new();
             for record in state.api.records().await? {
                 let info = doc_info(state.api.as_ref(), &record).await?;
@@ -221,9 +222,9 @@ pub(super) async fn documents(
                 });
             }
             Ok(out)
-        }
-        .await,
+        },
     )
+    .await
 }
 
 /// `GET /api/people`: the people of the caller's neighbourhoods.
@@ -233,13 +234,13 @@ pub(super) async fn people(
     headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Response {
-    let principal = match caller(&state, (&headers, &extensions), &query).await {
-        Ok(p) => p,
-        Err(refused) => return refused,
-    };
-    answer(
-        async {
-            let dir = directory_now(&state).await?;
+    let state = &*state;
+    answer_caller(
+        state,
+        (&headers, &extensions),
+        &query,
+        |principal| async move {
+            let dir = directory_now(state).await?;
             let hood_of = |scope: &str| -> Option<String> {
                 if dir.neighbourhoods.contains(scope) {
                     Some(scope.to_owned())
@@ -273,9 +274,9 @@ pub(super) async fn people(
                 }
             }
             Ok(people)
-        }
-        .await,
+        },
     )
+    .await
 }
 
 /// `POST /api/enroll`: an invite code becomes a device token.
