@@ -54,7 +54,7 @@ impl Store {
     /// # Errors
     /// On a database error.
     pub fn calendar_feed_user(&self, secret: &str) -> Result<Option<String>, StoreError> {
-        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !crate::auth_gate::token_shaped(secret) {
             return Ok(None);
         }
         Ok(self

@@ -153,7 +153,7 @@ impl Store {
         secret: &str,
         now_ms: i64,
     ) -> Result<Option<SessionUser>, StoreError> {
-        if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !crate::auth_gate::token_shaped(secret) {
             return Ok(None);
         }
         let hash = token_hash(secret);

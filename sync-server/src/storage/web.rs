@@ -190,9 +190,3 @@ pub trait WebStore: Send + Sync + std::fmt::Debug {
     /// PostgreSQL, which checks its pages itself, that the database answers).
     async fn integrity(&self) -> Result<String, StoreError>;
 }
-
-/// Whether `secret` has the shape of a session or feed secret (64 hex digits): anything else
-/// is refused before a query.
-pub fn secret_shaped(secret: &str) -> bool {
-    secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit())
-}

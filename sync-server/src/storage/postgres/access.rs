@@ -10,7 +10,7 @@ use crate::auth::{TokenRejection, new_token, token_hash, token_verdict};
 use crate::storage::backend::AccessStore;
 use crate::storage::{Directory, NewBusiness, NewNeighbourhood, StoreError};
 
-use super::documents::pg_text;
+use super::documents::{pg_text, unstorable};
 
 /// The access data of one PostgreSQL database, shared by every node on it.
 #[derive(Debug, Clone)]
@@ -231,7 +231,7 @@ impl AccessStore for PgAccess {
     }
 
     async fn neighbourhood_doc(&self, n: &str) -> Result<Option<String>, StoreError> {
-        if n.contains('\0') {
+        if unstorable(&[n]) {
             return Ok(None);
         }
         let client = self.pool.get().await?;
@@ -242,7 +242,7 @@ impl AccessStore for PgAccess {
     }
 
     async fn neighbourhood_of_business(&self, b: &str) -> Result<Option<String>, StoreError> {
-        if b.contains('\0') {
+        if unstorable(&[b]) {
             return Ok(None);
         }
         let client = self.pool.get().await?;
@@ -253,7 +253,7 @@ impl AccessStore for PgAccess {
     }
 
     async fn user_named(&self, name: &str) -> Result<Option<String>, StoreError> {
-        if name.contains('\0') {
+        if unstorable(&[name]) {
             return Ok(None);
         }
         let client = self.pool.get().await?;

@@ -87,6 +87,13 @@ pub(super) fn pg_text(text: String) -> String {
     }
 }
 
+/// Whether a key looked up holds NUL: no stored key does (PostgreSQL's `text` cannot hold
+/// it, and what is stored passed [`pg_text`]), so such a lookup finds nothing, as on SQLite,
+/// instead of failing the query.
+pub(super) fn unstorable(keys: &[&str]) -> bool {
+    keys.iter().any(|k| k.contains('\0'))
+}
+
 pub(super) fn hash(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }

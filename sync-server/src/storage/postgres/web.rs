@@ -7,11 +7,12 @@
 use deadpool_postgres::Pool;
 use tokio_postgres::Row;
 
-use super::documents::pg_text;
+use super::documents::{pg_text, unstorable};
 use super::web_accounts;
 use crate::auth::{new_invite_code, new_token, token_hash};
+use crate::auth_gate::token_shaped;
 use crate::storage::listing::{BusinessRow, DemoRow, DocVersion, PersonRole};
-use crate::storage::web::{CredentialsOutcome, WebStore, secret_shaped};
+use crate::storage::web::{CredentialsOutcome, WebStore};
 use crate::storage::{
     Access, Account, BusinessPerson, DocRecord, InviteOutcome, SequenceKey, SessionUser,
     StoreError, StoredDoc,
@@ -56,13 +57,6 @@ impl PgWeb {
     ) -> Result<u64, StoreError> {
         Ok(self.pool.get().await?.execute(sql, params).await?)
     }
-}
-
-/// Whether a key looked up holds NUL: no stored key does (PostgreSQL's `text` cannot hold
-/// it, and what is stored passed [`pg_text`]), so such a lookup finds nothing, as on SQLite,
-/// instead of failing the query.
-fn unstorable(keys: &[&str]) -> bool {
-    keys.iter().any(|k| k.contains('\0'))
 }
 
 /// The columns of a document record, in [`doc_record`]'s order.
@@ -343,7 +337,7 @@ impl WebStore for PgWeb {
         secret: &str,
         now_ms: i64,
     ) -> Result<Option<SessionUser>, StoreError> {
-        if !secret_shaped(secret) {
+        if !token_shaped(secret) {
             return Ok(None);
         }
         let hash = token_hash(secret);
@@ -421,7 +415,7 @@ impl WebStore for PgWeb {
         handle: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        if !secret_shaped(handle) {
+        if !token_shaped(handle) {
             return Ok(false);
         }
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&handle, &user_id, &now_ms];
@@ -587,7 +581,7 @@ impl WebStore for PgWeb {
     }
 
     async fn calendar_feed_user(&self, secret: &str) -> Result<Option<String>, StoreError> {
-        if !secret_shaped(secret) {
+        if !token_shaped(secret) {
             return Ok(None);
         }
         Ok(self

@@ -123,7 +123,7 @@ pub async fn feed(
     let Some(secret) = file.strip_suffix(".ics").map(str::to_owned) else {
         return not_found();
     };
-    if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::auth_gate::token_shaped(&secret) {
         return not_found();
     }
     let user = match state.web.data.calendar_feed_user(&secret).await {
