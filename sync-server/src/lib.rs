@@ -27,9 +27,9 @@ pub mod demo;
 pub mod documents;
 pub mod durable;
 pub mod fuzz_targets;
-pub mod histogram;
 pub mod hub;
 pub mod limiter;
+pub mod metrics;
 #[cfg(any(test, feature = "test-support"))]
 pub mod pg_cluster;
 pub mod rate;

@@ -215,8 +215,8 @@ pub async fn run_hub(
                 message,
                 credit,
             } => {
-                let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-                let fx = hub.handle_contained(now, HubInput::Receive { conn, message });
+                let now = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                let fx = hub.handle_contained_micros(now, HubInput::Receive { conn, message });
                 drop(credit);
                 if let Some(at) = fx.wake_at {
                     let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
@@ -229,8 +229,8 @@ pub async fn run_hub(
         if let HubInput::Disconnect { conn } | HubInput::Refused { conn, .. } = &input {
             out.conns.remove(conn);
         }
-        let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        let fx = hub.handle_contained(now, input);
+        let now = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let fx = hub.handle_contained_micros(now, input);
         if let Some(at) = fx.wake_at {
             let at = tokio::time::Instant::from_std(start) + Duration::from_millis(at);
             next_wake = Some(next_wake.map_or(at, |w| w.min(at)));

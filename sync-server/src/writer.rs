@@ -21,20 +21,30 @@ const MAX_BATCH: usize = 512;
 const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// Counters of the writer, for `/metrics`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WriterStats {
     /// Transactions committed.
     pub commits: AtomicU64,
     /// Appends committed.
     pub appends: AtomicU64,
-    /// Sum of commit latencies in microseconds.
-    pub commit_micros: AtomicU64,
-    /// Slowest commit in microseconds.
-    pub commit_micros_max: AtomicU64,
+    /// Durations of the commits, in seconds.
+    pub commit_latency: prometheus_client::metrics::histogram::Histogram,
     /// Compactions done (by the compactor task).
     pub compactions: AtomicU64,
     /// Failed commits.
     pub failures: AtomicU64,
+}
+
+impl Default for WriterStats {
+    fn default() -> Self {
+        WriterStats {
+            commits: AtomicU64::new(0),
+            appends: AtomicU64::new(0),
+            commit_latency: crate::metrics::latency_histogram(),
+            compactions: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Starts the writer task. It ends when every sender is dropped, after committing what was
@@ -90,15 +100,14 @@ async fn commit(
         .append(appends)
         .await
         .map_err(|e| StorageFailure::of(&e));
-    let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let took = start.elapsed();
     match &result {
         Ok(()) => {
             stats.commits.fetch_add(1, Ordering::Relaxed);
             stats
                 .appends
                 .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            stats.commit_micros.fetch_add(micros, Ordering::Relaxed);
-            stats.commit_micros_max.fetch_max(micros, Ordering::Relaxed);
+            stats.commit_latency.observe(took.as_secs_f64());
         }
         Err(e) => {
             stats.failures.fetch_add(1, Ordering::Relaxed);

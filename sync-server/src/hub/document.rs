@@ -42,7 +42,7 @@ pub(super) struct Loaded {
     /// Changes committed since the last round of messages.
     pub(super) changes_since_round: usize,
     /// When the oldest change not yet sent in a round arrived.
-    pub(super) oldest_unsent: Option<Millis>,
+    pub(super) oldest_unsent: Option<super::Micros>,
 }
 
 impl Loaded {

@@ -150,7 +150,7 @@ impl Hub {
         self.next_persist += 1;
         entry.persisting += 1;
         entry.changes_since_round += change_hashes.len();
-        entry.oldest_unsent.get_or_insert(self.now);
+        entry.oldest_unsent.get_or_insert(self.now_micros);
         self.in_flight.insert(id, s.doc);
         self.submissions.insert(id, s.id);
         fx.persist.push(PersistRequest {

@@ -463,7 +463,7 @@ impl Hub {
         self.next_persist += 1;
         entry.persisting += 1;
         entry.changes_since_round += change_hashes.len();
-        entry.oldest_unsent.get_or_insert(self.now);
+        entry.oldest_unsent.get_or_insert(self.now_micros);
         self.in_flight.insert(id, doc);
         fx.persist.push(PersistRequest {
             id,
@@ -632,9 +632,8 @@ impl Hub {
             fx.wake(now + entry.window_ms);
         }
         if let Some(arrived) = entry.oldest_unsent.take() {
-            self.stats
-                .fanout_latency
-                .record(now.saturating_sub(arrived));
+            let waited = self.now_micros.saturating_sub(arrived);
+            self.stats.fanout_latency.observe(waited as f64 / 1e6);
         }
     }
 

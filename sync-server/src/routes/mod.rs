@@ -4,7 +4,6 @@
 mod api;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -255,102 +254,10 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let Ok(hub) = rx.await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let w = &state.writer_stats;
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
+    let edge = crate::metrics::EdgeRefusals {
+        per_user: state.slots.refused(),
+        auth: state.auth_refusals.load(Ordering::Relaxed),
     };
-    metric(
-        "nachbar_connections",
-        "gauge",
-        "Connections past the handshake.",
-        hub.peers,
-    );
-    metric(
-        "nachbar_connections_refused_per_user_total",
-        "counter",
-        "Sync connections closed because their user had all of theirs open.",
-        state.slots.refused(),
-    );
-    metric(
-        "nachbar_documents_loaded",
-        "gauge",
-        "Documents in memory.",
-        hub.docs_loaded,
-    );
-    metric(
-        "nachbar_messages_received_total",
-        "counter",
-        "Protocol messages received.",
-        hub.messages_in,
-    );
-    metric(
-        "nachbar_messages_sent_total",
-        "counter",
-        "Protocol messages sent.",
-        hub.messages_out,
-    );
-    metric(
-        "nachbar_evictions_total",
-        "counter",
-        "Documents evicted from memory.",
-        hub.evictions,
-    );
-    metric(
-        "nachbar_commits_total",
-        "counter",
-        "Group commits.",
-        w.commits.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_appends_total",
-        "counter",
-        "Appends committed.",
-        w.appends.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_commit_seconds_sum_micros",
-        "counter",
-        "Sum of commit latencies in microseconds.",
-        w.commit_micros.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_commit_micros_max",
-        "gauge",
-        "Slowest commit in microseconds.",
-        w.commit_micros_max.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_compactions_total",
-        "counter",
-        "Documents compacted.",
-        w.compactions.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_commit_failures_total",
-        "counter",
-        "Failed commits.",
-        w.failures.load(Ordering::Relaxed),
-    );
-    metric(
-        "nachbar_auth_refusals_total",
-        "counter",
-        "Upgrades refused for want of a valid token.",
-        state.auth_refusals.load(Ordering::Relaxed),
-    );
-    out.push_str(&hub.fanout_latency.render(
-        "nachbar_fanout_latency_ms",
-        "From a change arriving to the round that advertises it (commit included), in ms.",
-    ));
-    let _ = writeln!(
-        out,
-        "# HELP nachbar_refusals_total Refused inputs by kind.\n# TYPE nachbar_refusals_total counter"
-    );
-    for (kind, n) in &hub.refusals {
-        let _ = writeln!(out, "nachbar_refusals_total{{kind=\"{kind}\"}} {n}");
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    let text = crate::metrics::render(&hub, &state.writer_stats, edge);
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], text).into_response()
 }

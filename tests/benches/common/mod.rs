@@ -247,9 +247,9 @@ pub(crate) fn metrics(port: u16) -> String {
     text
 }
 
-/// The upper bound (ms) of the bucket holding the `q` quantile of the histogram `name` in a
-/// `/metrics` text.
-pub(crate) fn histogram_quantile(metrics: &str, name: &str, q: f64) -> Option<String> {
+/// The upper bound of the bucket holding the `q` quantile of the histogram `name` (in seconds)
+/// in a `/metrics` text, in milliseconds.
+pub(crate) fn histogram_quantile_ms(metrics: &str, name: &str, q: f64) -> Option<String> {
     let buckets: Vec<(String, u64)> = metrics
         .lines()
         .filter_map(|l| l.strip_prefix(&format!("{name}_bucket{{le=\"")))
@@ -260,8 +260,9 @@ pub(crate) fn histogram_quantile(metrics: &str, name: &str, q: f64) -> Option<St
         .collect();
     let total = buckets.last()?.1;
     let rank = ((total as f64) * q).ceil().max(1.0) as u64;
-    buckets
-        .into_iter()
-        .find(|(_, c)| *c >= rank)
-        .map(|(le, _)| le)
+    let (le, _) = buckets.into_iter().find(|(_, c)| *c >= rank)?;
+    Some(match le.parse::<f64>() {
+        Ok(seconds) => format!("{:.2}", seconds * 1e3),
+        Err(_) => le,
+    })
 }
