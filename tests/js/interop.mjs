@@ -5,6 +5,9 @@
 //   node interop.mjs read   <ws-url> <automerge-url> print the document (or {"unavailable":true})
 //   node interop.mjs edit   <ws-url> <automerge-url> <key> <value>
 //                                                     change one key, wait until the server has it
+//   node interop.mjs gossip <ws-url>                 remote-heads gossip: repo B follows repo A's
+//                                                     storage id and learns A's heads of a shared
+//                                                     document through the server
 //
 // "The server has it" is checked with a second, fresh repo that finds the document through the
 // server alone and sees the same content.
@@ -14,12 +17,69 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 const [command, url, ...args] = process.argv.slice(2)
 const DEADLINE_MS = 30_000
 
-function repo(label) {
+function repo(label, options = {}) {
   return new Repo({
     network: [new WebSocketClientAdapter(url)],
     peerId: `interop-${label}-${Math.random().toString(36).slice(2)}`,
     sharePolicy: async () => true,
+    ...options,
   })
+}
+
+/** Storage in memory: enough for a repo to have a storage id and count as durable. */
+class MemoryStorage {
+  #data = new Map()
+  #key = key => key.join("\u0000")
+  async load(key) { return this.#data.get(this.#key(key)) }
+  async save(key, value) { this.#data.set(this.#key(key), value) }
+  async remove(key) { this.#data.delete(this.#key(key)) }
+  async loadRange(prefix) {
+    const p = this.#key(prefix)
+    return [...this.#data].filter(([k]) => k.startsWith(p)).map(([k, data]) => ({ key: k.split("\u0000"), data }))
+  }
+  async removeRange(prefix) {
+    const p = this.#key(prefix)
+    for (const k of [...this.#data.keys()]) if (k.startsWith(p)) this.#data.delete(k)
+  }
+}
+
+/** A repo with storage and remote-heads gossip on. */
+function gossipingRepo(label) {
+  return repo(label, { storage: new MemoryStorage(), enableRemoteHeadsGossiping: true })
+}
+
+/** B follows A's storage and must learn A's heads of a document both have open. */
+async function gossip() {
+  const a = gossipingRepo("phone-a")
+  const b = gossipingRepo("tablet-b")
+  try {
+    const handleA = a.create({ title: "Klatsch" })
+    await waitForServer(handleA.url, doc => doc.title === "Klatsch")
+    const storageA = await a.storageId()
+    const handleB = await withTimeout(b.find(handleA.url), "find on b")
+    const server = Object.values(b.peerMetadataByPeerId).find(m => m.storageId)?.storageId
+    if (!server) throw new Error("the server announced no storage id")
+    b.subscribeToRemotes([storageA, server])
+    const seen = []
+    const heardOf = storage => new Promise(resolve => {
+      handleB.on("remote-heads", ({ storageId, heads }) => {
+        seen.push({ storageId, heads })
+        if (storageId === storage && JSON.stringify(heads) === JSON.stringify(handleA.heads())) {
+          resolve(heads)
+        }
+      })
+    })
+    const fromA = heardOf(storageA)
+    const fromServer = heardOf(server)
+    handleA.change(d => { d.status = "gesehen" })
+    const why = () => `seen: ${JSON.stringify(seen)}`
+    const heads = await withTimeout(fromA, `A's heads on B (${why()})`)
+    const serverHeads = await withTimeout(fromServer, `the server's heads on B (${why()})`)
+    return { storage: storageA, heads, serverHeads, expected: handleA.heads() }
+  } finally {
+    a.shutdown()
+    b.shutdown()
+  }
 }
 
 function withTimeout(promise, what) {
@@ -75,6 +135,8 @@ async function main() {
     const doc = await waitForServer(docUrl, d => d[key] === value)
     console.log(JSON.stringify(doc))
     r.shutdown()
+  } else if (command === "gossip") {
+    console.log(JSON.stringify(await gossip()))
   } else {
     throw new Error(`unknown command ${command}`)
   }

@@ -1,6 +1,6 @@
 //! Interop with the real automerge-repo JS client: it creates, edits and fetches documents
-//! through our server, both directions, and is refused a document it may not read exactly as
-//! if it did not exist. Every test runs against the version pinned in tests/js and against
+//! through our server, both directions, is refused a document it may not read exactly as if it
+//! did not exist, and learns another client's heads through remote-heads gossip. Every test runs against the version pinned in tests/js and against
 //! the newest 2.x release on npm (target/js-latest, installed by scripts/install-test-deps),
 //! so a protocol change upstream shows at once.
 
@@ -175,4 +175,30 @@ async fn refused_like_missing(js: &Js) {
         denied, missing,
         "a denied document looks exactly like a missing one"
     );
+}
+
+#[tokio::test]
+async fn js_client_learns_another_clients_heads_through_remote_heads_gossip() {
+    for js in installations("js remote heads gossip") {
+        println!("automerge-repo {}", js.version);
+        let server = TestServer::start().await;
+        let url = format!(
+            "{}?token={}",
+            server.url(),
+            server.user_token("JS", "sandbox")
+        );
+        let told = node(&js, &["gossip", &url]).await;
+        let heads = told["heads"].as_array().expect("heads");
+        assert_eq!(heads.len(), 1, "{told}");
+        assert_eq!(
+            told["heads"], told["expected"],
+            "B learned A's heads after its edit (automerge-repo {})",
+            js.version
+        );
+        assert_eq!(
+            told["serverHeads"], told["expected"],
+            "B learned that the server holds them (automerge-repo {})",
+            js.version
+        );
+    }
 }

@@ -43,6 +43,9 @@ pub(super) struct Loaded {
     pub(super) changes_since_round: usize,
     /// When the oldest change not yet sent in a round arrived.
     pub(super) oldest_unsent: Option<super::Micros>,
+    /// The heads last gossiped per storage (remote-heads gossip; one per storage with a
+    /// session here, and the server's own).
+    pub(super) gossip: BTreeMap<nachbar_core::protocol::StorageId, super::gossip::Gossiped>,
 }
 
 impl Loaded {
@@ -68,6 +71,7 @@ impl Loaded {
             queued_changes: 0,
             changes_since_round: 0,
             oldest_unsent: None,
+            gossip: BTreeMap::new(),
         }
     }
 

@@ -62,7 +62,7 @@ impl Hub {
         conn: ConnId,
         sender: PeerId,
         versions: Option<Vec<String>>,
-        _metadata: Option<PeerMetadata>,
+        metadata: Option<PeerMetadata>,
         fx: &mut Effects,
     ) {
         if versions
@@ -107,6 +107,9 @@ impl Hub {
         }
         if let Some(c) = self.conns.get_mut(&conn) {
             c.peer = Some(sender.clone());
+            c.storage_id = metadata
+                .filter(|m| !m.is_ephemeral)
+                .and_then(|m| m.storage_id);
         }
         fx.send.push((
             conn,
@@ -191,11 +194,12 @@ impl Hub {
                     fx,
                 );
             }
-            // Nothing to do: the client tells us it lacks a document, or gossips heads (we
-            // relay no remote heads: every peer syncs with this server directly).
-            Message::DocUnavailable { .. }
-            | Message::RemoteSubscriptionChange { .. }
-            | Message::RemoteHeadsChanged { .. } => {}
+            Message::RemoteSubscriptionChange { add, remove, .. } => {
+                self.subscription_change(conn, add, remove, fx);
+            }
+            // Nothing to do: the client tells us it lacks a document, or claims heads of some
+            // storage (not relayed: gossip passes on only what the server saw itself).
+            Message::DocUnavailable { .. } | Message::RemoteHeadsChanged { .. } => {}
             Message::Join { .. } => {}
         }
     }

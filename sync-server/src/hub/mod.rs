@@ -10,6 +10,7 @@
 
 mod document;
 mod effects;
+mod gossip;
 mod handshake;
 mod recheck;
 mod relay;
@@ -22,6 +23,8 @@ mod tests;
 mod tests_bounds;
 #[cfg(test)]
 mod tests_denied;
+#[cfg(test)]
+mod tests_gossip;
 #[cfg(test)]
 mod tests_peers;
 
@@ -230,6 +233,10 @@ struct Conn {
     wanted: BTreeSet<DocumentId>,
     /// Its messages waiting for documents being loaded (bounded).
     pending_loads: usize,
+    /// Its durable storage, as its join said (none for an ephemeral peer).
+    storage_id: Option<StorageId>,
+    /// Storages whose heads it follows (remote-heads gossip; bounded).
+    follows: BTreeSet<StorageId>,
 }
 
 /// The document hub.
@@ -241,6 +248,8 @@ pub struct Hub {
     docs: HashMap<DocumentId, DocEntry>,
     /// Connections that asked for a document that was unavailable (late arrival).
     wanted: HashMap<DocumentId, BTreeSet<ConnId>>,
+    /// Followed storage → the connections following it (remote-heads gossip).
+    followers: HashMap<StorageId, BTreeSet<ConnId>>,
     /// Persist requests in flight → their document.
     in_flight: HashMap<u64, DocumentId>,
     /// Persist requests of submissions → the submission id to answer.
@@ -276,6 +285,7 @@ impl Hub {
             conns: HashMap::new(),
             docs: HashMap::new(),
             wanted: HashMap::new(),
+            followers: HashMap::new(),
             in_flight: HashMap::new(),
             submissions: HashMap::new(),
             next_persist: 1,
@@ -380,6 +390,8 @@ impl Hub {
                         ),
                         wanted: BTreeSet::new(),
                         pending_loads: 0,
+                        storage_id: None,
+                        follows: BTreeSet::new(),
                     },
                 );
             }
@@ -453,6 +465,7 @@ impl Hub {
                 entry.remove_session(conn, self.now);
             }
         }
+        self.forget_follows(conn, &c.follows);
         for doc in c.wanted {
             if let Some(wanters) = self.wanted.get_mut(&doc) {
                 wanters.remove(&conn);

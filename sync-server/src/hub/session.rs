@@ -19,6 +19,8 @@ pub(super) struct Session {
     /// may create), but it is ruled on as soon as the document's header is known, and until
     /// then it is sent nothing but the empty document and no ephemera.
     decided: bool,
+    /// It was told every heads gossip it follows of this document (remote-heads gossip).
+    pub(super) told_heads: bool,
 }
 
 impl Session {
@@ -34,6 +36,7 @@ impl Session {
             last_sent: None,
             owes_ack: false,
             decided: true,
+            told_heads: false,
         }
     }
 

@@ -349,6 +349,10 @@ impl Hub {
         if entry.persisting > 0 {
             return;
         }
+        self.gossip_heads(doc, fx);
+        let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
+            return;
+        };
         // During a burst, the answer to a peer we already talk to waits for the next round of
         // the document (at most one window), so its messages carry more at once.
         let known = entry
@@ -635,6 +639,7 @@ impl Hub {
             let waited = self.now_micros.saturating_sub(arrived);
             self.stats.fanout_latency.observe(waited as f64 / 1e6);
         }
+        self.gossip_heads(doc, fx);
     }
 
     /// Sends the rounds whose window has passed.
@@ -677,6 +682,7 @@ impl Hub {
             c.docs.insert(doc);
             entry.generate_for(self.now, conn, &peer, &self.config.peer_id, doc, fx);
         }
+        self.gossip_heads(doc, fx);
     }
 }
 

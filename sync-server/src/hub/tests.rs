@@ -128,6 +128,7 @@ impl Net {
         }
     }
 
+    /// Takes the messages sent to `conn`.
     pub(super) fn take(&mut self, conn: ConnId) -> Vec<Message> {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.outbox)
             .into_iter()
@@ -147,7 +148,31 @@ pub(super) struct Client {
 
 impl Client {
     pub(super) fn connect(net: &mut Net, conn: ConnId, principal: Principal) -> Client {
-        let client = Client::join(net, conn, principal, PeerId(format!("peer-{conn}")));
+        Client::connect_with(net, conn, principal, None)
+    }
+
+    /// Connects as a peer with durable storage `storage`.
+    pub(super) fn connect_durable(
+        net: &mut Net,
+        conn: ConnId,
+        principal: Principal,
+        storage: &str,
+    ) -> Client {
+        let metadata = PeerMetadata {
+            storage_id: Some(StorageId(storage.to_owned())),
+            is_ephemeral: false,
+        };
+        Client::connect_with(net, conn, principal, Some(metadata))
+    }
+
+    fn connect_with(
+        net: &mut Net,
+        conn: ConnId,
+        principal: Principal,
+        metadata: Option<PeerMetadata>,
+    ) -> Client {
+        let peer = PeerId(format!("peer-{conn}"));
+        let client = Client::join_with(net, conn, principal, peer, metadata);
         let reply = net.take(conn);
         assert!(
             matches!(&reply[..], [Message::Peer { selected_protocol_version, .. }] if selected_protocol_version == "1"),
@@ -158,13 +183,23 @@ impl Client {
 
     /// Connects and joins as `peer`, leaving the hub's answer in the outbox.
     pub(super) fn join(net: &mut Net, conn: ConnId, principal: Principal, peer: PeerId) -> Client {
+        Client::join_with(net, conn, principal, peer, None)
+    }
+
+    fn join_with(
+        net: &mut Net,
+        conn: ConnId,
+        principal: Principal,
+        peer: PeerId,
+        peer_metadata: Option<PeerMetadata>,
+    ) -> Client {
         net.input(HubInput::Connect { conn, principal });
         net.input(HubInput::Receive {
             conn,
             message: Message::Join {
                 sender_id: peer.clone(),
                 supported_protocol_versions: Some(vec!["1".to_owned()]),
-                peer_metadata: None,
+                peer_metadata,
             },
         });
         Client {

@@ -1,0 +1,166 @@
+//! Remote-heads gossip: followers learn the server's and durable peers' heads of the documents
+//! they have open, only once durable, never of documents they may not read, within bounds.
+
+use automerge::ChangeHash;
+use nachbar_core::ids::DocumentId;
+use nachbar_core::protocol::{Message, PeerId, StorageId};
+
+use super::tests::{Client, Net, SERVER, sandbox};
+use super::*;
+
+const OURS: &str = "storage-1";
+const ALICE_PHONE: &str = "alice-phone";
+
+fn follow(net: &mut Net, client: &Client, conn: ConnId, storages: &[&str]) {
+    net.input(HubInput::Receive {
+        conn,
+        message: Message::RemoteSubscriptionChange {
+            sender_id: client.peer.clone(),
+            target_id: PeerId(SERVER.into()),
+            add: storages
+                .iter()
+                .map(|s| StorageId((*s).to_owned()))
+                .collect(),
+            remove: Vec::new(),
+        },
+    });
+}
+
+/// The (heads, timestamp) told about `storage` for `doc` in `messages`.
+fn told(messages: &[Message], doc: DocumentId, storage: &str) -> Vec<(Vec<String>, u64)> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::RemoteHeadsChanged {
+                document_id,
+                new_heads,
+                ..
+            } if *document_id == doc => new_heads
+                .get(storage)
+                .map(|h| (h.heads.clone(), h.timestamp)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn encoded(heads: &[ChangeHash]) -> Vec<String> {
+    heads
+        .iter()
+        .map(|h| bs58::encode(h.0).with_check().into_string())
+        .collect()
+}
+
+#[test]
+fn a_follower_learns_the_servers_and_a_phones_heads_once_they_are_durable() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    follow(&mut net, &bob, 2, &[OURS, ALICE_PHONE]);
+    let other = bob.sync(&mut net, doc);
+    let first = encoded(&alice.doc.get_heads());
+    let ours = told(&other, doc, OURS);
+    let phone = told(&other, doc, ALICE_PHONE);
+    assert_eq!(ours.len(), 1, "{other:?}");
+    assert_eq!(ours[0].0, first, "the server's heads");
+    assert_eq!(phone.len(), 1, "{other:?}");
+    assert_eq!(phone[0].0, first, "alice's phone's heads");
+
+    // Alice edits: nothing is told before the commit, the new heads after it.
+    net.auto_commit = false;
+    alice.edit("a", 2);
+    alice.send(&mut net, doc);
+    assert!(net.take(2).is_empty(), "nothing before the commit");
+    net.commit_all();
+    let other = bob.receive(&mut net);
+    let second = encoded(&alice.doc.get_heads());
+    let ours_after = told(&other, doc, OURS);
+    assert_eq!(ours_after.len(), 1, "{other:?}");
+    assert_eq!(ours_after[0].0, second);
+    assert!(
+        ours_after[0].1 > ours[0].1,
+        "timestamps grow: {ours_after:?}"
+    );
+    let phone_after = told(&other, doc, ALICE_PHONE);
+    assert_eq!(phone_after.len(), 1, "{other:?}");
+    assert_eq!(phone_after[0].0, second);
+    assert!(
+        told(&alice.receive(&mut net), doc, ALICE_PHONE).is_empty(),
+        "nobody is told its own heads"
+    );
+
+    // Unchanged heads are not told again.
+    bob.sync(&mut net, doc);
+    alice.sync(&mut net, doc);
+    assert!(told(&bob.receive(&mut net), doc, OURS).is_empty());
+
+    // A disconnected follower is forgotten.
+    net.input(HubInput::Disconnect { conn: 2 });
+    assert!(net.hub.followers.is_empty());
+}
+
+#[test]
+fn a_follower_without_access_hears_nothing_and_claims_are_not_relayed() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    // Eve has no role: the document is missing to her, and so are its heads.
+    let mut eve = Client::connect(&mut net, 3, sandbox("eve"));
+    follow(&mut net, &eve, 3, &[OURS, ALICE_PHONE]);
+    eve.sync(&mut net, doc);
+    alice.edit("a", 2);
+    alice.sync(&mut net, doc);
+    let to_eve = net.take(3);
+    assert!(
+        to_eve
+            .iter()
+            .all(|m| !matches!(m, Message::RemoteHeadsChanged { .. })),
+        "{to_eve:?}"
+    );
+
+    // A peer's claim about some storage's heads is not passed on.
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    follow(&mut net, &bob, 2, &["made-up"]);
+    bob.sync(&mut net, doc);
+    net.input(HubInput::Receive {
+        conn: 1,
+        message: Message::RemoteHeadsChanged {
+            sender_id: alice.peer.clone(),
+            target_id: PeerId(SERVER.into()),
+            document_id: doc,
+            new_heads: [(
+                "made-up".to_owned(),
+                nachbar_core::protocol::RemoteHeads {
+                    heads: Vec::new(),
+                    timestamp: 1,
+                },
+            )]
+            .into(),
+        },
+    });
+    assert!(told(&net.take(2), doc, "made-up").is_empty());
+}
+
+#[test]
+fn storage_ids_followed_by_one_connection_are_bounded() {
+    let mut net = Net::new();
+    net.hub.config.max_subscription_ids = 10;
+    let bob = Client::connect(&mut net, 2, sandbox("bob"));
+    let names: Vec<String> = (0..8).map(|i| format!("s{i}")).collect();
+    let first: Vec<&str> = names.iter().map(String::as_str).collect();
+    follow(&mut net, &bob, 2, &first);
+    follow(&mut net, &bob, 2, &first);
+    assert!(
+        net.closed.is_empty(),
+        "following the same again costs nothing"
+    );
+    follow(&mut net, &bob, 2, &["t1", "t2", "t3"]);
+    let closed = net.closed.iter().find(|c| c.conn == 2).expect("closed");
+    assert_eq!(closed.code.code(), 1008);
+    assert!(closed.reason.contains("storage ids"), "{}", closed.reason);
+    assert!(net.hub.followers.is_empty(), "{:?}", net.hub.followers);
+}
