@@ -105,11 +105,12 @@ impl Hub {
             });
             self.disconnect(old);
         }
+        let storage = user
+            .as_deref()
+            .and_then(|user| self.claimable_storage(user, metadata));
         if let Some(c) = self.conns.get_mut(&conn) {
             c.peer = Some(sender.clone());
-            c.storage_id = metadata
-                .filter(|m| !m.is_ephemeral)
-                .and_then(|m| m.storage_id);
+            c.storage_id = storage;
         }
         fx.send.push((
             conn,

@@ -172,8 +172,11 @@ pub struct HubConfig {
     pub max_queued_changes: usize,
     /// Ephemeral messages a connection may send per second (bursts of twice as many).
     pub ephemeral_per_second: u32,
-    /// Most storage ids one `remote-subscription-change` may name.
+    /// Most storage ids one `remote-subscription-change` may name, and one connection follow.
     pub max_subscription_ids: usize,
+    /// `remote-subscription-change` messages one connection may send per minute (bursts as
+    /// large); beyond, it is closed (1008).
+    pub subscription_changes_per_minute: u32,
     /// Most documents one connection may sync at once; beyond, it is closed (1008).
     pub max_docs_per_connection: usize,
     /// Most documents not stored yet (sessions waiting for their first changes) one connection
@@ -206,6 +209,7 @@ impl HubConfig {
             max_queued_changes: 10_000,
             ephemeral_per_second: 50,
             max_subscription_ids: 1024,
+            subscription_changes_per_minute: 60,
             max_docs_per_connection: 10_000,
             max_new_docs_per_connection: 1024,
             max_unavailable_per_minute: 100,
@@ -237,6 +241,8 @@ struct Conn {
     storage_id: Option<StorageId>,
     /// Storages whose heads it follows (remote-heads gossip; bounded).
     follows: BTreeSet<StorageId>,
+    /// The rate of its `remote-subscription-change` messages.
+    subscription_rate: crate::rate::TokenBucket,
 }
 
 /// The document hub.
@@ -392,6 +398,10 @@ impl Hub {
                         pending_loads: 0,
                         storage_id: None,
                         follows: BTreeSet::new(),
+                        subscription_rate: crate::rate::TokenBucket::per_minute(
+                            self.config.subscription_changes_per_minute,
+                            now,
+                        ),
                     },
                 );
             }

@@ -55,6 +55,16 @@ impl Hub {
     /// user; a denied one is told the document is unavailable and ended, having been sent
     /// nothing of it.
     pub(super) fn decide_sessions(&mut self, doc: DocumentId, fx: &mut Effects) {
+        self.rule_sessions(doc, false, fx);
+    }
+
+    /// Rules on every session of `doc` again, decided or not: sessions kept across a reload
+    /// (a re-check of access skips documents being loaded).
+    pub(super) fn recheck_sessions(&mut self, doc: DocumentId, fx: &mut Effects) {
+        self.rule_sessions(doc, true, fx);
+    }
+
+    fn rule_sessions(&mut self, doc: DocumentId, decided_too: bool, fx: &mut Effects) {
         let policy = Arc::clone(&self.policy);
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;
@@ -63,7 +73,11 @@ impl Hub {
             return;
         };
         let mut denied = Vec::new();
-        for (conn, session) in entry.sessions.iter_mut().filter(|(_, s)| !s.is_decided()) {
+        let sessions = entry
+            .sessions
+            .iter_mut()
+            .filter(|(_, s)| decided_too || !s.is_decided());
+        for (conn, session) in sessions {
             let access = self
                 .conns
                 .get(conn)

@@ -109,8 +109,9 @@ impl Hub {
         };
         loaded.restore_sessions(kept_sessions);
         self.docs.insert(doc, DocEntry::Ready(Box::new(loaded)));
-        // Sessions kept across a reload of a tentative document that meanwhile was stored.
-        self.decide_sessions(doc, fx);
+        // Sessions kept across a reload: access may have changed meanwhile (a re-check skips
+        // documents being loaded), and a tentative document may have been stored.
+        self.recheck_sessions(doc, fx);
         for (conn, data, request) in queued {
             if self.conns.contains_key(&conn) {
                 self.sync_ready(conn, doc, &data, request, fx);
@@ -349,7 +350,9 @@ impl Hub {
         if entry.persisting > 0 {
             return;
         }
-        self.gossip_heads(doc, fx);
+        if !self.followers.is_empty() {
+            self.gossip_heads(doc, Some(conn), fx);
+        }
         let Some(DocEntry::Ready(entry)) = self.docs.get_mut(&doc) else {
             return;
         };
@@ -639,7 +642,7 @@ impl Hub {
             let waited = self.now_micros.saturating_sub(arrived);
             self.stats.fanout_latency.observe(waited as f64 / 1e6);
         }
-        self.gossip_heads(doc, fx);
+        self.gossip_heads(doc, None, fx);
     }
 
     /// Sends the rounds whose window has passed.
@@ -682,7 +685,7 @@ impl Hub {
             c.docs.insert(doc);
             entry.generate_for(self.now, conn, &peer, &self.config.peer_id, doc, fx);
         }
-        self.gossip_heads(doc, fx);
+        self.gossip_heads(doc, None, fx);
     }
 }
 

@@ -112,3 +112,44 @@ fn a_peer_id_held_by_another_user_is_refused_to_the_newcomer_only() {
     let last = net.closed.last().unwrap();
     assert_eq!((last.conn, last.code), (1, CloseCode::Normal));
 }
+
+#[test]
+fn access_revoked_while_a_document_reloads_ends_the_session_once_loaded() {
+    use crate::access::{DirectoryPolicy, roles};
+    let mut net = Net::new();
+    let (doc, mut alice, _bob) = super::tests::alice_and_bob_share_a_document(&mut net);
+    // The document reloads (as after a refused change) …
+    let mut fx = Effects::default();
+    net.hub.reload(doc, &mut fx);
+    assert_eq!(fx.load, vec![doc]);
+    // … and meanwhile bob loses his role (the re-check skips a document being loaded).
+    let mut dir = crate::storage::Directory::default();
+    dir.roles.insert(
+        "alice".to_owned(),
+        vec![(roles::SANDBOX.to_owned(), String::new())],
+    );
+    for user in ["alice", "bob"] {
+        dir.active_tokens.insert(format!("token-{user}"));
+    }
+    let fx = net.hub.set_policy(Arc::new(DirectoryPolicy::new(dir)));
+    assert!(fx.send.is_empty(), "{:?}", fx.send);
+    let stored = net.stored(doc);
+    net.input(HubInput::Loaded {
+        doc,
+        result: Ok(stored),
+    });
+    let to_bob = net.take(2);
+    assert!(
+        to_bob
+            .iter()
+            .any(|m| matches!(m, Message::DocUnavailable { .. })),
+        "bob is told the document is gone: {to_bob:?}"
+    );
+    alice.edit("secret", 9);
+    alice.sync(&mut net, doc);
+    let to_bob = net.take(2);
+    assert!(
+        !to_bob.iter().any(carries_content),
+        "bob gets nothing more: {to_bob:?}"
+    );
+}

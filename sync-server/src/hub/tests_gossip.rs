@@ -164,3 +164,51 @@ fn storage_ids_followed_by_one_connection_are_bounded() {
     assert!(closed.reason.contains("storage ids"), "{}", closed.reason);
     assert!(net.hub.followers.is_empty(), "{:?}", net.hub.followers);
 }
+
+#[test]
+fn nobody_speaks_for_the_server_or_another_users_device() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    // Carol claims the server's storage id, Bob alice's phone's.
+    let mut carol = Client::connect_durable(&mut net, 3, sandbox("carol"), OURS);
+    let mut bob = Client::connect_durable(&mut net, 2, sandbox("bob"), ALICE_PHONE);
+    assert_eq!(net.hub.conns[&3].storage_id, None);
+    assert_eq!(net.hub.conns[&2].storage_id, None);
+    // Both sync an old state only (their heads lag): followers never see them.
+    carol.sync(&mut net, doc);
+    bob.sync(&mut net, doc);
+    let mut dave = Client::connect(&mut net, 4, sandbox("u4"));
+    follow(&mut net, &dave, 4, &[OURS, ALICE_PHONE]);
+    let first = dave.sync(&mut net, doc);
+    alice.edit("a", 2);
+    alice.sync(&mut net, doc);
+    let mut told_dave = first;
+    told_dave.extend(dave.receive(&mut net));
+    let heads = encoded(&alice.doc.get_heads());
+    for storage in [OURS, ALICE_PHONE] {
+        let told = told(&told_dave, doc, storage);
+        assert_eq!(
+            told.last().map(|t| &t.0),
+            Some(&heads),
+            "{storage}: {told:?}"
+        );
+    }
+}
+
+#[test]
+fn subscription_changes_are_limited_per_minute() {
+    let mut net = Net::new();
+    net.hub.config.subscription_changes_per_minute = 5;
+    let bob = Client::connect(&mut net, 2, sandbox("bob"));
+    for _ in 0..5 {
+        follow(&mut net, &bob, 2, &["s"]);
+    }
+    assert!(net.closed.is_empty());
+    follow(&mut net, &bob, 2, &["s"]);
+    let closed = net.closed.iter().find(|c| c.conn == 2).expect("closed");
+    assert_eq!(closed.code.code(), 1008);
+    assert!(closed.reason.contains("a minute"), "{}", closed.reason);
+}
