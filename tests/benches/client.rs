@@ -2,6 +2,8 @@
 //! the release server and real `Client`s (each its own SQLite database, `synchronous=FULL`):
 //! - local durable commit: one typed edit committed on the device (p50/p99), beside the fsync
 //!   time of this disk;
+//! - opening a device's store of 500 documents (10 with unacknowledged changes) and reading
+//!   the sync status, beside loading every document (what opening cost before);
 //! - edit on one device → arrival on another through the server (p50/p99/max), 300 answer
 //!   edits at 20 ms by the coach's phone, observed on the owner's tablet;
 //! - twenty devices with offline work (10 profile edits and a new assessment with 10 answers
@@ -97,6 +99,66 @@ fn local_commit(n: &Neighbourhood, dir: &std::path::Path) {
         "| local durable commit of one typed edit (500 edits, synchronous=FULL) | p50 {:.2} ms | p99 {:.2} ms | max {:.2} ms |",
         percentile(&samples, 0.5),
         percentile(&samples, 0.99),
+        samples.last().copied().unwrap_or(f64::NAN)
+    );
+}
+
+/// Opens a store of 500 assessments (8 answers each; 490 acknowledged by the server, 10 with
+/// an answer it has not seen) and reads the status, five times.
+fn open_with_500_documents(n: &Neighbourhood, dir: &std::path::Path) {
+    const DOCS: usize = 500;
+    const PENDING: usize = 10;
+    let path = dir.join("five-hundred.sqlite3");
+    let ids: Vec<DocumentId> = {
+        let mut replica = Replica::open(&path, Durability::Normal).unwrap();
+        let new = n.new_assessment();
+        let ctx = EditContext::new(&n.coach.0, Timestamp::now());
+        let questions = ["A1", "A2", "B1", "B3", "C1", "C2", "C3", "C4"];
+        (0..DOCS)
+            .map(|i| {
+                let id = replica
+                    .create(|actor| AssessmentDoc::create(actor, &ctx, &new))
+                    .unwrap();
+                for (q, question) in questions.iter().enumerate() {
+                    replica
+                        .edit(&id, |a: &mut AssessmentDoc| {
+                            a.set_level(&ctx, question, (q % 5) as i64)
+                        })
+                        .unwrap();
+                }
+                let heads = replica.automerge(&id).unwrap().get_heads();
+                replica
+                    .store_mut()
+                    .set_acked(&id, "server", &heads, 1)
+                    .unwrap();
+                if i < PENDING {
+                    replica
+                        .edit(&id, |a: &mut AssessmentDoc| a.set_level(&ctx, "A1", 4))
+                        .unwrap();
+                }
+                id
+            })
+            .collect()
+    };
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let config = ClientConfig::new(&path, "http://127.0.0.1:9", "token");
+        let client = Client::open(config).expect("opens");
+        let status = client.status();
+        samples.push(ms(t.elapsed()));
+        assert_eq!(status.unacknowledged, PENDING, "{status:?}");
+    }
+    samples.sort_by(f64::total_cmp);
+    let t = Instant::now();
+    let mut replica = Replica::open(&path, Durability::Normal).unwrap();
+    for id in &ids {
+        replica.automerge(id).unwrap();
+    }
+    let load_all = ms(t.elapsed());
+    println!(
+        "| open a device store of {DOCS} documents ({PENDING} with unacknowledged changes) and read the status (5 opens) | p50 {:.1} ms | max {:.1} ms | loading every document instead: {load_all:.0} ms |",
+        percentile(&samples, 0.5),
         samples.last().copied().unwrap_or(f64::NAN)
     );
 }
@@ -273,6 +335,7 @@ fn main() {
     let (p50, p99) = fsync_times(dir.path());
     println!("| fsync of this disk (4 KiB write + fsync) | p50 {p50:.2} ms | p99 {p99:.2} ms | |");
     local_commit(&n, dir.path());
+    open_with_500_documents(&n, dir.path());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,6 +8,8 @@
 
 mod driver;
 mod http;
+#[cfg(test)]
+mod open_tests;
 mod status;
 mod transport;
 mod url;
@@ -162,17 +164,25 @@ impl Shared {
         }
     }
 
-    /// Recounts the unacknowledged changes of `docs` (all documents when `None`).
+    /// Recounts the unacknowledged changes of `docs` (all documents when `None`: a document
+    /// whose stored heads the server acknowledged counts 0 without being loaded).
     pub(crate) fn recount(&self, docs: Option<&[DocumentId]>, now_ms: i64) {
         let counts = self.with_replica(|replica| {
-            let ids: Vec<DocumentId> = match docs {
-                Some(d) => d.to_vec(),
-                None => replica.store().documents()?,
+            let (ids, acknowledged) = match docs {
+                Some(d) => (d.to_vec(), Default::default()),
+                None => (
+                    replica.store().documents()?,
+                    replica.store().fully_acknowledged()?,
+                ),
             };
             Ok(ids
                 .into_iter()
                 .filter_map(|id| {
-                    let count = replica.unacknowledged(&id).ok()?;
+                    let count = if acknowledged.contains(&id) {
+                        0
+                    } else {
+                        replica.unacknowledged(&id).ok()?
+                    };
                     let status = replica.store().status(&id).ok()?;
                     Some((id, count, status))
                 })

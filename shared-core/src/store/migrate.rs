@@ -9,6 +9,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_local.sql"),
     include_str!("../../migrations/0002_withdrawn.sql"),
+    include_str!("../../migrations/0003_heads.sql"),
 ];
 
 /// Brings the database to the newest schema; refuses one written by a newer app. Each

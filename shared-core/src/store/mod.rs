@@ -152,21 +152,23 @@ impl LocalStore {
         &self.path
     }
 
-    /// Appends a chunk (one or more changes) of `doc` in one transaction; on disk when this
-    /// returns.
+    /// Appends a chunk (one or more changes) of `doc`, after which the document's heads are
+    /// `heads`, in one transaction; on disk when this returns.
     ///
     /// # Errors
     /// When SQLite fails; nothing is stored then.
-    pub fn append(&mut self, doc: &DocumentId, bytes: &[u8]) -> Result<(), StoreError> {
+    pub fn append(
+        &mut self,
+        doc: &DocumentId,
+        bytes: &[u8],
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError> {
         if bytes.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction()?;
         let id = doc.to_string();
-        tx.execute(
-            "INSERT OR IGNORE INTO documents (doc_id) VALUES (?1)",
-            [&id],
-        )?;
+        write_heads(&tx, &id, heads)?;
         tx.execute(
             "INSERT INTO chunks (doc_id, snapshot, bytes) VALUES (?1, 0, ?2)",
             params![id, bytes],
@@ -236,6 +238,7 @@ impl LocalStore {
             "INSERT INTO chunks (doc_id, snapshot, bytes) VALUES (?1, 1, ?2)",
             params![id, snapshot],
         )?;
+        write_heads(&tx, &id, &doc.get_heads())?;
         tx.commit()?;
         Ok(())
     }
@@ -254,6 +257,37 @@ impl LocalStore {
         Ok(ids.into_iter().filter_map(|s| s.parse().ok()).collect())
     }
 
+    /// Every document with stored history whose stored heads the server has acknowledged
+    /// (each of them among the acknowledged heads): it holds no unacknowledged change, known
+    /// without loading it. One query for the whole store.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn fully_acknowledged(&self) -> Result<std::collections::BTreeSet<DocumentId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT doc_id, heads, acked_heads FROM documents
+             WHERE heads IS NOT NULL AND length(heads) > 0",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        let mut out = std::collections::BTreeSet::new();
+        for row in rows {
+            let (id, heads, acked) = row?;
+            let acked = heads_from_bytes(&acked);
+            if heads_from_bytes(&heads).iter().all(|h| acked.contains(h))
+                && let Ok(id) = id.parse()
+            {
+                out.insert(id);
+            }
+        }
+        Ok(out)
+    }
+
     /// What the server said of `doc` (defaults for an unknown document).
     ///
     /// # Errors
@@ -261,27 +295,26 @@ impl LocalStore {
     pub fn status(&self, doc: &DocumentId) -> Result<DocStatus, StoreError> {
         let status = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT listed, kind, title, business, writable, read_only, refused,
                         acked_storage, acked_heads, synced_at, withdrawn
                  FROM documents WHERE doc_id = ?1",
-                [doc.to_string()],
-                |r| {
-                    Ok(DocStatus {
-                        listed: r.get(0)?,
-                        kind: r.get(1)?,
-                        title: r.get(2)?,
-                        business: r.get(3)?,
-                        writable: r.get(4)?,
-                        read_only: r.get(5)?,
-                        refused: r.get(6)?,
-                        acked_storage: r.get(7)?,
-                        acked_heads: heads_from_bytes(&r.get::<_, Vec<u8>>(8)?),
-                        synced_at: r.get(9)?,
-                        withdrawn: r.get(10)?,
-                    })
-                },
-            )
+            )?
+            .query_row([doc.to_string()], |r| {
+                Ok(DocStatus {
+                    listed: r.get(0)?,
+                    kind: r.get(1)?,
+                    title: r.get(2)?,
+                    business: r.get(3)?,
+                    writable: r.get(4)?,
+                    read_only: r.get(5)?,
+                    refused: r.get(6)?,
+                    acked_storage: r.get(7)?,
+                    acked_heads: heads_from_bytes(&r.get::<_, Vec<u8>>(8)?),
+                    synced_at: r.get(9)?,
+                    withdrawn: r.get(10)?,
+                })
+            })
             .optional()?;
         Ok(status.unwrap_or(DocStatus {
             writable: true,
@@ -561,6 +594,16 @@ fn write_flags(
         "INSERT INTO documents (doc_id, read_only, refused) VALUES (?1, ?2, ?3)
          ON CONFLICT (doc_id) DO UPDATE SET read_only = ?2, refused = ?3",
         params![doc.to_string(), read_only, refused],
+    )?;
+    Ok(())
+}
+
+/// Records the heads of `doc_id` after a chunk or snapshot (creating its row).
+fn write_heads(conn: &Connection, doc_id: &str, heads: &[ChangeHash]) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO documents (doc_id, heads) VALUES (?1, ?2)
+         ON CONFLICT (doc_id) DO UPDATE SET heads = ?2",
+        params![doc_id, heads_to_bytes(heads)],
     )?;
     Ok(())
 }

@@ -113,6 +113,12 @@ impl Replica {
         self.docs.get_mut(id).ok_or(ReplicaError::Missing(*id))
     }
 
+    /// Whether `id` is in memory (tests of lazy loading).
+    #[cfg(test)]
+    pub(crate) fn is_loaded(&self, id: &DocumentId) -> bool {
+        self.docs.contains_key(id)
+    }
+
     /// Whether `id` is on this device.
     ///
     /// # Errors
@@ -137,7 +143,7 @@ impl Replica {
         let (typed, _first) = make(self.actor())?;
         let id = DocumentId::random();
         let doc = typed.into_inner().automerge().clone();
-        self.store.append(&id, &doc.save())?;
+        self.store.append(&id, &doc.save(), &doc.get_heads())?;
         self.docs.insert(id, doc);
         Ok(id)
     }
@@ -168,7 +174,7 @@ impl Replica {
         let out = f(&mut typed)?;
         let after = typed.into_inner().automerge().clone();
         let bytes = after.save_after(&before);
-        self.store.append(id, &bytes)?;
+        self.store.append(id, &bytes, &after.get_heads())?;
         self.docs.insert(*id, after);
         self.compact_if_due(id)?;
         Ok(out.into_output())
@@ -193,7 +199,7 @@ impl Replica {
         doc.load_incremental(bytes).map_err(DomainError::from)?;
         let after = doc.get_heads();
         if after != before {
-            self.store.append(id, &doc.save_after(&before))?;
+            self.store.append(id, &doc.save_after(&before), &after)?;
             self.docs.insert(*id, doc);
             self.compact_if_due(id)?;
         }
@@ -216,7 +222,7 @@ impl Replica {
             return Ok(());
         }
         let bytes = doc.save_after(before);
-        if let Err(e) = self.store.append(id, &bytes) {
+        if let Err(e) = self.store.append(id, &bytes, &doc.get_heads()) {
             self.docs.remove(id);
             return Err(e.into());
         }

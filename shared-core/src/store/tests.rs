@@ -27,7 +27,7 @@ fn edits_survive_reopening_with_the_same_actor() {
         let mut doc = Automerge::new().with_actor(store.actor().clone());
         for i in 1..=3 {
             let bytes = edit(&mut doc, i);
-            store.append(&id, &bytes).unwrap();
+            store.append(&id, &bytes, &doc.get_heads()).unwrap();
         }
         store.actor().clone()
     };
@@ -48,7 +48,7 @@ fn many_chunks_are_compacted_into_one_snapshot() {
     let mut doc = Automerge::new();
     for i in 0..40 {
         let bytes = edit(&mut doc, i);
-        store.append(&id, &bytes).unwrap();
+        store.append(&id, &bytes, &doc.get_heads()).unwrap();
     }
     let stats = store.chunk_stats(&id).unwrap();
     assert_eq!(stats.chunks, 40);
@@ -61,7 +61,7 @@ fn many_chunks_are_compacted_into_one_snapshot() {
     assert!(!stats.wants_compaction());
     // Later changes append to the snapshot and load with it.
     let bytes = edit(&mut doc, 99);
-    store.append(&id, &bytes).unwrap();
+    store.append(&id, &bytes, &doc.get_heads()).unwrap();
     let again = store.load(&id).unwrap().unwrap();
     assert_eq!(value(&again), 99);
     assert_eq!(again.get_heads(), doc.get_heads());
@@ -116,7 +116,9 @@ fn the_listing_marks_unlisted_documents_withdrawn_and_purge_removes_them() {
             .unwrap()
             .is_empty()
     );
-    store.append(&b, &edit(&mut Automerge::new(), 1)).unwrap();
+    store
+        .append(&b, &edit(&mut Automerge::new(), 1), &[])
+        .unwrap();
     store.set_sync_state(&b, "s", b"state").unwrap();
     let status = store.status(&b).unwrap();
     assert!(status.listed && !status.writable);
@@ -154,7 +156,7 @@ fn wipe_removes_the_database_files_and_newer_schemas_are_refused() {
     let path = dir.path().join("user.sqlite3");
     let mut store = LocalStore::open(&path, Durability::Full).unwrap();
     store
-        .append(&DocumentId::random(), &edit(&mut Automerge::new(), 1))
+        .append(&DocumentId::random(), &edit(&mut Automerge::new(), 1), &[])
         .unwrap();
     assert!(path.exists());
     store.wipe().unwrap();
