@@ -83,7 +83,7 @@ pub async fn refuse(socket: WebSocket, message: String) {
         WsMessage::Binary(error.encode().into()),
         close_frame(CloseCode::Policy, &message),
     ];
-    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+    close_with(&mut sink, frames).await;
 }
 
 /// Serves one upgraded socket until it closes.
@@ -132,8 +132,8 @@ pub async fn serve(
     {
         return;
     }
-    let deadline = tokio::time::sleep(config.handshake_timeout);
-    tokio::pin!(deadline);
+    // Boxed, as every timer held across the loop: the task of an idle connection stays small.
+    let mut deadline = Box::pin(tokio::time::sleep(config.handshake_timeout));
     let mut joined = false;
     let mut refused: Option<&'static str> = None;
     let mut ping = tokio::time::interval(config.ping);
@@ -162,7 +162,7 @@ pub async fn serve(
                         tracing::warn!(conn_id = conn, "message rate over the limit");
                         let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
                         refused = Some("rate");
-                        let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                        close_with(&mut sink, frames).await;
                         break;
                     }
                     Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
@@ -186,13 +186,13 @@ pub async fn serve(
                             let code = if e.is_too_large() { CloseCode::TooBig } else { CloseCode::Invalid };
                             let frames = fail(code, e.to_string());
                             refused = Some("protocol");
-                            let _ = send_all(&mut sink, frames).await;
+                            close_with(&mut sink, frames).await;
                             break;
                         }
                     },
                     Some(Ok(WsMessage::Text(_))) => {
                         refused = Some("protocol");
-                        let _ = send_all(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
+                        close_with(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
                         break;
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
@@ -203,9 +203,7 @@ pub async fn serve(
                         let text = format!("{e:#}");
                         if text.contains("Space limit exceeded") || text.contains("too long") {
                             let frames = fail(CloseCode::TooBig, "message too large".to_owned());
-                            if let Err(e) = send_all(&mut sink, frames).await {
-                                tracing::debug!(conn_id = conn, error = %e, "could not send the close frame");
-                            }
+                            close_with(&mut sink, frames).await;
                         }
                         tracing::debug!(conn_id = conn, error = %e, "socket error");
                         break;
@@ -219,7 +217,7 @@ pub async fn serve(
                 }
                 Some(Outbound::Close(close)) => {
                     let Close { code, reason, .. } = *close;
-                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, vec![close_frame(code, &reason)])).await;
+                    close_with(&mut sink, vec![close_frame(code, &reason)]).await;
                     break;
                 }
                 None => break,
@@ -228,12 +226,12 @@ pub async fn serve(
                 let limit = config.max_outbound_bytes;
                 let frames = fail(CloseCode::Policy, format!("more than {limit} bytes wait for this peer"));
                 refused = Some("overflow");
-                let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                close_with(&mut sink, frames).await;
                 break;
             }
             () = &mut deadline, if !joined => {
                 refused = Some("handshake");
-                let _ = send_all(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned())).await;
+                close_with(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned())).await;
                 break;
             }
             _ = ping.tick() => {
@@ -243,26 +241,28 @@ pub async fn serve(
                 if last_heard.elapsed() > config.ping.saturating_mul(4) {
                     refused = Some("silent");
                     let frames = fail(CloseCode::Policy, "no answer to ping".to_owned());
-                    let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                    close_with(&mut sink, frames).await;
                     break;
                 }
                 vec![WsMessage::Ping(Vec::new().into())]
             }
             () = shutdown.cancelled() => {
                 // Tells clients to reconnect (possibly to another node).
-                let _ = send_all(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")]).await;
+                close_with(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")]).await;
                 break;
             }
         };
         // A peer that stops reading blocks this write; the overflow signal, or the grace
         // period for one write, ends the wait.
         let written = tokio::select! {
-            r = send_all(&mut sink, outgoing) => r.is_ok(),
+            r = Box::pin(tokio::time::timeout(config.outbound_grace, send_all(&mut sink, outgoing))) => match r {
+                Ok(r) => r.is_ok(),
+                Err(_) => {
+                    overflowed.cancel();
+                    false
+                }
+            },
             () = overflowed.cancelled() => false,
-            () = tokio::time::sleep(config.outbound_grace) => {
-                overflowed.cancel();
-                false
-            }
         };
         backlog.sub(sent_bytes, Instant::now());
         if !written {
@@ -272,7 +272,7 @@ pub async fn serve(
                     "outbound buffer over its limit".to_owned(),
                 );
                 refused = Some("overflow");
-                let _ = tokio::time::timeout(CLOSE_GRACE, send_all(&mut sink, frames)).await;
+                close_with(&mut sink, frames).await;
             }
             break;
         }
@@ -284,18 +284,29 @@ pub async fn serve(
     // The closing handshake: read (and drop) what the peer still sends until its close frame,
     // so the socket is not reset with unread input (which can destroy our error and close
     // frames before the peer reads them).
-    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+    let drain = async {
         while let Some(Ok(frame)) = stream.next().await {
             if matches!(frame, WsMessage::Close(_)) {
                 break;
             }
         }
-    })
-    .await;
+    };
+    let _ = Box::pin(tokio::time::timeout(CLOSE_GRACE, drain)).await;
 }
 
 fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Sends the last frames of a closing connection, giving the peer [`CLOSE_GRACE`] to take
+/// them (boxed: a cold path that would otherwise size every connection's task).
+async fn close_with(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, WsMessage>,
+    frames: Vec<WsMessage>,
+) {
+    if let Ok(Err(e)) = Box::pin(tokio::time::timeout(CLOSE_GRACE, send_all(sink, frames))).await {
+        tracing::debug!(error = %e, "could not send the last frames");
+    }
 }
 
 async fn send_all(
