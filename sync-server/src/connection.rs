@@ -83,7 +83,7 @@ pub async fn refuse(socket: WebSocket, message: String) {
         WsMessage::Binary(error.encode().into()),
         close_frame(CloseCode::Policy, &message),
     ];
-    close_with(&mut sink, frames).await;
+    close_with(&mut sink, frames, CLOSE_GRACE).await;
 }
 
 /// Serves one upgraded socket until it closes.
@@ -162,7 +162,7 @@ pub async fn serve(
                         tracing::warn!(conn_id = conn, "message rate over the limit");
                         let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
                         refused = Some("rate");
-                        close_with(&mut sink, frames).await;
+                        close_with(&mut sink, frames, CLOSE_GRACE).await;
                         break;
                     }
                     Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
@@ -186,13 +186,15 @@ pub async fn serve(
                             let code = if e.is_too_large() { CloseCode::TooBig } else { CloseCode::Invalid };
                             let frames = fail(code, e.to_string());
                             refused = Some("protocol");
-                            close_with(&mut sink, frames).await;
+                            // The peer learns why (it would resend the same otherwise), however
+                            // full its link is with what it sent before.
+                            close_with(&mut sink, frames, config.outbound_grace).await;
                             break;
                         }
                     },
                     Some(Ok(WsMessage::Text(_))) => {
                         refused = Some("protocol");
-                        close_with(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned())).await;
+                        close_with(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned()), config.outbound_grace).await;
                         break;
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
@@ -203,7 +205,7 @@ pub async fn serve(
                         let text = format!("{e:#}");
                         if text.contains("Space limit exceeded") || text.contains("too long") {
                             let frames = fail(CloseCode::TooBig, "message too large".to_owned());
-                            close_with(&mut sink, frames).await;
+                            close_with(&mut sink, frames, config.outbound_grace).await;
                         }
                         tracing::debug!(conn_id = conn, error = %e, "socket error");
                         break;
@@ -217,7 +219,7 @@ pub async fn serve(
                 }
                 Some(Outbound::Close(close)) => {
                     let Close { code, reason, .. } = *close;
-                    close_with(&mut sink, vec![close_frame(code, &reason)]).await;
+                    close_with(&mut sink, vec![close_frame(code, &reason)], CLOSE_GRACE).await;
                     break;
                 }
                 None => break,
@@ -226,12 +228,12 @@ pub async fn serve(
                 let limit = config.max_outbound_bytes;
                 let frames = fail(CloseCode::Policy, format!("more than {limit} bytes wait for this peer"));
                 refused = Some("overflow");
-                close_with(&mut sink, frames).await;
+                close_with(&mut sink, frames, CLOSE_GRACE).await;
                 break;
             }
             () = &mut deadline, if !joined => {
                 refused = Some("handshake");
-                close_with(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned())).await;
+                close_with(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned()), config.outbound_grace).await;
                 break;
             }
             _ = ping.tick() => {
@@ -241,14 +243,14 @@ pub async fn serve(
                 if last_heard.elapsed() > config.ping.saturating_mul(4) {
                     refused = Some("silent");
                     let frames = fail(CloseCode::Policy, "no answer to ping".to_owned());
-                    close_with(&mut sink, frames).await;
+                    close_with(&mut sink, frames, CLOSE_GRACE).await;
                     break;
                 }
                 vec![WsMessage::Ping(Vec::new().into())]
             }
             () = shutdown.cancelled() => {
                 // Tells clients to reconnect (possibly to another node).
-                close_with(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")]).await;
+                close_with(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")], CLOSE_GRACE).await;
                 break;
             }
         };
@@ -272,7 +274,7 @@ pub async fn serve(
                     "outbound buffer over its limit".to_owned(),
                 );
                 refused = Some("overflow");
-                close_with(&mut sink, frames).await;
+                close_with(&mut sink, frames, CLOSE_GRACE).await;
             }
             break;
         }
@@ -298,14 +300,17 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Sends the last frames of a closing connection, giving the peer [`CLOSE_GRACE`] to take
-/// them (boxed: a cold path that would otherwise size every connection's task).
+/// Sends the last frames of a closing connection, giving the peer `grace` to take them
+/// (boxed: a cold path that would otherwise size every connection's task).
 async fn close_with(
     sink: &mut futures_util::stream::SplitSink<WebSocket, WsMessage>,
     frames: Vec<WsMessage>,
+    grace: Duration,
 ) {
-    if let Ok(Err(e)) = Box::pin(tokio::time::timeout(CLOSE_GRACE, send_all(sink, frames))).await {
-        tracing::debug!(error = %e, "could not send the last frames");
+    match Box::pin(tokio::time::timeout(grace, send_all(sink, frames))).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "could not send the last frames"),
+        Err(_) => tracing::debug!(?grace, "the peer did not take the last frames in time"),
     }
 }
 

@@ -152,8 +152,10 @@ impl LocalStore {
         &self.path
     }
 
-    /// Appends a chunk (one or more changes) of `doc`, after which the document's heads are
-    /// `heads`, in one transaction; on disk when this returns.
+    /// Appends a chunk (one or more changes) of `doc`, made on top of heads `before` and
+    /// leading to heads `after`, in one transaction; on disk when this returns. The stored
+    /// heads move to `after` only if they were `before` (or nothing was stored): when another
+    /// writer appended meanwhile they are forgotten, and the next load records them anew.
     ///
     /// # Errors
     /// When SQLite fails; nothing is stored then.
@@ -161,14 +163,21 @@ impl LocalStore {
         &mut self,
         doc: &DocumentId,
         bytes: &[u8],
-        heads: &[ChangeHash],
+        before: &[ChangeHash],
+        after: &[ChangeHash],
     ) -> Result<(), StoreError> {
         if bytes.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction()?;
         let id = doc.to_string();
-        write_heads(&tx, &id, heads)?;
+        tx.execute(
+            "INSERT INTO documents (doc_id, heads) VALUES (?1, ?3)
+             ON CONFLICT (doc_id) DO UPDATE SET heads = CASE
+                 WHEN heads = ?2 OR NOT EXISTS (SELECT 1 FROM chunks WHERE doc_id = ?1) THEN ?3
+                 ELSE NULL END",
+            params![id, heads_to_bytes(before), heads_to_bytes(after)],
+        )?;
         tx.execute(
             "INSERT INTO chunks (doc_id, snapshot, bytes) VALUES (?1, 0, ?2)",
             params![id, bytes],
@@ -202,6 +211,22 @@ impl LocalStore {
                 doc_id: id,
                 reason: e.to_string(),
             })
+    }
+
+    /// Records `heads`, those of `doc` as just loaded from every stored chunk, where no heads
+    /// are known (stored before migration 3, or forgotten after another writer's append).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn note_loaded_heads(
+        &mut self,
+        doc: &DocumentId,
+        heads: &[ChangeHash],
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE documents SET heads = ?2 WHERE doc_id = ?1 AND heads IS NULL")?
+            .execute(params![doc.to_string(), heads_to_bytes(heads)])?;
+        Ok(())
     }
 
     /// Sizes of a document's stored history.
@@ -238,7 +263,10 @@ impl LocalStore {
             "INSERT INTO chunks (doc_id, snapshot, bytes) VALUES (?1, 1, ?2)",
             params![id, snapshot],
         )?;
-        write_heads(&tx, &id, &doc.get_heads())?;
+        tx.execute(
+            "UPDATE documents SET heads = ?2 WHERE doc_id = ?1",
+            params![id, heads_to_bytes(&doc.get_heads())],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -594,16 +622,6 @@ fn write_flags(
         "INSERT INTO documents (doc_id, read_only, refused) VALUES (?1, ?2, ?3)
          ON CONFLICT (doc_id) DO UPDATE SET read_only = ?2, refused = ?3",
         params![doc.to_string(), read_only, refused],
-    )?;
-    Ok(())
-}
-
-/// Records the heads of `doc_id` after a chunk or snapshot (creating its row).
-fn write_heads(conn: &Connection, doc_id: &str, heads: &[ChangeHash]) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO documents (doc_id, heads) VALUES (?1, ?2)
-         ON CONFLICT (doc_id) DO UPDATE SET heads = ?2",
-        params![doc_id, heads_to_bytes(heads)],
     )?;
     Ok(())
 }

@@ -108,6 +108,7 @@ impl Replica {
     pub fn automerge(&mut self, id: &DocumentId) -> Result<&mut Automerge, ReplicaError> {
         if !self.docs.contains_key(id) {
             let doc = self.store.load(id)?.ok_or(ReplicaError::Missing(*id))?;
+            self.store.note_loaded_heads(id, &doc.get_heads())?;
             self.docs.insert(*id, doc);
         }
         self.docs.get_mut(id).ok_or(ReplicaError::Missing(*id))
@@ -143,7 +144,7 @@ impl Replica {
         let (typed, _first) = make(self.actor())?;
         let id = DocumentId::random();
         let doc = typed.into_inner().automerge().clone();
-        self.store.append(&id, &doc.save(), &doc.get_heads())?;
+        self.store.append(&id, &doc.save(), &[], &doc.get_heads())?;
         self.docs.insert(id, doc);
         Ok(id)
     }
@@ -174,7 +175,7 @@ impl Replica {
         let out = f(&mut typed)?;
         let after = typed.into_inner().automerge().clone();
         let bytes = after.save_after(&before);
-        self.store.append(id, &bytes, &after.get_heads())?;
+        self.store.append(id, &bytes, &before, &after.get_heads())?;
         self.docs.insert(*id, after);
         self.compact_if_due(id)?;
         Ok(out.into_output())
@@ -199,7 +200,8 @@ impl Replica {
         doc.load_incremental(bytes).map_err(DomainError::from)?;
         let after = doc.get_heads();
         if after != before {
-            self.store.append(id, &doc.save_after(&before), &after)?;
+            self.store
+                .append(id, &doc.save_after(&before), &before, &after)?;
             self.docs.insert(*id, doc);
             self.compact_if_due(id)?;
         }
@@ -222,7 +224,7 @@ impl Replica {
             return Ok(());
         }
         let bytes = doc.save_after(before);
-        if let Err(e) = self.store.append(id, &bytes, &doc.get_heads()) {
+        if let Err(e) = self.store.append(id, &bytes, before, &doc.get_heads()) {
             self.docs.remove(id);
             return Err(e.into());
         }

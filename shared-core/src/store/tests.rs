@@ -26,8 +26,11 @@ fn edits_survive_reopening_with_the_same_actor() {
         let mut store = LocalStore::open(&path, Durability::Full).unwrap();
         let mut doc = Automerge::new().with_actor(store.actor().clone());
         for i in 1..=3 {
+            let before = doc.get_heads();
             let bytes = edit(&mut doc, i);
-            store.append(&id, &bytes, &doc.get_heads()).unwrap();
+            store
+                .append(&id, &bytes, &before, &doc.get_heads())
+                .unwrap();
         }
         store.actor().clone()
     };
@@ -47,8 +50,11 @@ fn many_chunks_are_compacted_into_one_snapshot() {
     let id = DocumentId::random();
     let mut doc = Automerge::new();
     for i in 0..40 {
+        let before = doc.get_heads();
         let bytes = edit(&mut doc, i);
-        store.append(&id, &bytes, &doc.get_heads()).unwrap();
+        store
+            .append(&id, &bytes, &before, &doc.get_heads())
+            .unwrap();
     }
     let stats = store.chunk_stats(&id).unwrap();
     assert_eq!(stats.chunks, 40);
@@ -60,8 +66,11 @@ fn many_chunks_are_compacted_into_one_snapshot() {
     assert!(stats.snapshot_bytes > 0);
     assert!(!stats.wants_compaction());
     // Later changes append to the snapshot and load with it.
+    let before = doc.get_heads();
     let bytes = edit(&mut doc, 99);
-    store.append(&id, &bytes, &doc.get_heads()).unwrap();
+    store
+        .append(&id, &bytes, &before, &doc.get_heads())
+        .unwrap();
     let again = store.load(&id).unwrap().unwrap();
     assert_eq!(value(&again), 99);
     assert_eq!(again.get_heads(), doc.get_heads());
@@ -117,7 +126,7 @@ fn the_listing_marks_unlisted_documents_withdrawn_and_purge_removes_them() {
             .is_empty()
     );
     store
-        .append(&b, &edit(&mut Automerge::new(), 1), &[])
+        .append(&b, &edit(&mut Automerge::new(), 1), &[], &[])
         .unwrap();
     store.set_sync_state(&b, "s", b"state").unwrap();
     let status = store.status(&b).unwrap();
@@ -156,7 +165,12 @@ fn wipe_removes_the_database_files_and_newer_schemas_are_refused() {
     let path = dir.path().join("user.sqlite3");
     let mut store = LocalStore::open(&path, Durability::Full).unwrap();
     store
-        .append(&DocumentId::random(), &edit(&mut Automerge::new(), 1), &[])
+        .append(
+            &DocumentId::random(),
+            &edit(&mut Automerge::new(), 1),
+            &[],
+            &[],
+        )
         .unwrap();
     assert!(path.exists());
     store.wipe().unwrap();
@@ -169,4 +183,36 @@ fn wipe_removes_the_database_files_and_newer_schemas_are_refused() {
         Err(StoreError::NewerSchema { found: 99, .. }) => {}
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn stored_heads_are_forgotten_when_another_writer_appended_and_noted_again_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = LocalStore::open(dir.path().join("db"), Durability::Normal).unwrap();
+    let id = DocumentId::random();
+    // Two writers start from nothing; the second's copy lacks the first's change.
+    let (mut first, mut second) = (Automerge::new(), Automerge::new());
+    let bytes = edit(&mut first, 1);
+    store.append(&id, &bytes, &[], &first.get_heads()).unwrap();
+    let acked = first.get_heads();
+    store.set_acked(&id, "server", &acked, 1).unwrap();
+    assert!(store.fully_acknowledged().unwrap().contains(&id));
+    let bytes = edit(&mut second, 2);
+    store.append(&id, &bytes, &[], &second.get_heads()).unwrap();
+    store
+        .set_acked(&id, "server", &second.get_heads(), 2)
+        .unwrap();
+    assert!(
+        !store.fully_acknowledged().unwrap().contains(&id),
+        "the first writer's change is not acknowledged: the heads must not claim otherwise"
+    );
+    // A load records the heads of everything stored.
+    let loaded = store.load(&id).unwrap().unwrap();
+    assert_eq!(loaded.get_heads().len(), 2);
+    store.note_loaded_heads(&id, &loaded.get_heads()).unwrap();
+    assert!(!store.fully_acknowledged().unwrap().contains(&id));
+    store
+        .set_acked(&id, "server", &loaded.get_heads(), 3)
+        .unwrap();
+    assert!(store.fully_acknowledged().unwrap().contains(&id));
 }
