@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use automerge::Automerge;
 use automerge::sync::SyncDoc;
 use nachbar_core::ids::DocumentId;
-use nachbar_core::protocol::{Message, PeerId};
+use nachbar_core::protocol::{Message, PeerId, StorageId};
 
 use crate::access::DocInfo;
 
+use super::gossip::Gossiped;
 use super::session::Session;
 use super::submit::Submission;
 use super::{ConnId, Effects, Millis};
@@ -45,7 +46,7 @@ pub(super) struct Loaded {
     pub(super) oldest_unsent: Option<super::Micros>,
     /// The heads last gossiped per storage (remote-heads gossip; one per storage with a
     /// session here, and the server's own).
-    pub(super) gossip: BTreeMap<nachbar_core::protocol::StorageId, super::gossip::Gossiped>,
+    pub(super) gossip: BTreeMap<StorageId, Gossiped>,
 }
 
 impl Loaded {
@@ -133,6 +134,17 @@ impl Loaded {
     }
 }
 
+/// What waited for a load: queued messages, sessions and web edits kept across a reload,
+/// whether storage changed meanwhile, the heads gossiped before.
+#[derive(Debug, Default)]
+pub(super) struct Waiting {
+    pub(super) queued: Vec<Queued>,
+    pub(super) sessions: BTreeMap<ConnId, Session>,
+    pub(super) submissions: Vec<Submission>,
+    pub(super) stale: bool,
+    pub(super) gossip: BTreeMap<StorageId, Gossiped>,
+}
+
 /// A slot of the document table.
 #[derive(Debug)]
 pub(super) enum DocEntry {
@@ -145,6 +157,8 @@ pub(super) enum DocEntry {
         /// Another writer's chunk arrived meanwhile (another node, an admin command): the
         /// load may have read storage before it committed, so it is loaded once more.
         stale: bool,
+        /// The heads gossiped before a reload, so that their timestamps keep growing.
+        gossip: BTreeMap<StorageId, Gossiped>,
     },
     /// In memory.
     Ready(Box<Loaded>),
@@ -157,6 +171,7 @@ impl DocEntry {
             sessions: BTreeMap::new(),
             submissions: Vec::new(),
             stale: false,
+            gossip: BTreeMap::new(),
         }
     }
 
@@ -166,6 +181,7 @@ impl DocEntry {
             sessions: BTreeMap::new(),
             submissions: vec![submission],
             stale: false,
+            gossip: BTreeMap::new(),
         }
     }
 
@@ -199,22 +215,22 @@ impl DocEntry {
 
     /// The queued messages, the sessions to restore, the web edits to apply once loaded, and
     /// whether another writer's chunk arrived meanwhile.
-    pub(super) fn into_queue(
-        self,
-    ) -> (
-        Vec<Queued>,
-        BTreeMap<ConnId, Session>,
-        Vec<Submission>,
-        bool,
-    ) {
+    pub(super) fn into_queue(self) -> Waiting {
         match self {
             DocEntry::Loading {
                 queued,
                 sessions,
                 submissions,
                 stale,
-            } => (queued, sessions, submissions, stale),
-            DocEntry::Ready(_) => (Vec::new(), BTreeMap::new(), Vec::new(), false),
+                gossip,
+            } => Waiting {
+                queued,
+                sessions,
+                submissions,
+                stale,
+                gossip,
+            },
+            DocEntry::Ready(_) => Waiting::default(),
         }
     }
 
@@ -227,6 +243,7 @@ impl DocEntry {
                 sessions: loaded.sessions,
                 submissions: Vec::new(),
                 stale: false,
+                gossip: loaded.gossip,
             },
             loading => loading,
         }

@@ -19,8 +19,8 @@
 //!   [`MAX_GOSSIPED_HEADS`]), one heads entry per storage with a session on a document; a sync
 //!   message re-notes only its sender's heads, and with nobody following anything gossip
 //!   costs nothing.
-//! - Timestamps grow strictly per document and storage while the document stays in memory;
-//!   after a reload or restart they start again from the clock.
+//! - Timestamps grow strictly per document and storage while the document stays in memory,
+//!   a reload included; after an eviction or a restart they start again from the clock.
 
 use std::collections::HashSet;
 

@@ -68,7 +68,13 @@ impl Hub {
         let Some(entry) = self.docs.remove(&doc) else {
             return;
         };
-        let (queued, kept_sessions, submissions, stale) = entry.into_queue();
+        let super::document::Waiting {
+            queued,
+            sessions: kept_sessions,
+            submissions,
+            stale,
+            gossip,
+        } = entry.into_queue();
         for (conn, _, _) in &queued {
             if let Some(c) = self.conns.get_mut(conn) {
                 c.pending_loads = c.pending_loads.saturating_sub(1);
@@ -108,6 +114,7 @@ impl Hub {
             return;
         };
         loaded.restore_sessions(kept_sessions);
+        loaded.gossip = gossip;
         self.docs.insert(doc, DocEntry::Ready(Box::new(loaded)));
         // Sessions kept across a reload: access may have changed meanwhile (a re-check skips
         // documents being loaded), and a tentative document may have been stored.

@@ -212,3 +212,34 @@ fn subscription_changes_are_limited_per_minute() {
     assert_eq!(closed.code.code(), 1008);
     assert!(closed.reason.contains("a minute"), "{}", closed.reason);
 }
+
+#[test]
+fn what_was_gossiped_survives_a_reload_so_timestamps_keep_growing() {
+    let mut net = Net::new();
+    let doc = DocumentId::random();
+    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
+    alice.edit("a", 1);
+    alice.sync(&mut net, doc);
+    let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
+    follow(&mut net, &bob, 2, &[OURS, ALICE_PHONE]);
+    let first = told(&bob.sync(&mut net, doc), doc, OURS);
+    assert_eq!(first.len(), 1);
+    let gossiped = |net: &Net| match net.hub.docs.get(&doc) {
+        Some(DocEntry::Ready(entry)) => entry.gossip.clone(),
+        _ => panic!("not ready"),
+    };
+    let before = gossiped(&net);
+    let mut fx = Effects::default();
+    net.hub.reload(doc, &mut fx);
+    let stored = net.stored(doc);
+    net.input(HubInput::Loaded {
+        doc,
+        result: Ok(stored),
+    });
+    assert_eq!(gossiped(&net), before, "kept across the reload");
+    alice.edit("a", 2);
+    alice.sync(&mut net, doc);
+    let after = told(&bob.receive(&mut net), doc, OURS);
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(after[0].1 > first[0].1);
+}
