@@ -121,6 +121,10 @@ impl Loaded {
         let generated = self.doc.generate_sync_message(&mut session.state);
         if let Some(message) = generated {
             session.last_sent = Some(now);
+            // (An empty document's save changes nothing there: no answer need come.)
+            if !message.changes.is_empty() && !message.heads.is_empty() {
+                session.unanswered = session.unanswered.saturating_add(1);
+            }
             fx.send.push((
                 conn,
                 Message::Sync {

@@ -4,6 +4,9 @@ use automerge::sync::State;
 
 use crate::access::Access;
 
+/// Messages with changes a peer may have unanswered before the next waits for its answer.
+const MAX_UNANSWERED: u8 = 1;
+
 /// The automerge sync state of one peer on one document, in the mode its access allows.
 #[derive(Debug)]
 pub(super) struct Session {
@@ -21,6 +24,9 @@ pub(super) struct Session {
     decided: bool,
     /// It was told every heads gossip it follows of this document (remote-heads gossip).
     pub(super) told_heads: bool,
+    /// Our messages with changes it has not answered yet (it sent nothing since): each answer
+    /// (new heads, which it must announce) is still to come.
+    pub(super) unanswered: u8,
 }
 
 impl Session {
@@ -37,6 +43,7 @@ impl Session {
             owes_ack: false,
             decided: true,
             told_heads: false,
+            unanswered: 0,
         }
     }
 
@@ -54,11 +61,16 @@ impl Session {
         self.decided
     }
 
-    /// During a burst, a peer that has not answered our last message within `pace` ms gets
-    /// no new one yet: the changes pile up into one larger message (a whole compressed
-    /// document when it lacks much) instead of many small ones it must each apply.
-    pub(super) fn paced(&self, now: super::Millis, pace: super::Millis) -> bool {
-        self.state.in_flight && self.last_sent.is_some_and(|at| now < at + pace)
+    /// A peer still applying the changes of our last message (it has not answered) gets no
+    /// new one until it answers or `pace` ms after that message, returned here: what arrives
+    /// meanwhile goes out in one message when it answers, however long it is busy, instead of
+    /// one per round piling up in its socket (each answered with heads and a Bloom filter,
+    /// each answer answered). `None`: it may be sent to now.
+    pub(super) fn paced_until(&self, pace: super::Millis) -> Option<super::Millis> {
+        (self.unanswered >= MAX_UNANSWERED)
+            .then_some(self.last_sent)
+            .flatten()
+            .map(|at| at + pace)
     }
 
     /// Switches between read-only and read-write after a policy change (or the first ruling).

@@ -22,9 +22,9 @@ const BUSY_FACTOR: Millis = 4;
 /// See [`BUSY_FACTOR`].
 const BUSY_CHANGES: usize = 16;
 
-/// In a burst, a peer that has not answered our last message gets the next one after this
-/// many fan-out windows at the latest (or as soon as it answers).
-const PACE_FACTOR: Millis = 4;
+/// A peer that has not answered our last message with changes gets the next one when it
+/// answers, or after this long at the latest.
+pub(super) const ANSWER_WAIT_MS: Millis = 2_000;
 
 impl Hub {
     /// A `request` or `sync` for a document.
@@ -315,6 +315,7 @@ impl Hub {
         let Some(session) = entry.sessions.get_mut(&conn) else {
             return;
         };
+        session.unanswered = 0;
         if let Err(e) = entry.doc.receive_sync_message(&mut session.state, message) {
             return self.fail(
                 conn,
@@ -629,21 +630,24 @@ impl Hub {
                     .map(|p| (*c, p))
             })
             .collect();
-        // In a burst, peers still busy with our last message wait for the next round.
-        let pace = (entry.window_ms > base).then_some(entry.window_ms * PACE_FACTOR);
-        let mut owed = false;
+        // Peers still applying changes of our last message get the next when they answer
+        // (their message is answered at once), or when the wait runs out.
+        let mut owed: Option<Millis> = None;
         for (conn, peer) in &peers {
-            if let Some(pace) = pace
-                && entry.sessions.get(conn).is_some_and(|s| s.paced(now, pace))
-            {
-                owed = true;
+            let until = entry
+                .sessions
+                .get(conn)
+                .and_then(|s| s.paced_until(ANSWER_WAIT_MS))
+                .filter(|until| now < *until);
+            if let Some(until) = until {
+                owed = Some(owed.map_or(until, |o| o.min(until)));
                 continue;
             }
             entry.generate_for(now, *conn, peer, &self.config.peer_id, doc, fx);
         }
-        if owed {
+        if let Some(until) = owed {
             entry.fanout_pending = true;
-            fx.wake(now + entry.window_ms);
+            fx.wake(until);
         }
         if let Some(arrived) = entry.oldest_unsent.take() {
             let waited = self.now_micros.saturating_sub(arrived);

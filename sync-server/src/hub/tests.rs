@@ -794,6 +794,38 @@ fn in_a_burst_a_peer_that_has_not_answered_waits_for_the_next_round() {
 }
 
 #[test]
+fn a_busy_peer_gets_what_arrived_meanwhile_in_one_message_when_it_answers() {
+    let mut net = Net::new();
+    let (doc, mut alice, mut bob) = alice_and_bob_share_a_document(&mut net);
+    // Three single edits, far apart (no burst): bob, busy, answers none of them.
+    for (i, at) in [(1, 1_000), (2, 1_100), (3, 1_200)] {
+        net.now = at;
+        alice.edit("k", i);
+        alice.sync(&mut net, doc);
+    }
+    let to_bob = net.take(2);
+    assert_eq!(to_bob.len(), 1, "one message until bob answers: {to_bob:?}");
+    for m in to_bob {
+        net.outbox.push((2, m));
+    }
+    // His answer is answered at once, with everything since.
+    net.now = 1_300;
+    bob.answer(&mut net, doc);
+    assert_eq!(bob.answer(&mut net, doc), 1);
+    assert_eq!(bob.doc.get_heads(), alice.doc.get_heads());
+    // A peer that never answers still gets news once the wait has run out.
+    net.now = 2_000;
+    alice.edit("k", 4);
+    alice.sync(&mut net, doc);
+    alice.edit("k", 5);
+    alice.sync(&mut net, doc);
+    assert_eq!(net.take(2).len(), 1, "the second waits for bob");
+    net.now = 2_000 + super::sync::ANSWER_WAIT_MS;
+    net.input(HubInput::Wake);
+    assert_eq!(net.take(2).len(), 1, "the wait ran out");
+}
+
+#[test]
 fn a_submission_that_depends_on_missing_changes_is_refused_and_stores_nothing() {
     let mut net = Net::new();
     let doc = DocumentId::random();
