@@ -32,9 +32,8 @@ pub(super) struct Loaded {
     pub(super) idle_since: Option<Millis>,
     /// When the last round of messages to every peer went out.
     pub(super) last_fanout: Option<Millis>,
-    /// A round is owed at this time (the end of the fan-out window, or when a paced peer's
-    /// wait runs out).
-    pub(super) fanout_due: Option<Millis>,
+    /// A round is owed at the end of the fan-out window.
+    pub(super) fanout_pending: bool,
     /// The current fan-out window: the configured one while commits are sparse, doubled (up
     /// to 8×) for each round that a burst of commits kept owing.
     pub(super) window_ms: Millis,
@@ -68,7 +67,7 @@ impl Loaded {
             persisting: 0,
             idle_since: Some(now),
             last_fanout: None,
-            fanout_due: None,
+            fanout_pending: false,
             window_ms: 0,
             queued_changes: 0,
             changes_since_round: 0,
@@ -86,12 +85,6 @@ impl Loaded {
         if !self.sessions.is_empty() {
             self.idle_since = None;
         }
-    }
-
-    /// Owes a round at `at` (the earliest owed wins) and asks for a wake-up then.
-    pub(super) fn owe_round(&mut self, at: Millis, fx: &mut Effects) {
-        self.fanout_due = Some(self.fanout_due.map_or(at, |due| due.min(at)));
-        fx.wake(at);
     }
 
     pub(super) fn add_session(&mut self, conn: ConnId, session: Session) {

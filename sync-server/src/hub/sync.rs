@@ -374,7 +374,8 @@ impl Hub {
             && entry.window_ms > self.config.fanout_window_ms
             && let Some(last) = entry.last_fanout
         {
-            entry.owe_round(last + entry.window_ms, fx);
+            entry.fanout_pending = true;
+            fx.wake(last + entry.window_ms);
             return;
         }
         let peer = self.conns.get(&conn).and_then(|c| c.peer.clone());
@@ -600,7 +601,8 @@ impl Hub {
         if let Some(last) = entry.last_fanout
             && now < last + window
         {
-            entry.owe_round(last + window, fx);
+            entry.fanout_pending = true;
+            fx.wake(last + window);
             return;
         }
         // Many changes soon after the last round (peers uploading offline work) widen the next
@@ -616,7 +618,7 @@ impl Hub {
         } else {
             base
         };
-        entry.fanout_due = None;
+        entry.fanout_pending = false;
         entry.last_fanout = Some(now);
         let peers: Vec<(ConnId, PeerId)> = entry
             .sessions
@@ -644,7 +646,8 @@ impl Hub {
             entry.generate_for(now, *conn, peer, &self.config.peer_id, doc, fx);
         }
         if let Some(until) = owed {
-            entry.owe_round(until, fx);
+            entry.fanout_pending = true;
+            fx.wake(until);
         }
         if let Some(arrived) = entry.oldest_unsent.take() {
             let waited = self.now_micros.saturating_sub(arrived);
@@ -653,25 +656,18 @@ impl Hub {
         self.gossip_heads(doc, None, fx);
     }
 
-    /// Sends the rounds that are due, and asks to be woken for the next one owed (the shell
-    /// keeps only the earliest wake-up asked for).
+    /// Sends the rounds whose window has passed.
     pub(super) fn due_fan_outs(&mut self, fx: &mut Effects) {
-        let now = self.now;
-        let mut due = Vec::new();
-        let mut next: Option<Millis> = None;
-        for (id, entry) in &self.docs {
-            let DocEntry::Ready(l) = entry else { continue };
-            match l.fanout_due {
-                Some(at) if at <= now => due.push(*id),
-                Some(at) => next = Some(next.map_or(at, |n| n.min(at))),
-                None => {}
-            }
-        }
+        let due: Vec<DocumentId> = self
+            .docs
+            .iter()
+            .filter_map(|(id, e)| match e {
+                DocEntry::Ready(l) if l.fanout_pending => Some(*id),
+                _ => None,
+            })
+            .collect();
         for doc in due {
             self.fan_out(doc, fx);
-        }
-        if let Some(at) = next {
-            fx.wake(at);
         }
     }
 
