@@ -43,6 +43,15 @@ fn told(messages: &[Message], doc: DocumentId, storage: &str) -> Vec<(Vec<String
         .collect()
 }
 
+/// Alice's phone (a durable peer) creates a document on the server.
+fn alice_phone_stores_a_document(net: &mut Net) -> (DocumentId, Client) {
+    let doc = DocumentId::random();
+    let mut alice = Client::connect_durable(net, 1, sandbox("alice"), ALICE_PHONE);
+    alice.edit("a", 1);
+    alice.sync(net, doc);
+    (doc, alice)
+}
+
 fn encoded(heads: &[ChangeHash]) -> Vec<String> {
     heads
         .iter()
@@ -53,10 +62,7 @@ fn encoded(heads: &[ChangeHash]) -> Vec<String> {
 #[test]
 fn a_follower_learns_the_servers_and_a_phones_heads_once_they_are_durable() {
     let mut net = Net::new();
-    let doc = DocumentId::random();
-    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
-    alice.edit("a", 1);
-    alice.sync(&mut net, doc);
+    let (doc, mut alice) = alice_phone_stores_a_document(&mut net);
     let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
     follow(&mut net, &bob, 2, &[OURS, ALICE_PHONE]);
     let other = bob.sync(&mut net, doc);
@@ -104,10 +110,7 @@ fn a_follower_learns_the_servers_and_a_phones_heads_once_they_are_durable() {
 #[test]
 fn a_follower_without_access_hears_nothing_and_claims_are_not_relayed() {
     let mut net = Net::new();
-    let doc = DocumentId::random();
-    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
-    alice.edit("a", 1);
-    alice.sync(&mut net, doc);
+    let (doc, mut alice) = alice_phone_stores_a_document(&mut net);
     // Eve has no role: the document is missing to her, and so are its heads.
     let mut eve = Client::connect(&mut net, 3, sandbox("eve"));
     follow(&mut net, &eve, 3, &[OURS, ALICE_PHONE]);
@@ -168,10 +171,7 @@ fn storage_ids_followed_by_one_connection_are_bounded() {
 #[test]
 fn nobody_speaks_for_the_server_or_another_users_device() {
     let mut net = Net::new();
-    let doc = DocumentId::random();
-    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
-    alice.edit("a", 1);
-    alice.sync(&mut net, doc);
+    let (doc, mut alice) = alice_phone_stores_a_document(&mut net);
     // Carol claims the server's storage id, Bob alice's phone's.
     let mut carol = Client::connect_durable(&mut net, 3, sandbox("carol"), OURS);
     let mut bob = Client::connect_durable(&mut net, 2, sandbox("bob"), ALICE_PHONE);
@@ -216,10 +216,7 @@ fn subscription_changes_are_limited_per_minute() {
 #[test]
 fn what_was_gossiped_survives_a_reload_so_timestamps_keep_growing() {
     let mut net = Net::new();
-    let doc = DocumentId::random();
-    let mut alice = Client::connect_durable(&mut net, 1, sandbox("alice"), ALICE_PHONE);
-    alice.edit("a", 1);
-    alice.sync(&mut net, doc);
+    let (doc, mut alice) = alice_phone_stores_a_document(&mut net);
     let mut bob = Client::connect(&mut net, 2, sandbox("bob"));
     follow(&mut net, &bob, 2, &[OURS, ALICE_PHONE]);
     let first = told(&bob.sync(&mut net, doc), doc, OURS);
