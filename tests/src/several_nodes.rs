@@ -450,8 +450,22 @@ async fn changes_still_arrive_when_the_feed_listeners_are_killed() {
                     held.push(format!("node {n} lacks {missing:?}"));
                 }
                 let activity = db.activity();
+                // And what the device's sync state believes of the server: an empty `have`
+                // makes Automerge send only what the server names in `need`.
+                let device = format!(
+                    "device heads {:?}, their heads {:?}, their need {:?}, their have {}, shared heads {:?}, in flight {}",
+                    doc.get_heads(),
+                    state.their_heads,
+                    state.their_need,
+                    state
+                        .their_have
+                        .as_ref()
+                        .map_or_else(|| "none".to_owned(), |h| format!("{} entries", h.len())),
+                    state.shared_heads,
+                    state.in_flight,
+                );
                 panic!(
-                    "round {round}: device {i} did not converge within {TIMEOUT:?}; {}; backends: {activity}",
+                    "round {round}: device {i} did not converge within {TIMEOUT:?}; {}; {device}; backends: {activity}",
                     held.join("; ")
                 );
             }
