@@ -78,6 +78,12 @@ impl<'de> serde::Deserialize<'de> for DocumentId {
     }
 }
 
+/// A change hash (a document's head) as automerge-repo 2.x writes it: bs58check of its 32
+/// bytes, in `automerge:` URLs and in `remote-heads-changed`.
+pub fn head_string(hash: &[u8; 32]) -> String {
+    bs58::encode(hash).with_check().into_string()
+}
+
 /// An `automerge:` URL: a document id, optionally pinned to heads
 /// (`automerge:<id>#<head>|<head>`, each head a change hash in bs58check).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -116,10 +122,7 @@ impl fmt::Display for AutomergeUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "automerge:{}", self.document_id)?;
         if let Some(heads) = &self.heads {
-            let encoded: Vec<String> = heads
-                .iter()
-                .map(|h| bs58::encode(h).with_check().into_string())
-                .collect();
+            let encoded: Vec<String> = heads.iter().map(head_string).collect();
             write!(f, "#{}", encoded.join("|"))?;
         }
         Ok(())

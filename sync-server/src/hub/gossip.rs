@@ -272,7 +272,7 @@ fn remote_heads(g: &Gossiped) -> RemoteHeads {
         heads: g
             .heads
             .iter()
-            .map(|h| bs58::encode(h.0).with_check().into_string())
+            .map(|h| nachbar_core::ids::head_string(&h.0))
             .collect(),
         timestamp: g.timestamp,
     }

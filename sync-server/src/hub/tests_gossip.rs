@@ -55,7 +55,7 @@ fn alice_phone_stores_a_document(net: &mut Net) -> (DocumentId, Client) {
 fn encoded(heads: &[ChangeHash]) -> Vec<String> {
     heads
         .iter()
-        .map(|h| bs58::encode(h.0).with_check().into_string())
+        .map(|h| nachbar_core::ids::head_string(&h.0))
         .collect()
 }
 
