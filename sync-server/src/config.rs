@@ -59,6 +59,10 @@ pub struct ServeConfig {
     /// Deepest CBOR nesting accepted.
     #[arg(long, env = "NACHBAR_MAX_CBOR_DEPTH", default_value_t = 16)]
     pub max_cbor_depth: usize,
+    /// Hub workers: tasks that each own the documents whose id falls to them, so syncing uses
+    /// that many cores; 0 takes one per core (at most 64).
+    #[arg(long, env = "NACHBAR_HUB_WORKERS", default_value_t = 0)]
+    pub hub_workers: usize,
     /// Seconds a document stays in memory after its last subscriber left.
     #[arg(long, env = "NACHBAR_EVICT_AFTER_SECS", default_value_t = 60)]
     pub evict_after_secs: u64,
@@ -86,6 +90,15 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    /// How many hub workers run: `--hub-workers`, or one per core.
+    pub fn hub_worker_count(&self) -> usize {
+        let wanted = match self.hub_workers {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            n => n,
+        };
+        wanted.clamp(1, crate::hubs::MAX_WORKERS)
+    }
+
     /// The database file inside the data directory.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("nachbar.sqlite3")

@@ -12,9 +12,11 @@ use tokio::sync::mpsc;
 
 use crate::access::Principal;
 use crate::backlog::Backlog;
-use crate::hub::{Close, CloseCode, ConnId, HubInput};
+use crate::connection_routing::Routing;
+use crate::hub::{Close, CloseCode, ConnId};
+use crate::hubs::Hubs;
 use crate::rate::TokenBucket;
-use crate::shell::{Command, HubSender, Outbound, Outlet};
+use crate::shell::{Outbound, Outlet};
 
 #[cfg(test)]
 #[path = "connection_tests.rs"]
@@ -91,7 +93,7 @@ pub async fn serve(
     socket: WebSocket,
     conn: ConnId,
     principal: Principal,
-    hub: HubSender,
+    hubs: Hubs,
     config: ConnectionConfig,
     shutdown: Shutdown,
 ) {
@@ -120,18 +122,9 @@ pub async fn serve(
         config.max_messages_per_second.saturating_mul(2),
         0,
     );
-    if hub
-        .send(Command::Register {
-            conn,
-            outbound: outlet,
-        })
-        .is_err()
-        || hub
-            .send(Command::Input(HubInput::Connect { conn, principal }))
-            .is_err()
-    {
+    let Ok(mut routing) = Routing::open(hubs, conn, principal, outlet) else {
         return;
-    }
+    };
     // Boxed, as every timer held across the loop: the task of an idle connection stays small.
     let mut deadline = Box::pin(tokio::time::sleep(config.handshake_timeout));
     let mut joined = false;
@@ -152,7 +145,7 @@ pub async fn serve(
     loop {
         let mut sent_bytes = 0;
         let outgoing: Vec<WsMessage> = tokio::select! {
-            frame = stream.next() => {
+            frame = stream.next(), if !routing.awaiting_join() => {
                 if let Some(Ok(_)) = &frame {
                     last_heard = Instant::now();
                 }
@@ -176,7 +169,7 @@ pub async fn serve(
                                 () = shutdown.cancelled() => break,
                             };
                             let Ok(credit) = credit else { break };
-                            if hub.send(Command::Inbound { conn, message, credit }).is_err() {
+                            if routing.inbound(message, credit).is_err() {
                                 break;
                             }
                             continue;
@@ -216,6 +209,10 @@ pub async fn serve(
                 Some(Outbound::Message(m)) => {
                     sent_bytes = crate::shell::size_hint(&m);
                     vec![WsMessage::Binary(m.encode().into())]
+                }
+                Some(Outbound::Joined(identity)) => {
+                    routing.joined(*identity);
+                    continue;
                 }
                 Some(Outbound::Close(close)) => {
                     let Close { code, reason, .. } = *close;
@@ -279,10 +276,7 @@ pub async fn serve(
             break;
         }
     }
-    let _ = hub.send(Command::Input(match refused {
-        Some(kind) => HubInput::Refused { conn, kind },
-        None => HubInput::Disconnect { conn },
-    }));
+    routing.close(refused);
     // The closing handshake: read (and drop) what the peer still sends until its close frame,
     // so the socket is not reset with unread input (which can destroy our error and close
     // frames before the peer reads them).

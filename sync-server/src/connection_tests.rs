@@ -10,6 +10,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use super::*;
+use crate::hub::HubInput;
+use crate::shell::Command;
 
 fn config() -> ConnectionConfig {
     ConnectionConfig {
@@ -25,20 +27,19 @@ fn config() -> ConnectionConfig {
     }
 }
 
-/// Serves one connection at a local address; the hub's commands come out of the receiver.
-async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
-    let (hub, commands) = mpsc::unbounded_channel();
+/// Serves connections at a local address on `hubs`; returns the address.
+async fn serve_on(hubs: crate::hubs::Hubs) -> String {
     let app = axum::Router::new().route(
         "/",
         axum::routing::get(move |upgrade: axum::extract::ws::WebSocketUpgrade| {
-            let hub = hub.clone();
+            let hubs = hubs.clone();
             async move {
                 upgrade.on_upgrade(move |socket| {
                     let principal = Principal {
                         user_id: "u".to_owned(),
                         token_hash: "t".to_owned(),
                     };
-                    serve(socket, 1, principal, hub, config(), Shutdown::new())
+                    serve(socket, 1, principal, hubs, config(), Shutdown::new())
                 })
             }
         }),
@@ -46,7 +47,13 @@ async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, commands)
+    url
+}
+
+/// Serves one connection at a local address; the hub's commands come out of the receiver.
+async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
+    let (hub, commands) = mpsc::unbounded_channel();
+    (serve_on(crate::hubs::Hubs::new(vec![hub])).await, commands)
 }
 
 thread_local! {
@@ -120,4 +127,124 @@ async fn a_connection_stops_reading_while_the_hub_holds_its_input() {
     }
     assert_eq!(first + second + rest, 1000, "nothing lost");
     drop(sender.await.unwrap());
+}
+
+/// Serves one connection with two stand-in hub workers.
+async fn serve_on_two_workers() -> (
+    String,
+    mpsc::UnboundedReceiver<Command>,
+    mpsc::UnboundedReceiver<Command>,
+) {
+    let (primary, primary_rx) = mpsc::unbounded_channel();
+    let (second, second_rx) = mpsc::unbounded_channel();
+    let url = serve_on(crate::hubs::Hubs::new(vec![primary, second])).await;
+    (url, primary_rx, second_rx)
+}
+
+/// What a stand-in worker received within `wait`, as short names.
+async fn received(
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    wait: Duration,
+    outlets: &mut Vec<crate::shell::Outlet>,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    while let Ok(Some(c)) = tokio::time::timeout(wait, commands.recv()).await {
+        names.push(match c {
+            Command::Register { outbound, .. } => {
+                outlets.push(outbound);
+                "register".to_owned()
+            }
+            Command::Input(HubInput::Connect { .. }) => "connect".to_owned(),
+            Command::Input(HubInput::Attach { identity, .. }) => {
+                format!("attach {}", identity.peer)
+            }
+            Command::Input(HubInput::Receive { message, .. }) => {
+                format!("input {}", message.type_name())
+            }
+            Command::Input(HubInput::Disconnect { .. }) => "disconnect".to_owned(),
+            Command::Inbound { message, .. } => message.type_name().to_owned(),
+            _ => "other".to_owned(),
+        });
+    }
+    names
+}
+
+#[tokio::test]
+async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_to_its_worker() {
+    let (url, mut primary, mut second) = serve_on_two_workers().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let peer = PeerId("phone".to_owned());
+    let server = PeerId("server".to_owned());
+    let hubs = crate::hubs::Hubs::new(vec![mpsc::unbounded_channel().0; 2]);
+    let doc = std::iter::repeat_with(DocumentId::random)
+        .find(|d| hubs.index_of(d) == 1)
+        .unwrap();
+    let frames = [
+        Message::Join {
+            sender_id: peer.clone(),
+            supported_protocol_versions: Some(vec!["1".to_owned()]),
+            peer_metadata: None,
+        },
+        // Sent at once after the join (as an eager peer may).
+        Message::Request {
+            sender_id: peer.clone(),
+            target_id: server.clone(),
+            document_id: doc,
+            data: vec![0x42],
+        },
+        Message::RemoteSubscriptionChange {
+            sender_id: peer.clone(),
+            target_id: server,
+            add: vec![],
+            remove: vec![],
+        },
+    ];
+    for m in &frames {
+        socket
+            .send(WsMessage::Binary(m.encode().into()))
+            .await
+            .unwrap();
+    }
+    let wait = Duration::from_millis(300);
+    let mut outlets = Vec::new();
+    assert_eq!(
+        received(&mut primary, wait, &mut outlets).await,
+        ["register", "connect", "join"]
+    );
+    assert!(
+        received(&mut second, wait, &mut outlets).await.is_empty(),
+        "nothing read on before the handshake's answer"
+    );
+    // The primary's handshake passes.
+    let identity = crate::hub::Identity {
+        peer: peer.clone(),
+        storage_id: None,
+    };
+    outlets[0]
+        .queue
+        .send(Outbound::Joined(Box::new(identity)))
+        .unwrap();
+    assert_eq!(
+        received(&mut second, wait, &mut outlets).await,
+        [
+            "register",
+            "attach phone",
+            "request",
+            "input remote-subscription-change"
+        ]
+    );
+    assert_eq!(
+        received(&mut primary, wait, &mut outlets).await,
+        ["remote-subscription-change"]
+    );
+    drop(outlets);
+    socket.close(None).await.unwrap();
+    assert_eq!(
+        received(&mut primary, wait, &mut Vec::new()).await,
+        ["disconnect"]
+    );
+    assert_eq!(
+        received(&mut second, wait, &mut Vec::new()).await,
+        ["disconnect"]
+    );
 }

@@ -21,6 +21,7 @@ pub mod backlog;
 pub mod compactor;
 pub mod config;
 pub mod connection;
+pub mod connection_routing;
 pub mod connection_slots;
 pub mod data_lock;
 pub mod demo;
@@ -28,6 +29,7 @@ pub mod documents;
 pub mod durable;
 pub mod fuzz_targets;
 pub mod hub;
+pub mod hubs;
 pub mod limiter;
 pub mod metrics;
 #[cfg(any(test, feature = "test-support"))]

@@ -14,8 +14,9 @@ use crate::access::{DirectoryPolicy, PolicyCell};
 use crate::config::ServeConfig;
 use crate::connection::ConnectionConfig;
 use crate::hub::{Hub, HubConfig};
+use crate::hubs::Hubs;
 use crate::routes::{AppState, router};
-use crate::shell::{Command, HubShell, run_hub};
+use crate::shell::{Command, HubSender, HubShell, run_hub};
 use crate::writer::{self, WriterStats};
 
 /// A started server without a listener: the routes' state, the hub task, the storage watcher
@@ -24,7 +25,7 @@ use crate::writer::{self, WriterStats};
 pub struct Started {
     /// The routes' state.
     pub state: Arc<AppState>,
-    hub_task: tokio::task::JoinHandle<()>,
+    hub_tasks: Vec<tokio::task::JoinHandle<()>>,
     watcher: tokio::task::JoinHandle<()>,
     writer_task: tokio::task::JoinHandle<()>,
     compactor_task: tokio::task::JoinHandle<()>,
@@ -53,8 +54,12 @@ impl Started {
         if let Some(listener) = self.listener {
             listener.abort();
         }
-        self.hub_task.abort();
-        let _ = self.hub_task.await;
+        for task in &self.hub_tasks {
+            task.abort();
+        }
+        for task in self.hub_tasks {
+            let _ = task.await;
+        }
         let _ = self.writer_task.await;
         // Compaction holds nothing acknowledged: what is queued is left for the next start
         // (a stop is not held up by it; one under way finishes or rolls back).
@@ -118,13 +123,13 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     // The web app, the API and enrolment each on a connection of their own (on SQLite).
     let web_store = || node.web.open().context("opening a connection");
 
-    let (hub_tx, hub_rx) = mpsc::unbounded_channel::<Command>();
+    let (senders, receivers): (Vec<HubSender>, Vec<_>) = (0..config.hub_worker_count())
+        .map(|_| mpsc::unbounded_channel::<Command>())
+        .unzip();
+    let hubs = Hubs::new(senders.clone());
     let writer_stats = Arc::new(WriterStats::default());
-    let report = {
-        let hub_tx = hub_tx.clone();
-        move |input| {
-            let _ = hub_tx.send(Command::Input(input));
-        }
+    let report = |worker: &HubSender, input| {
+        let _ = worker.send(Command::Input(input));
     };
     let documents = Arc::clone(&node.documents);
     let (compactor_tx, compactor_task) =
@@ -148,36 +153,43 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     let policy = Arc::new(DirectoryPolicy::new(directory));
     let policy_cell = PolicyCell::new(Arc::clone(&policy));
     let (committed, _) = tokio::sync::broadcast::channel(1024);
-    let hub = Hub::new(
-        HubConfig {
-            evict_after_ms: config.evict_after_secs * 1000,
-            fanout_window_ms: config.fanout_window_ms,
-            sync_limits: crate::sync_limits::SyncLimits {
-                max_decompressed: config.max_decompressed_bytes,
-                ..crate::sync_limits::SyncLimits::default()
-            },
-            ..HubConfig::new(node_peer_id(&storage_id), StorageId(storage_id.clone()))
+    let hub_config = HubConfig {
+        evict_after_ms: config.evict_after_secs * 1000,
+        fanout_window_ms: config.fanout_window_ms,
+        sync_limits: crate::sync_limits::SyncLimits {
+            max_decompressed: config.max_decompressed_bytes,
+            ..crate::sync_limits::SyncLimits::default()
         },
-        policy,
-    );
-    let hub_task = tokio::spawn(run_hub(
-        hub,
-        hub_rx,
-        HubShell {
-            self_sender: hub_tx.clone(),
-            writer: writer_tx,
-            documents: Arc::clone(&documents),
-            access: Arc::clone(&node.access),
-            policy: policy_cell.clone(),
-            committed: committed.clone(),
-        },
-    ));
+        ..HubConfig::new(node_peer_id(&storage_id), StorageId(storage_id.clone()))
+    };
+    let hub_tasks = senders
+        .iter()
+        .zip(receivers)
+        .map(|(sender, receiver)| {
+            let policy: Arc<dyn crate::access::Policy> = Arc::clone(&policy) as _;
+            let hub = Hub::new(hub_config.clone(), policy);
+            tokio::spawn(run_hub(
+                hub,
+                receiver,
+                HubShell {
+                    self_sender: sender.clone(),
+                    writer: writer_tx.clone(),
+                    documents: Arc::clone(&documents),
+                    access: Arc::clone(&node.access),
+                    policy: policy_cell.clone(),
+                    committed: committed.clone(),
+                },
+            ))
+        })
+        .collect();
+    drop(writer_tx);
+    drop(senders);
     let watcher = tokio::spawn(crate::watcher::watch(
         crate::watcher::Watched {
             documents,
             access: Arc::clone(&node.access),
         },
-        hub_tx.clone(),
+        hubs.clone(),
         crate::watcher::Seen {
             directory_version,
             cursor,
@@ -187,7 +199,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     ));
 
     let state = Arc::new(AppState {
-        hub: hub_tx,
+        hub: hubs,
         api: web_store()?,
         connection: ConnectionConfig {
             limits: Limits {
@@ -231,7 +243,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     });
     Ok(Started {
         state,
-        hub_task,
+        hub_tasks,
         watcher,
         writer_task,
         compactor_task,

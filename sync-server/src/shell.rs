@@ -14,7 +14,7 @@ use crate::access::{DirectoryPolicy, PolicyCell};
 use crate::backlog::{Backlog, Verdict};
 use crate::durable::StorageFailure;
 use crate::hub::{
-    Close, ConnId, Effects, Hub, HubInput, HubStats, PersistRequest, Submission, SubmitError,
+    Close, ConnId, Effects, Hub, HubInput, HubStats, Identity, Submission, SubmitError,
 };
 use crate::storage::backend::{AccessStore, DocumentStore};
 
@@ -27,6 +27,9 @@ pub enum Outbound {
     /// Close with this code and reason (boxed too: every queue allocates its first block of
     /// slots up front, so the slot size is memory per idle connection).
     Close(Box<Close>),
+    /// The handshake passed: who the connection is, for the other hub workers (comes before
+    /// the `peer` answer; nothing goes on the wire).
+    Joined(Box<Identity>),
 }
 
 /// What a message's ids, type and keys take on the wire, about.
@@ -50,6 +53,7 @@ impl Outbound {
         match self {
             Outbound::Message(m) => size_hint(m),
             Outbound::Close(_) => ENVELOPE,
+            Outbound::Joined(_) => 0,
         }
     }
 }
@@ -118,8 +122,8 @@ pub type HubSender = mpsc::UnboundedSender<Command>;
 pub struct HubShell {
     /// Commands back to the hub task (loads answer through it).
     pub self_sender: HubSender,
-    /// The writer task.
-    pub writer: mpsc::UnboundedSender<PersistRequest>,
+    /// The writer task (shared by the hub workers; answers come back to `self_sender`).
+    pub writer: mpsc::UnboundedSender<crate::writer::Queued<HubSender>>,
     /// The documents' storage, for loads.
     pub documents: Arc<dyn DocumentStore>,
     /// The access data, for the directory.
@@ -240,18 +244,24 @@ pub async fn run_hub(
     tracing::info!("hub stopped");
 }
 
-/// Performs the hub's effects in order: persist, load, send, close, then the answers to web
-/// edits and the notices of durable changes.
+/// Performs the hub's effects in order: joined, persist, load, send, close, then the answers
+/// to web edits and the notices of durable changes.
 fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     let conns = &mut out.conns;
     let hub = &shell.self_sender;
+    for (conn, identity) in fx.joined {
+        // Not counted against the backlog: nothing goes on the wire.
+        if let Some(outlet) = conns.get(&conn) {
+            let _ = outlet.queue.send(Outbound::Joined(Box::new(identity)));
+        }
+    }
     for request in fx.persist {
-        if let Err(refused) = shell.writer.send(request) {
+        if let Err(refused) = shell.writer.send((hub.clone(), request)) {
             // Nothing will commit it: the hub hears so at once (its sessions close with 1013)
             // instead of waiting for an answer that never comes.
             tracing::error!("writer task is gone");
             let _ = hub.send(Command::Input(HubInput::Persisted {
-                id: refused.0.id,
+                id: refused.0.1.id,
                 result: Err(StorageFailure("the writer has stopped".to_owned())),
             }));
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::access::DirectoryPolicy;
 use crate::hub::HubInput;
-use crate::shell::{Command, HubSender};
+use crate::hubs::Hubs;
 use crate::storage::StoreError;
 use crate::storage::backend::{AccessStore, DocumentStore, FeedCursor};
 use crate::storage::postgres::doorbell::Doorbell;
@@ -61,13 +61,7 @@ pub struct Watched {
 /// version moved (or `refresh` passed) and hands the hub new access rules, then reads the
 /// feed page by page and hands the hub each chunk. A failed read is logged and tried again on
 /// the next wake, from the same cursor.
-pub async fn watch(
-    watched: Watched,
-    hub: HubSender,
-    mut seen: Seen,
-    wake: Wake,
-    refresh: Duration,
-) {
+pub async fn watch(watched: Watched, hub: Hubs, mut seen: Seen, wake: Wake, refresh: Duration) {
     let mut last_read = Instant::now();
     loop {
         wake.next().await;
@@ -78,7 +72,7 @@ pub async fn watch(
                 seen.directory_version = dir.version;
                 last_read = Instant::now();
                 let policy = Arc::new(DirectoryPolicy::new(dir));
-                if hub.send(Command::SetPolicy(policy)).is_err() {
+                if hub.set_policy(&policy).is_err() {
                     return;
                 }
             }
@@ -107,7 +101,7 @@ async fn read_directory(
 /// Hands the hub every chunk after `cursor`; false when the hub is gone.
 async fn forward_feed(
     watched: &Watched,
-    hub: &HubSender,
+    hub: &Hubs,
     cursor: &mut FeedCursor,
 ) -> Result<bool, StoreError> {
     loop {
@@ -123,7 +117,7 @@ async fn forward_feed(
                 doc,
                 bytes: chunk.bytes,
             };
-            if hub.send(Command::Input(input)).is_err() {
+            if hub.input(input).is_err() {
                 return Ok(false);
             }
         }

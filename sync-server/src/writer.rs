@@ -47,24 +47,28 @@ impl Default for WriterStats {
     }
 }
 
-/// Starts the writer task. It ends when every sender is dropped, after committing what was
-/// queued. The documents of each committed batch go to `compactor` (which decides whether
-/// they want compaction).
-pub fn spawn(
+/// A persist request and where its answer goes (the hub worker that asked).
+pub type Queued<R> = (R, PersistRequest);
+
+/// Starts the writer task: one for all hub workers, so their appends share a transaction. It
+/// ends when every sender is dropped, after committing what was queued. Each request is
+/// answered by `report` with the reply address it was queued with; the documents of each
+/// committed batch go to `compactor` (which decides whether they want compaction).
+pub fn spawn<R: Send + Sync + 'static>(
     documents: Arc<dyn DocumentStore>,
-    report: impl Fn(HubInput) + Send + 'static,
+    report: impl Fn(&R, HubInput) + Send + 'static,
     stats: Arc<WriterStats>,
     compactor: mpsc::UnboundedSender<String>,
-) -> (mpsc::UnboundedSender<PersistRequest>, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<PersistRequest>();
+) -> (mpsc::UnboundedSender<Queued<R>>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Queued<R>>();
     let handle = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
-            let mut bytes = first.append.bytes.len();
+            let mut bytes = first.1.append.bytes.len();
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
                 match rx.try_recv() {
                     Ok(more) => {
-                        bytes += more.append.bytes.len();
+                        bytes += more.1.append.bytes.len();
                         batch.push(more);
                     }
                     Err(_) => break,
@@ -89,12 +93,12 @@ pub fn spawn(
 }
 
 /// Appends `batch` in one transaction, counted in `stats`.
-async fn commit(
+async fn commit<R>(
     documents: &dyn DocumentStore,
-    batch: &[PersistRequest],
+    batch: &[Queued<R>],
     stats: &WriterStats,
 ) -> Result<(), StorageFailure> {
-    let appends: Vec<_> = batch.iter().map(|p| p.append.clone()).collect();
+    let appends: Vec<_> = batch.iter().map(|(_, p)| p.append.clone()).collect();
     let start = Instant::now();
     let result = documents
         .append(appends)
@@ -117,15 +121,16 @@ async fn commit(
     result
 }
 
-/// Tells the hub how request `p` ended, and hands its document to the compactor once durable.
-fn settle(
-    p: &PersistRequest,
+/// Tells the hub worker how request `p` ended, and hands its document to the compactor once
+/// durable.
+fn settle<R>(
+    (reply, p): &Queued<R>,
     result: Result<(), StorageFailure>,
-    report: &impl Fn(HubInput),
+    report: &impl Fn(&R, HubInput),
     compactor: &mpsc::UnboundedSender<String>,
 ) {
     let durable = result.is_ok();
-    report(HubInput::Persisted { id: p.id, result });
+    report(reply, HubInput::Persisted { id: p.id, result });
     if durable {
         let _ = compactor.send(p.append.doc_id.clone());
     }
@@ -140,8 +145,8 @@ mod tests {
     use crate::storage::Store;
     use crate::storage::sqlite::SqliteDocuments;
 
-    fn request(id: u64, doc: &str, register: bool) -> PersistRequest {
-        PersistRequest {
+    fn request(id: u64, doc: &str, register: bool) -> Queued<()> {
+        let request = PersistRequest {
             id,
             append: Append {
                 doc_id: doc.to_owned(),
@@ -157,7 +162,8 @@ mod tests {
                     title: String::new(),
                 }),
             },
-        }
+        };
+        ((), request)
     }
 
     #[tokio::test]
@@ -171,7 +177,7 @@ mod tests {
         let stats = Arc::new(WriterStats::default());
         let (tx, writer) = spawn(
             documents,
-            move |input| {
+            move |(): &(), input| {
                 let _ = reports.send(input);
             },
             Arc::clone(&stats),

@@ -5,7 +5,8 @@
 //!   edits at 20 ms intervals; edit made → change present at a reader (p50/p99/max);
 //! - the fsync time of this disk (what every durable commit pays);
 //! - throughput: 100 writers on 10 documents, each with one sync message in flight, for 10 s:
-//!   changes made durable and acknowledged per second;
+//!   changes made durable and acknowledged per second; and 100 writers on 100 documents on a
+//!   server with one hub worker and one with two (the hub's work on one core and on two);
 //! - with PostgreSQL installed, the same on nodes sharing one throwaway PostgreSQL: throughput
 //!   on 1 and on 3 nodes (writers spread over them), the fan-out across nodes (the writer
 //!   on node 1, the readers on node 2), and failover: 20 writers on a node that is SIGKILLed
@@ -164,21 +165,21 @@ async fn fan_out(
     );
 }
 
-/// Durable changes per second: 100 writers spread over `nodes` (one server, or nodes on one
-/// database).
-async fn throughput(nodes: &[&Server], label: &str, hood: &str, business: &str) {
+/// Durable changes per second: 100 writers on `documents` documents, spread over `nodes` (one
+/// server, or nodes on one database).
+async fn throughput(nodes: &[&Server], documents: usize, label: &str, hood: &str, business: &str) {
     let server = nodes[0];
     let ports: Vec<u16> = nodes.iter().map(|n| n.port).collect();
     let (coach, token) = server.user(&format!("Coach T {label}"), "coach", business);
     let mut docs = Vec::new();
-    for _ in 0..10 {
+    for _ in 0..documents {
         docs.push(new_assessment(server.port, &token, &coach, hood, business).await);
     }
     let seconds = 10;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut writers = Vec::new();
     for w in 0..100 {
-        let (id, a) = &docs[w % 10];
+        let (id, a) = &docs[w % documents];
         let (id, mut doc) = (
             *id,
             a.inner().automerge().clone().with_actor(ActorId::random()),
@@ -228,7 +229,7 @@ async fn throughput(nodes: &[&Server], label: &str, hood: &str, business: &str) 
         total += w.await.unwrap_or(0);
     }
     println!(
-        "| throughput, 100 writers on 10 documents, {seconds} s ({label}) | {:.0} changes/s durable and acknowledged | | | {total} changes |",
+        "| throughput, 100 writers on {documents} documents, {seconds} s ({label}) | {:.0} changes/s durable and acknowledged | | | {total} changes |",
         total as f64 / seconds as f64
     );
 }
@@ -257,8 +258,17 @@ fn main() {
         bound(0.5),
         bound(0.99)
     );
-    runtime.block_on(throughput(&[&server], "SQLite", &hood, &business));
+    runtime.block_on(throughput(&[&server], 10, "SQLite", &hood, &business));
     drop(server);
+    // The hub's work on one and on two cores (when pinned, both servers share core 0).
+    for workers in ["1", "2"] {
+        let mut flags = WRITERS_OF_ONE_USER.to_vec();
+        flags.extend(["--hub-workers", workers]);
+        let server = Server::start_with(&flags);
+        let (hood, business) = neighbourhood(&server);
+        let label = format!("SQLite, {workers} hub worker(s)");
+        runtime.block_on(throughput(&[&server], 100, &label, &hood, &business));
+    }
     on_postgres(&runtime);
 }
 
@@ -386,11 +396,12 @@ fn on_postgres(runtime: &tokio::runtime::Runtime) {
     };
     let one = on(&url);
     let (hood, business) = neighbourhood(&one);
-    runtime.block_on(throughput(&[&one], "PostgreSQL, 1 node", &hood, &business));
+    runtime.block_on(throughput(&[&one], 10, "PostgreSQL, 1 node", &hood, &business));
     let two = on(&url);
     let three = on(&url);
     runtime.block_on(throughput(
         &[&one, &two, &three],
+        10,
         "PostgreSQL, 3 nodes",
         &hood,
         &business,

@@ -1,7 +1,7 @@
 //! What the hub asks the shell to do.
 
 use nachbar_core::ids::DocumentId;
-use nachbar_core::protocol::Message;
+use nachbar_core::protocol::{Message, PeerId, StorageId};
 
 use crate::durable::Append;
 
@@ -70,10 +70,23 @@ pub struct PersistRequest {
     pub append: Append,
 }
 
-/// The effects of one input, performed in field order: persist, load, send, close.
+/// Who a connection is once its handshake passed: what the other hub workers are told when the
+/// connection first sends them a message ([`super::HubInput::Attach`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The peer id its `join` bound.
+    pub peer: PeerId,
+    /// The storage id it may speak for in remote-heads gossip (checked at the handshake).
+    pub storage_id: Option<StorageId>,
+}
+
+/// The effects of one input, performed in field order: joined, persist, load, send, close.
 #[derive(Debug, Default)]
 #[must_use = "effects must be performed"]
 pub struct Effects {
+    /// Connections whose handshake passed, with who they are (told to the connection task
+    /// before the `peer` answer).
+    pub joined: Vec<(ConnId, Identity)>,
     /// Appends to make durable.
     pub persist: Vec<PersistRequest>,
     /// Documents to read from storage.

@@ -110,8 +110,15 @@ impl Hub {
             .and_then(|user| self.claimable_storage(user, metadata));
         if let Some(c) = self.conns.get_mut(&conn) {
             c.peer = Some(sender.clone());
-            c.storage_id = storage;
+            c.storage_id.clone_from(&storage);
         }
+        fx.joined.push((
+            conn,
+            Identity {
+                peer: sender.clone(),
+                storage_id: storage,
+            },
+        ));
         fx.send.push((
             conn,
             Message::Peer {

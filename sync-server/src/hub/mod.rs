@@ -27,6 +27,8 @@ mod tests_denied;
 mod tests_gossip;
 #[cfg(test)]
 mod tests_peers;
+#[cfg(test)]
+mod tests_workers;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -40,7 +42,7 @@ use nachbar_core::protocol::{Message, PROTOCOL_VERSION, PeerId, PeerMetadata, St
 use crate::access::{Access, DocInfo, Policy, Principal};
 use crate::durable::{Append, DocRecord, StorageFailure, StoredDoc};
 
-pub use effects::{Close, CloseCode, Effects, PersistRequest};
+pub use effects::{Close, CloseCode, Effects, Identity, PersistRequest};
 pub use submit::{Submission, SubmitError};
 
 use document::{DocEntry, Loaded};
@@ -64,6 +66,16 @@ pub enum HubInput {
         conn: ConnId,
         /// Its user.
         principal: Principal,
+    },
+    /// A connection whose handshake passed on another hub worker sends its first message for
+    /// a document of this one: it is established here as it is there, without a `peer` answer.
+    Attach {
+        /// The connection.
+        conn: ConnId,
+        /// Its user.
+        principal: Principal,
+        /// Who its handshake said it is.
+        identity: Identity,
     },
     /// A decoded message arrived.
     Receive {
@@ -151,6 +163,20 @@ impl Default for HubStats {
     }
 }
 
+impl HubStats {
+    /// Adds the counters of another hub worker (its peers are counted by the primary, which
+    /// holds every connection; the latency histogram is shared already).
+    pub fn add_worker(&mut self, other: &HubStats) {
+        self.docs_loaded += other.docs_loaded;
+        self.messages_in += other.messages_in;
+        self.messages_out += other.messages_out;
+        self.evictions += other.evictions;
+        for (kind, n) in &other.refusals {
+            *self.refusals.entry(kind).or_default() += n;
+        }
+    }
+}
+
 /// Settings of the hub.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
@@ -194,6 +220,9 @@ pub struct HubConfig {
     pub ephemeral_seen_ttl_ms: Millis,
     /// Unavailable documents remembered per connection to be offered if they arrive later.
     pub max_wanted_per_connection: usize,
+    /// Where the server's share of fan-out latency is observed ([`HubStats::fanout_latency`]):
+    /// hubs built from clones of one config share it.
+    pub fanout_latency: prometheus_client::metrics::histogram::Histogram,
 }
 
 impl HubConfig {
@@ -216,6 +245,7 @@ impl HubConfig {
             ephemeral_sessions_per_connection: 64,
             ephemeral_seen_ttl_ms: 120_000,
             max_wanted_per_connection: 256,
+            fanout_latency: crate::metrics::latency_histogram(),
         }
     }
 }
@@ -243,6 +273,9 @@ struct Conn {
     follows: BTreeSet<StorageId>,
     /// The rate of its `remote-subscription-change` messages.
     subscription_rate: crate::rate::TokenBucket,
+    /// Its handshake was on another hub worker (what ends the whole connection is counted
+    /// there).
+    attached: bool,
 }
 
 /// The document hub.
@@ -274,6 +307,7 @@ fn input_target(input: &HubInput) -> (Option<ConnId>, Option<DocumentId>) {
     match input {
         HubInput::Receive { conn, message } => (Some(*conn), message.document_id().copied()),
         HubInput::Connect { conn, .. }
+        | HubInput::Attach { conn, .. }
         | HubInput::Disconnect { conn }
         | HubInput::Refused { conn, .. } => (Some(*conn), None),
         HubInput::Loaded { doc, .. } | HubInput::External { doc, .. } => (None, Some(*doc)),
@@ -285,6 +319,10 @@ fn input_target(input: &HubInput) -> (Option<ConnId>, Option<DocumentId>) {
 impl Hub {
     /// A hub with no connections and no documents.
     pub fn new(config: HubConfig, policy: Arc<dyn Policy>) -> Self {
+        let stats = HubStats {
+            fanout_latency: config.fanout_latency.clone(),
+            ..HubStats::default()
+        };
         Hub {
             config,
             policy,
@@ -295,7 +333,7 @@ impl Hub {
             in_flight: HashMap::new(),
             submissions: HashMap::new(),
             next_persist: 1,
-            stats: HubStats::default(),
+            stats,
             now: 0,
             now_micros: 0,
             #[cfg(test)]
@@ -374,36 +412,22 @@ impl Hub {
     pub fn handle_micros(&mut self, now: Micros, input: HubInput) -> Effects {
         self.now_micros = now;
         self.now = now / 1_000;
-        let now = self.now;
         let mut fx = Effects::default();
         match input {
             HubInput::Connect { conn, principal } => {
-                self.conns.insert(
-                    conn,
-                    Conn {
-                        principal,
-                        peer: None,
-                        docs: BTreeSet::new(),
-                        ephemeral_rate: crate::rate::TokenBucket::new(
-                            self.config.ephemeral_per_second,
-                            self.config.ephemeral_per_second.saturating_mul(2),
-                            now,
-                        ),
-                        ephemeral_seen: HashMap::new(),
-                        unavailable_rate: crate::rate::TokenBucket::per_minute(
-                            self.config.max_unavailable_per_minute,
-                            now,
-                        ),
-                        wanted: BTreeSet::new(),
-                        pending_loads: 0,
-                        storage_id: None,
-                        follows: BTreeSet::new(),
-                        subscription_rate: crate::rate::TokenBucket::per_minute(
-                            self.config.subscription_changes_per_minute,
-                            now,
-                        ),
-                    },
-                );
+                let c = self.new_conn(principal);
+                self.conns.insert(conn, c);
+            }
+            HubInput::Attach {
+                conn,
+                principal,
+                identity,
+            } => {
+                let mut c = self.new_conn(principal);
+                c.peer = Some(identity.peer);
+                c.storage_id = identity.storage_id;
+                c.attached = true;
+                self.conns.insert(conn, c);
             }
             HubInput::Receive { conn, message } => {
                 self.stats.messages_in += 1;
@@ -427,6 +451,34 @@ impl Hub {
         }
         self.stats.messages_out += fx.send.len() as u64;
         fx
+    }
+
+    fn new_conn(&self, principal: Principal) -> Conn {
+        let now = self.now;
+        Conn {
+            principal,
+            peer: None,
+            docs: BTreeSet::new(),
+            ephemeral_rate: crate::rate::TokenBucket::new(
+                self.config.ephemeral_per_second,
+                self.config.ephemeral_per_second.saturating_mul(2),
+                now,
+            ),
+            ephemeral_seen: HashMap::new(),
+            unavailable_rate: crate::rate::TokenBucket::per_minute(
+                self.config.max_unavailable_per_minute,
+                now,
+            ),
+            wanted: BTreeSet::new(),
+            pending_loads: 0,
+            storage_id: None,
+            follows: BTreeSet::new(),
+            subscription_rate: crate::rate::TokenBucket::per_minute(
+                self.config.subscription_changes_per_minute,
+                now,
+            ),
+            attached: false,
+        }
     }
 
     #[cfg(test)]

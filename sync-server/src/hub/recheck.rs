@@ -9,15 +9,18 @@ impl Hub {
     /// or writable switches mode.
     pub(super) fn recheck_access(&mut self, fx: &mut Effects) {
         let policy = Arc::clone(&self.policy);
-        // Revoked or expired tokens end their connections.
-        let dead: Vec<ConnId> = self
+        // Revoked or expired tokens end their connections (counted by the worker that holds
+        // the handshake).
+        let dead: Vec<(ConnId, bool)> = self
             .conns
             .iter()
             .filter(|(_, c)| !policy.token_active(&c.principal))
-            .map(|(id, _)| *id)
+            .map(|(id, c)| (*id, c.attached))
             .collect();
-        for conn in dead {
-            self.refuse("revoked");
+        for (conn, attached) in dead {
+            if !attached {
+                self.refuse("revoked");
+            }
             fx.close.push(Close {
                 conn,
                 code: CloseCode::TokenExpired,

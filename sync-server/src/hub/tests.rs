@@ -57,6 +57,8 @@ pub(super) struct Net {
     pending: Vec<PersistRequest>,
     outbox: Vec<(ConnId, Message)>,
     pub(super) closed: Vec<Close>,
+    /// Handshakes passed, as the shell hears of them.
+    pub(super) joined: Vec<(ConnId, Identity)>,
     pub(super) auto_commit: bool,
     pub(super) now: Millis,
 }
@@ -69,6 +71,7 @@ impl Net {
             pending: Vec::new(),
             outbox: Vec::new(),
             closed: Vec::new(),
+            joined: Vec::new(),
             auto_commit: true,
             now: 0,
         }
@@ -93,6 +96,7 @@ impl Net {
                 let result = Ok(self.stored(doc));
                 queue.push(HubInput::Loaded { doc, result });
             }
+            self.joined.extend(fx.joined);
             self.outbox.extend(fx.send);
             self.closed.extend(fx.close);
             if self.auto_commit {

@@ -12,18 +12,17 @@ use axum::extract::{Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tokio::sync::oneshot;
 
 use crate::auth::TokenRejection;
 use crate::connection::{self, ConnectionConfig};
-use crate::shell::{Command, HubSender};
+use crate::hubs::Hubs;
 use crate::writer::WriterStats;
 
 /// Shared state of the routes.
 #[derive(Debug)]
 pub struct AppState {
-    /// The hub task.
-    pub hub: HubSender,
+    /// The hub workers.
+    pub hub: Hubs,
     /// The API's reads (on SQLite a connection of their own).
     pub api: Arc<dyn crate::storage::web::WebStore>,
     /// Connection settings.
@@ -170,13 +169,7 @@ pub(crate) async fn authenticate(
     }
     match lookup {
         Ok((Ok(p), version)) => {
-            let (done, ready) = oneshot::channel();
-            if state
-                .hub
-                .send(Command::EnsureDirectory { version, done })
-                .is_err()
-                || ready.await.is_err()
-            {
+            if state.hub.ensure_directory(version).await.is_err() {
                 return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
             }
             Ok(p)
@@ -236,22 +229,14 @@ async fn sync(
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    let (tx, rx) = oneshot::channel();
-    if state.hub.send(Command::Stats(tx)).is_err() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "hub stopped").into_response();
-    }
-    match rx.await {
+    match state.hub.stats().await {
         Ok(_) => "ready".into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "hub stopped").into_response(),
     }
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    let (tx, rx) = oneshot::channel();
-    if state.hub.send(Command::Stats(tx)).is_err() {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let Ok(hub) = rx.await else {
+    let Ok(hub) = state.hub.stats().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let edge = crate::metrics::EdgeRefusals {

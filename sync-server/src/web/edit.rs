@@ -11,12 +11,11 @@ use nachbar_core::ids::DocumentId;
 use nachbar_core::model::TypedDoc;
 use nachbar_core::time::Timestamp;
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, oneshot};
+use tokio::sync::Mutex;
 
 use crate::access::{Access, DocInfo, Policy};
 use crate::hub::{Submission, SubmitError};
 use crate::routes::AppState;
-use crate::shell::Command;
 
 use super::read::{self, ReadError};
 use super::session::SignedIn;
@@ -82,10 +81,9 @@ pub fn context(who: &SignedIn) -> EditContext {
 
 /// Hands a change to the hub and waits for its commit.
 async fn submit(state: &AppState, submission: Submission) -> Result<(), EditError> {
-    let (done, answer) = oneshot::channel();
-    state
+    let answer = state
         .hub
-        .send(Command::Submit { submission, done })
+        .submit(submission)
         .map_err(|_| EditError::Unavailable)?;
     match tokio::time::timeout(COMMIT_TIMEOUT, answer).await {
         Ok(Ok(result)) => Ok(result?),

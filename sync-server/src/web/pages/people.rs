@@ -15,11 +15,9 @@ use axum::response::Response;
 use nachbar_core::model::business_profile::SizeBand;
 use nachbar_core::time::Timestamp;
 use serde::Deserialize;
-use tokio::sync::oneshot;
 
 use crate::access::roles;
 use crate::routes::AppState;
-use crate::shell::Command;
 use crate::storage::StoreError;
 use crate::storage::web::WebStore;
 use crate::web::errors::FieldErrors;
@@ -169,14 +167,7 @@ pub async fn page(
 pub async fn directory_changed(state: &AppState) {
     let version = state.web.storage.access.directory_version().await;
     if let Ok(version) = version {
-        let (done, ready) = oneshot::channel();
-        if state
-            .hub
-            .send(Command::EnsureDirectory { version, done })
-            .is_ok()
-        {
-            let _ = ready.await;
-        }
+        let _ = state.hub.ensure_directory(version).await;
     }
 }
 

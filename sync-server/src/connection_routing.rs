@@ -1,0 +1,194 @@
+//! Which hub worker each of a connection's messages goes to, and attaching the connection to
+//! a worker when it first sends that worker a message (see [`crate::hubs`]).
+
+use std::sync::Arc;
+
+use nachbar_core::protocol::Message;
+use tokio::sync::mpsc;
+
+use crate::access::Principal;
+use crate::backlog::Backlog;
+use crate::hub::{ConnId, HubInput, Identity};
+use crate::hubs::{HubStopped, Hubs, Route};
+use crate::shell::{Command, Outbound, Outlet};
+
+/// A connection's way to the hub workers.
+#[derive(Debug)]
+pub struct Routing {
+    hubs: Hubs,
+    conn: ConnId,
+    /// Only with several workers (boxed: an idle connection of a one-worker hub pays a word).
+    links: Option<Box<Links>>,
+}
+
+/// What attaching the connection to another worker takes.
+#[derive(Debug)]
+struct Links {
+    principal: Principal,
+    /// Weak: the hub workers alone keep the queue open (the task ends when they drop it).
+    queue: mpsc::WeakUnboundedSender<Outbound>,
+    backlog: Arc<Backlog>,
+    overflowed: tokio_util::sync::CancellationToken,
+    /// Who the handshake said the connection is (none before it passed).
+    identity: Option<Identity>,
+    /// A `join` went to the primary and its answer has not come back.
+    awaiting_join: bool,
+    /// Bit `i`: worker `i` knows the connection (the primary always does).
+    attached: u64,
+}
+
+impl Routing {
+    /// Registers connection `conn` of `principal` with the primary worker.
+    ///
+    /// # Errors
+    /// When the hub has stopped.
+    pub fn open(
+        hubs: Hubs,
+        conn: ConnId,
+        principal: Principal,
+        outlet: Outlet,
+    ) -> Result<Self, HubStopped> {
+        let links = (hubs.count() > 1).then(|| {
+            Box::new(Links {
+                principal: principal.clone(),
+                queue: outlet.queue.downgrade(),
+                backlog: Arc::clone(&outlet.backlog),
+                overflowed: outlet.overflowed.clone(),
+                identity: None,
+                awaiting_join: false,
+                attached: 1,
+            })
+        });
+        let primary = hubs.primary();
+        primary
+            .send(Command::Register {
+                conn,
+                outbound: outlet,
+            })
+            .map_err(|_| HubStopped)?;
+        primary
+            .send(Command::Input(HubInput::Connect { conn, principal }))
+            .map_err(|_| HubStopped)?;
+        Ok(Routing { hubs, conn, links })
+    }
+
+    /// Whether the connection waits for its handshake's answer before it reads on (only with
+    /// several workers: its next message may be for another worker, which must learn who it
+    /// is first).
+    pub fn awaiting_join(&self) -> bool {
+        self.links.as_ref().is_some_and(|l| l.awaiting_join)
+    }
+
+    /// The handshake passed: the connection is `identity`.
+    pub fn joined(&mut self, identity: Identity) {
+        if let Some(l) = &mut self.links {
+            l.identity = Some(identity);
+            l.awaiting_join = false;
+        }
+    }
+
+    /// Hands a peer's message to the worker it concerns, with the credit it took.
+    ///
+    /// # Errors
+    /// When the hub has stopped, or has let go of the connection.
+    pub fn inbound(
+        &mut self,
+        message: Message,
+        credit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<(), HubStopped> {
+        let conn = self.conn;
+        let Some(links) = &mut self.links else {
+            return send_inbound(self.hubs.primary(), conn, message, credit);
+        };
+        if links.identity.is_none() {
+            // Before the handshake everything goes to the primary (which refuses all but
+            // `join`).
+            links.awaiting_join |= matches!(message, Message::Join { .. });
+            return send_inbound(self.hubs.primary(), conn, message, credit);
+        }
+        match self.hubs.route(&message) {
+            Route::Worker(i) => {
+                attach(&self.hubs, conn, links, i)?;
+                send_inbound(self.hubs.worker(i), conn, message, credit)
+            }
+            Route::All => {
+                for i in 1..self.hubs.count() {
+                    attach(&self.hubs, conn, links, i)?;
+                    let input = HubInput::Receive {
+                        conn,
+                        message: message.clone(),
+                    };
+                    self.hubs
+                        .worker(i)
+                        .send(Command::Input(input))
+                        .map_err(|_| HubStopped)?;
+                }
+                send_inbound(self.hubs.primary(), conn, message, credit)
+            }
+        }
+    }
+
+    /// The connection ended (`refused` for what it was closed for): every worker that knows
+    /// it forgets it; a refusal is counted once, by the primary.
+    pub fn close(&self, refused: Option<&'static str>) {
+        let conn = self.conn;
+        let _ = self.hubs.primary().send(Command::Input(match refused {
+            Some(kind) => HubInput::Refused { conn, kind },
+            None => HubInput::Disconnect { conn },
+        }));
+        let attached = self.links.as_ref().map_or(1, |l| l.attached);
+        for i in 1..self.hubs.count() {
+            if attached & (1 << i) != 0 {
+                let _ = self
+                    .hubs
+                    .worker(i)
+                    .send(Command::Input(HubInput::Disconnect { conn }));
+            }
+        }
+    }
+}
+
+fn send_inbound(
+    worker: &crate::shell::HubSender,
+    conn: ConnId,
+    message: Message,
+    credit: tokio::sync::OwnedSemaphorePermit,
+) -> Result<(), HubStopped> {
+    worker
+        .send(Command::Inbound {
+            conn,
+            message,
+            credit,
+        })
+        .map_err(|_| HubStopped)
+}
+
+/// Makes worker `i` know the connection, established as its handshake said.
+fn attach(hubs: &Hubs, conn: ConnId, links: &mut Links, i: usize) -> Result<(), HubStopped> {
+    if links.attached & (1 << i) != 0 {
+        return Ok(());
+    }
+    let (Some(queue), Some(identity)) = (links.queue.upgrade(), links.identity.clone()) else {
+        return Err(HubStopped);
+    };
+    let worker = hubs.worker(i);
+    worker
+        .send(Command::Register {
+            conn,
+            outbound: Outlet {
+                queue,
+                backlog: Arc::clone(&links.backlog),
+                overflowed: links.overflowed.clone(),
+            },
+        })
+        .map_err(|_| HubStopped)?;
+    worker
+        .send(Command::Input(HubInput::Attach {
+            conn,
+            principal: links.principal.clone(),
+            identity,
+        }))
+        .map_err(|_| HubStopped)?;
+    links.attached |= 1 << i;
+    Ok(())
+}
