@@ -4,7 +4,7 @@
 //! connection); it is closed when it stays behind longer than the grace period, or at once
 //! when the backlog passes the hard limit (memory stays bounded either way).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Whether a connection may go on.
@@ -28,6 +28,9 @@ pub struct Backlog {
     soft: usize,
     hard: usize,
     grace: Duration,
+    /// A hub worker queued the connection's close: what the peer sends from now on is not
+    /// handed to any worker (the others would go on serving it until the close is written).
+    closing: AtomicBool,
 }
 
 impl Backlog {
@@ -40,7 +43,18 @@ impl Backlog {
             soft,
             hard: hard.max(soft),
             grace,
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// Marks the connection as closing (see [`Backlog::is_closing`]).
+    pub fn close(&self) {
+        self.closing.store(true, Ordering::Release);
+    }
+
+    /// Whether a hub worker queued the connection's close.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Acquire)
     }
 
     /// Bytes waiting now.

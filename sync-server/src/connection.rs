@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use nachbar_core::protocol::{Limits, Message};
-use tokio::sync::mpsc;
 
 use crate::access::Principal;
 use crate::backlog::Backlog;
@@ -47,10 +46,14 @@ impl ConnectionConfig {
         self.limits.max_message_bytes.saturating_add(1 << 20)
     }
 
-    /// What one received message costs of [`ConnectionConfig::max_inbound_bytes`]: its size,
-    /// at least 16 KiB (so that many small messages count too).
-    fn inbound_cost(&self, bytes: usize) -> u32 {
-        let cost = bytes.clamp(16 * 1024, self.max_inbound_bytes());
+    /// What one received message handed to `copies` hub workers costs of
+    /// [`ConnectionConfig::max_inbound_bytes`]: its size, at least 16 KiB (so that many small
+    /// messages count too), for each copy; at most all of it.
+    fn inbound_cost(&self, bytes: usize, copies: usize) -> u32 {
+        let cost = bytes
+            .clamp(16 * 1024, self.max_inbound_bytes())
+            .saturating_mul(copies)
+            .min(self.max_inbound_bytes());
         u32::try_from(cost).unwrap_or(u32::MAX)
     }
 }
@@ -75,7 +78,7 @@ fn close_frame(code: CloseCode, reason: &str) -> WsMessage {
 
 /// Closes a socket refused before it starts (the user has all their connections open).
 pub async fn refuse(socket: WebSocket, message: String) {
-    let (mut sink, _) = socket.split();
+    let mut socket = socket;
     let error = Message::Error {
         message: message.clone(),
         sender_id: None,
@@ -85,7 +88,7 @@ pub async fn refuse(socket: WebSocket, message: String) {
         WsMessage::Binary(error.encode().into()),
         close_frame(CloseCode::Policy, &message),
     ];
-    close_with(&mut sink, frames, CLOSE_GRACE).await;
+    close_with(&mut socket, frames, CLOSE_GRACE).await;
 }
 
 /// Serves one upgraded socket until it closes.
@@ -97,8 +100,10 @@ pub async fn serve(
     config: ConnectionConfig,
     shutdown: Shutdown,
 ) {
-    let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outbound>();
+    // Not split into halves: reads and writes take turns in the loop below, and an idle
+    // connection saves the halves' lock.
+    let mut socket = socket;
+    let (out_tx, mut out_rx) = futures_channel::mpsc::unbounded::<Outbound>();
     let backlog = Arc::new(Backlog::new(
         config.max_outbound_bytes,
         // A few of the largest messages beyond the limit, then no grace.
@@ -126,8 +131,8 @@ pub async fn serve(
         return;
     };
     // Boxed, as every timer held across the loop: the task of an idle connection stays small.
-    let mut deadline = Box::pin(tokio::time::sleep(config.handshake_timeout));
-    let mut joined = false;
+    // Until `join` arrives (then freed: an idle connection keeps no timer for it).
+    let mut deadline = Some(Box::pin(tokio::time::sleep(config.handshake_timeout)));
     let mut refused: Option<&'static str> = None;
     let mut ping = tokio::time::interval(config.ping);
     ping.tick().await;
@@ -145,7 +150,7 @@ pub async fn serve(
     loop {
         let mut sent_bytes = 0;
         let outgoing: Vec<WsMessage> = tokio::select! {
-            frame = stream.next(), if !routing.awaiting_join() => {
+            frame = socket.next(), if !routing.awaiting_join() => {
                 if let Some(Ok(_)) = &frame {
                     last_heard = Instant::now();
                 }
@@ -155,15 +160,20 @@ pub async fn serve(
                         tracing::warn!(conn_id = conn, "message rate over the limit");
                         let frames = fail(CloseCode::Policy, format!("more than {limit} messages per second"));
                         refused = Some("rate");
-                        close_with(&mut sink, frames, CLOSE_GRACE).await;
+                        close_with(&mut socket, frames, CLOSE_GRACE).await;
                         break;
                     }
                     Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
+                        // A hub worker queued the connection's close: nothing more reaches the
+                        // workers (the close is on its way).
+                        Ok(_) if backlog.is_closing() => continue,
                         Ok(message) => {
-                            joined |= matches!(message, Message::Join { .. });
+                            if matches!(message, Message::Join { .. }) {
+                                deadline = None;
+                            }
                             // Back-pressure: wait (not reading) while the hub is behind on this
                             // connection's input.
-                            let cost = config.inbound_cost(bytes.len());
+                            let cost = config.inbound_cost(bytes.len(), routing.copies(&message));
                             let credit = tokio::select! {
                                 c = Arc::clone(&inbound).acquire_many_owned(cost) => c,
                                 () = shutdown.cancelled() => break,
@@ -181,13 +191,13 @@ pub async fn serve(
                             refused = Some("protocol");
                             // The peer learns why (it would resend the same otherwise), however
                             // full its link is with what it sent before.
-                            close_with(&mut sink, frames, config.outbound_grace).await;
+                            close_with(&mut socket, frames, config.outbound_grace).await;
                             break;
                         }
                     },
                     Some(Ok(WsMessage::Text(_))) => {
                         refused = Some("protocol");
-                        close_with(&mut sink, fail(CloseCode::Unsupported, "text frames are not supported".to_owned()), config.outbound_grace).await;
+                        close_with(&mut socket, fail(CloseCode::Unsupported, "text frames are not supported".to_owned()), config.outbound_grace).await;
                         break;
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
@@ -198,25 +208,27 @@ pub async fn serve(
                         let text = format!("{e:#}");
                         if text.contains("Space limit exceeded") || text.contains("too long") {
                             let frames = fail(CloseCode::TooBig, "message too large".to_owned());
-                            close_with(&mut sink, frames, config.outbound_grace).await;
+                            close_with(&mut socket, frames, config.outbound_grace).await;
                         }
                         tracing::debug!(conn_id = conn, error = %e, "socket error");
                         break;
                     }
                 }
             },
-            out = out_rx.recv() => match out {
+            out = out_rx.next() => match out {
                 Some(Outbound::Message(m)) => {
                     sent_bytes = crate::shell::size_hint(&m);
                     vec![WsMessage::Binary(m.encode().into())]
                 }
                 Some(Outbound::Joined(identity)) => {
                     routing.joined(*identity);
+                    // Nothing was read while the handshake's answer was awaited.
+                    last_heard = Instant::now();
                     continue;
                 }
                 Some(Outbound::Close(close)) => {
                     let Close { code, reason, .. } = *close;
-                    close_with(&mut sink, vec![close_frame(code, &reason)], CLOSE_GRACE).await;
+                    close_with(&mut socket, vec![close_frame(code, &reason)], CLOSE_GRACE).await;
                     break;
                 }
                 None => break,
@@ -225,12 +237,12 @@ pub async fn serve(
                 let limit = config.max_outbound_bytes;
                 let frames = fail(CloseCode::Policy, format!("more than {limit} bytes wait for this peer"));
                 refused = Some("overflow");
-                close_with(&mut sink, frames, CLOSE_GRACE).await;
+                close_with(&mut socket, frames, CLOSE_GRACE).await;
                 break;
             }
-            () = &mut deadline, if !joined => {
+            () = async { if let Some(d) = &mut deadline { d.await } }, if deadline.is_some() => {
                 refused = Some("handshake");
-                close_with(&mut sink, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned()), config.outbound_grace).await;
+                close_with(&mut socket, fail(CloseCode::Policy, "no join within the handshake timeout".to_owned()), config.outbound_grace).await;
                 break;
             }
             _ = ping.tick() => {
@@ -240,21 +252,21 @@ pub async fn serve(
                 if last_heard.elapsed() > config.ping.saturating_mul(4) {
                     refused = Some("silent");
                     let frames = fail(CloseCode::Policy, "no answer to ping".to_owned());
-                    close_with(&mut sink, frames, CLOSE_GRACE).await;
+                    close_with(&mut socket, frames, CLOSE_GRACE).await;
                     break;
                 }
                 vec![WsMessage::Ping(Vec::new().into())]
             }
             () = shutdown.cancelled() => {
                 // Tells clients to reconnect (possibly to another node).
-                close_with(&mut sink, vec![close_frame(CloseCode::Restart, "server restarting")], CLOSE_GRACE).await;
+                close_with(&mut socket, vec![close_frame(CloseCode::Restart, "server restarting")], CLOSE_GRACE).await;
                 break;
             }
         };
         // A peer that stops reading blocks this write; the overflow signal, or the grace
         // period for one write, ends the wait.
         let written = tokio::select! {
-            r = Box::pin(tokio::time::timeout(config.outbound_grace, send_all(&mut sink, outgoing))) => match r {
+            r = Box::pin(tokio::time::timeout(config.outbound_grace, send_all(&mut socket, outgoing))) => match r {
                 Ok(r) => r.is_ok(),
                 Err(_) => {
                     overflowed.cancel();
@@ -271,7 +283,7 @@ pub async fn serve(
                     "outbound buffer over its limit".to_owned(),
                 );
                 refused = Some("overflow");
-                close_with(&mut sink, frames, CLOSE_GRACE).await;
+                close_with(&mut socket, frames, CLOSE_GRACE).await;
             }
             break;
         }
@@ -281,7 +293,7 @@ pub async fn serve(
     // so the socket is not reset with unread input (which can destroy our error and close
     // frames before the peer reads them).
     let drain = async {
-        while let Some(Ok(frame)) = stream.next().await {
+        while let Some(Ok(frame)) = socket.next().await {
             if matches!(frame, WsMessage::Close(_)) {
                 break;
             }
@@ -296,24 +308,17 @@ fn elapsed_ms(since: Instant) -> u64 {
 
 /// Sends the last frames of a closing connection, giving the peer `grace` to take them
 /// (boxed: a cold path that would otherwise size every connection's task).
-async fn close_with(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, WsMessage>,
-    frames: Vec<WsMessage>,
-    grace: Duration,
-) {
-    match Box::pin(tokio::time::timeout(grace, send_all(sink, frames))).await {
+async fn close_with(socket: &mut WebSocket, frames: Vec<WsMessage>, grace: Duration) {
+    match Box::pin(tokio::time::timeout(grace, send_all(socket, frames))).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::debug!(error = %e, "could not send the last frames"),
         Err(_) => tracing::debug!(?grace, "the peer did not take the last frames in time"),
     }
 }
 
-async fn send_all(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, WsMessage>,
-    frames: Vec<WsMessage>,
-) -> Result<(), axum::Error> {
+async fn send_all(socket: &mut WebSocket, frames: Vec<WsMessage>) -> Result<(), axum::Error> {
     for frame in frames {
-        sink.feed(frame).await?;
+        socket.feed(frame).await?;
     }
-    sink.flush().await
+    socket.flush().await
 }

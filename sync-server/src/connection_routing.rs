@@ -3,20 +3,20 @@
 
 use std::sync::Arc;
 
-use nachbar_core::protocol::Message;
-use tokio::sync::mpsc;
-
 use crate::access::Principal;
 use crate::backlog::Backlog;
 use crate::hub::{ConnId, HubInput, Identity};
 use crate::hubs::{HubStopped, Hubs, Route};
 use crate::shell::{Command, Outbound, Outlet};
+use nachbar_core::protocol::Message;
 
 /// A connection's way to the hub workers.
 #[derive(Debug)]
 pub struct Routing {
     hubs: Hubs,
     conn: ConnId,
+    /// The workers were told the connection ended.
+    closed: bool,
     /// Only with several workers (boxed: an idle connection of a one-worker hub pays a word).
     links: Option<Box<Links>>,
 }
@@ -25,8 +25,10 @@ pub struct Routing {
 #[derive(Debug)]
 struct Links {
     principal: Principal,
-    /// Weak: the hub workers alone keep the queue open (the task ends when they drop it).
-    queue: mpsc::WeakUnboundedSender<Outbound>,
+    /// The connection's queue (a sender held here too: with several workers the connection
+    /// ends on a close from one of them, on a failed send to one, or on shutdown, not when
+    /// they all let go of the queue).
+    queue: futures_channel::mpsc::UnboundedSender<Outbound>,
     backlog: Arc<Backlog>,
     overflowed: tokio_util::sync::CancellationToken,
     /// Who the handshake said the connection is (none before it passed).
@@ -51,7 +53,7 @@ impl Routing {
         let links = (hubs.count() > 1).then(|| {
             Box::new(Links {
                 principal: principal.clone(),
-                queue: outlet.queue.downgrade(),
+                queue: outlet.queue.clone(),
                 backlog: Arc::clone(&outlet.backlog),
                 overflowed: outlet.overflowed.clone(),
                 identity: None,
@@ -69,7 +71,20 @@ impl Routing {
         primary
             .send(Command::Input(HubInput::Connect { conn, principal }))
             .map_err(|_| HubStopped)?;
-        Ok(Routing { hubs, conn, links })
+        Ok(Routing {
+            hubs,
+            conn,
+            closed: false,
+            links,
+        })
+    }
+
+    /// How many workers a message goes to (what its inbound credit is taken for).
+    pub fn copies(&self, message: &Message) -> usize {
+        match (&self.links, self.hubs.route(message)) {
+            (Some(l), Route::All) if l.identity.is_some() => self.hubs.count(),
+            _ => 1,
+        }
     }
 
     /// Whether the connection waits for its handshake's answer before it reads on (only with
@@ -87,7 +102,8 @@ impl Routing {
         }
     }
 
-    /// Hands a peer's message to the worker it concerns, with the credit it took.
+    /// Hands a peer's message to the worker it concerns, with the credit it took (a message
+    /// for every worker takes [`Routing::copies`] times its cost, shared out over the copies).
     ///
     /// # Errors
     /// When the hub has stopped, or has let go of the connection.
@@ -112,16 +128,13 @@ impl Routing {
                 send_inbound(self.hubs.worker(i), conn, message, credit)
             }
             Route::All => {
-                for i in 1..self.hubs.count() {
+                let mut credit = credit;
+                let n = self.hubs.count();
+                let share = credit.num_permits() / n;
+                for i in 1..n {
                     attach(&self.hubs, conn, links, i)?;
-                    let input = HubInput::Receive {
-                        conn,
-                        message: message.clone(),
-                    };
-                    self.hubs
-                        .worker(i)
-                        .send(Command::Input(input))
-                        .map_err(|_| HubStopped)?;
+                    let copy = credit.split(share).ok_or(HubStopped)?;
+                    send_inbound(self.hubs.worker(i), conn, message.clone(), copy)?;
                 }
                 send_inbound(self.hubs.primary(), conn, message, credit)
             }
@@ -129,13 +142,13 @@ impl Routing {
     }
 
     /// The connection ended (`refused` for what it was closed for): every worker that knows
-    /// it forgets it; a refusal is counted once, by the primary.
-    pub fn close(&self, refused: Option<&'static str>) {
+    /// it forgets it, the primary last (so that what it frees, a peer id or a storage-id
+    /// claim, is free on every worker); a refusal is counted once, by the primary.
+    pub fn close(&mut self, refused: Option<&'static str>) {
+        if std::mem::replace(&mut self.closed, true) {
+            return;
+        }
         let conn = self.conn;
-        let _ = self.hubs.primary().send(Command::Input(match refused {
-            Some(kind) => HubInput::Refused { conn, kind },
-            None => HubInput::Disconnect { conn },
-        }));
         let attached = self.links.as_ref().map_or(1, |l| l.attached);
         for i in 1..self.hubs.count() {
             if attached & (1 << i) != 0 {
@@ -145,6 +158,17 @@ impl Routing {
                     .send(Command::Input(HubInput::Disconnect { conn }));
             }
         }
+        let _ = self.hubs.primary().send(Command::Input(match refused {
+            Some(kind) => HubInput::Refused { conn, kind },
+            None => HubInput::Disconnect { conn },
+        }));
+    }
+}
+
+impl Drop for Routing {
+    /// However the connection's task ends (a panic, a dropped future), the workers forget it.
+    fn drop(&mut self) {
+        self.close(None);
     }
 }
 
@@ -168,7 +192,7 @@ fn attach(hubs: &Hubs, conn: ConnId, links: &mut Links, i: usize) -> Result<(), 
     if links.attached & (1 << i) != 0 {
         return Ok(());
     }
-    let (Some(queue), Some(identity)) = (links.queue.upgrade(), links.identity.clone()) else {
+    let Some(identity) = links.identity.clone() else {
         return Err(HubStopped);
     };
     let worker = hubs.worker(i);
@@ -176,7 +200,7 @@ fn attach(hubs: &Hubs, conn: ConnId, links: &mut Links, i: usize) -> Result<(), 
         .send(Command::Register {
             conn,
             outbound: Outlet {
-                queue,
+                queue: links.queue.clone(),
                 backlog: Arc::clone(&links.backlog),
                 overflowed: links.overflowed.clone(),
             },

@@ -53,7 +53,8 @@ async fn serve_on(hubs: crate::hubs::Hubs) -> String {
 /// Serves one connection at a local address; the hub's commands come out of the receiver.
 async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
     let (hub, commands) = mpsc::unbounded_channel();
-    (serve_on(crate::hubs::Hubs::new(vec![hub])).await, commands)
+    let hubs = crate::hubs::Hubs::new(vec![hub]);
+    (serve_on(hubs).await, commands)
 }
 
 thread_local! {
@@ -132,13 +133,15 @@ async fn a_connection_stops_reading_while_the_hub_holds_its_input() {
 /// Serves one connection with two stand-in hub workers.
 async fn serve_on_two_workers() -> (
     String,
+    crate::hubs::Hubs,
     mpsc::UnboundedReceiver<Command>,
     mpsc::UnboundedReceiver<Command>,
 ) {
     let (primary, primary_rx) = mpsc::unbounded_channel();
     let (second, second_rx) = mpsc::unbounded_channel();
-    let url = serve_on(crate::hubs::Hubs::new(vec![primary, second])).await;
-    (url, primary_rx, second_rx)
+    let hubs = crate::hubs::Hubs::new(vec![primary, second]);
+    let url = serve_on(hubs.clone()).await;
+    (url, hubs, primary_rx, second_rx)
 }
 
 /// What a stand-in worker received within `wait`, as short names.
@@ -171,11 +174,10 @@ async fn received(
 
 #[tokio::test]
 async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_to_its_worker() {
-    let (url, mut primary, mut second) = serve_on_two_workers().await;
+    let (url, hubs, mut primary, mut second) = serve_on_two_workers().await;
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let peer = PeerId("phone".to_owned());
     let server = PeerId("server".to_owned());
-    let hubs = crate::hubs::Hubs::new(vec![mpsc::unbounded_channel().0; 2]);
     let doc = std::iter::repeat_with(DocumentId::random)
         .find(|d| hubs.index_of(d) == 1)
         .unwrap();
@@ -222,7 +224,7 @@ async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_t
     };
     outlets[0]
         .queue
-        .send(Outbound::Joined(Box::new(identity)))
+        .unbounded_send(Outbound::Joined(Box::new(identity)))
         .unwrap();
     assert_eq!(
         received(&mut second, wait, &mut outlets).await,
@@ -230,13 +232,21 @@ async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_t
             "register",
             "attach phone",
             "request",
-            "input remote-subscription-change"
+            "remote-subscription-change"
         ]
     );
     assert_eq!(
         received(&mut primary, wait, &mut outlets).await,
         ["remote-subscription-change"]
     );
+    // A worker queues the connection's close: what the peer sends on reaches no worker.
+    outlets[0].backlog.close();
+    socket
+        .send(WsMessage::Binary(frames[1].encode().into()))
+        .await
+        .unwrap();
+    assert!(received(&mut second, wait, &mut outlets).await.is_empty());
+    assert!(received(&mut primary, wait, &mut outlets).await.is_empty());
     drop(outlets);
     socket.close(None).await.unwrap();
     assert_eq!(

@@ -6,9 +6,10 @@
 //! A connection's handshake runs on the first worker (the primary), which holds every
 //! connection and checks what spans connections (peer ids, storage-id claims); a connection
 //! is attached to another worker with the identity its handshake gave it when it first sends
-//! a message for one of that worker's documents. Per-connection bounds of the hub hold per
-//! worker.
+//! a message for one of that worker's documents. Per-connection bounds of the hub are shared
+//! out over the workers ([`crate::hub::HubConfig::per_worker`]).
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use nachbar_core::ids::DocumentId;
@@ -26,6 +27,8 @@ pub const MAX_WORKERS: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Hubs {
     workers: Arc<[HubSender]>,
+    /// Keyed at random per process: peers choose document ids, not which worker they fall to.
+    spread: std::collections::hash_map::RandomState,
 }
 
 /// The hub task is gone (the server is stopping).
@@ -54,6 +57,7 @@ impl Hubs {
         );
         Hubs {
             workers: workers.into(),
+            spread: std::collections::hash_map::RandomState::new(),
         }
     }
 
@@ -77,12 +81,8 @@ impl Hubs {
 
     /// The index of the worker that owns `doc`.
     pub fn index_of(&self, doc: &DocumentId) -> usize {
-        let bytes = doc.as_bytes();
-        let mut low = [0u8; 8];
-        low.copy_from_slice(&bytes[8..]);
-        // Document ids are random (UUID v4): their low bytes spread evenly.
         let n = self.workers.len() as u64;
-        usize::try_from(u64::from_le_bytes(low) % n).unwrap_or(0)
+        usize::try_from(self.spread.hash_one(doc.as_bytes()) % n).unwrap_or(0)
     }
 
     /// The worker that owns `doc`.
@@ -126,7 +126,11 @@ impl Hubs {
         Ok(())
     }
 
-    /// Waits until every worker's rules are at least at directory `version`.
+    /// Waits until every worker's rules are at least at directory `version` (a worker behind
+    /// it reads the directory itself: only after a directory change the storage watcher has
+    /// not brought yet). Not one read handed to the others: a snapshot read before a token
+    /// was issued lacks it (issuing one moves no version), and a worker re-checking its
+    /// connections against it would close that token's connection as revoked.
     ///
     /// # Errors
     /// When a worker has stopped.

@@ -126,7 +126,6 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     let (senders, receivers): (Vec<HubSender>, Vec<_>) = (0..config.hub_worker_count())
         .map(|_| mpsc::unbounded_channel::<Command>())
         .unzip();
-    let hubs = Hubs::new(senders.clone());
     let writer_stats = Arc::new(WriterStats::default());
     let report = |worker: &HubSender, input| {
         let _ = worker.send(Command::Input(input));
@@ -152,6 +151,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     let directory_version = directory.version;
     let policy = Arc::new(DirectoryPolicy::new(directory));
     let policy_cell = PolicyCell::new(Arc::clone(&policy));
+    let hubs = Hubs::new(senders.clone());
     let (committed, _) = tokio::sync::broadcast::channel(1024);
     let hub_config = HubConfig {
         evict_after_ms: config.evict_after_secs * 1000,
@@ -161,7 +161,8 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
             ..crate::sync_limits::SyncLimits::default()
         },
         ..HubConfig::new(node_peer_id(&storage_id), StorageId(storage_id.clone()))
-    };
+    }
+    .per_worker(senders.len());
     let hub_tasks = senders
         .iter()
         .zip(receivers)

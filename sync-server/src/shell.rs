@@ -62,8 +62,9 @@ impl Outbound {
 /// signal that closes the connection at once (without waiting for the queue to drain).
 #[derive(Debug, Clone)]
 pub struct Outlet {
-    /// The queue.
-    pub queue: mpsc::UnboundedSender<Outbound>,
+    /// The queue (futures' unbounded channel: an idle one takes about a tenth of tokio's,
+    /// which allocates a block of 32 slots up front).
+    pub queue: futures_channel::mpsc::UnboundedSender<Outbound>,
     /// Bytes queued and not yet written to the socket (the connection task subtracts).
     pub backlog: Arc<Backlog>,
     /// Cancelled when the connection must close because it does not keep up.
@@ -252,7 +253,9 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     for (conn, identity) in fx.joined {
         // Not counted against the backlog: nothing goes on the wire.
         if let Some(outlet) = conns.get(&conn) {
-            let _ = outlet.queue.send(Outbound::Joined(Box::new(identity)));
+            let _ = outlet
+                .queue
+                .unbounded_send(Outbound::Joined(Box::new(identity)));
         }
     }
     for request in fx.persist {
@@ -282,6 +285,9 @@ fn perform(fx: Effects, out: &mut Outlets, shell: &HubShell) {
     }
     for close in fx.close {
         let conn = close.conn;
+        if let Some(outlet) = conns.get(&conn) {
+            outlet.backlog.close();
+        }
         deliver(conns, hub, conn, Outbound::Close(Box::new(close)));
         conns.remove(&conn);
     }
@@ -306,7 +312,7 @@ fn deliver(conns: &mut HashMap<ConnId, Outlet>, hub: &HubSender, conn: ConnId, i
     let size = item.size_hint();
     let verdict = outlet.backlog.add(size, Instant::now());
     let overflow = verdict == Verdict::Overflow && matches!(item, Outbound::Message(_));
-    if overflow || outlet.queue.send(item).is_err() {
+    if overflow || outlet.queue.unbounded_send(item).is_err() {
         if overflow {
             tracing::warn!(
                 conn_id = conn,
@@ -316,14 +322,8 @@ fn deliver(conns: &mut HashMap<ConnId, Outlet>, hub: &HubSender, conn: ConnId, i
             outlet.overflowed.cancel();
         }
         conns.remove(&conn);
-        let input = if overflow {
-            HubInput::Refused {
-                conn,
-                kind: "overflow",
-            }
-        } else {
-            HubInput::Disconnect { conn }
-        };
-        let _ = hub.send(Command::Input(input));
+        // Forgotten here at once; the refusal is counted once, when the connection task
+        // reports its end to the primary worker.
+        let _ = hub.send(Command::Input(HubInput::Disconnect { conn }));
     }
 }

@@ -396,7 +396,13 @@ fn on_postgres(runtime: &tokio::runtime::Runtime) {
     };
     let one = on(&url);
     let (hood, business) = neighbourhood(&one);
-    runtime.block_on(throughput(&[&one], 10, "PostgreSQL, 1 node", &hood, &business));
+    runtime.block_on(throughput(
+        &[&one],
+        10,
+        "PostgreSQL, 1 node",
+        &hood,
+        &business,
+    ));
     let two = on(&url);
     let three = on(&url);
     runtime.block_on(throughput(

@@ -53,7 +53,9 @@ impl Hub {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if !c.subscription_rate.take(now) {
+        // The rate is the primary worker's to hold (the workers' clocks differ a little; the
+        // size bounds below are the same on every worker).
+        if !c.attached && !c.subscription_rate.take(now) {
             let per_minute = self.config.subscription_changes_per_minute;
             let reason = format!("more than {per_minute} remote-subscription-change a minute");
             return self.fail(conn, CloseCode::Policy, "limits", reason, fx);
@@ -78,7 +80,7 @@ impl Hub {
         }
         if over {
             let reason = format!("follows more than {max} storage ids");
-            return self.fail(conn, CloseCode::Policy, "limits", reason, fx);
+            return self.fail_everywhere(conn, CloseCode::Policy, "limits", reason, fx);
         }
         if !added {
             return;

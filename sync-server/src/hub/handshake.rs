@@ -194,7 +194,7 @@ impl Hub {
                 if add.len() + remove.len() > self.config.max_subscription_ids =>
             {
                 let max = self.config.max_subscription_ids;
-                self.fail(
+                self.fail_everywhere(
                     conn,
                     CloseCode::Policy,
                     "limits",

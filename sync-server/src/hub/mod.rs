@@ -248,6 +248,25 @@ impl HubConfig {
             fanout_latency: crate::metrics::latency_histogram(),
         }
     }
+
+    /// This config for one of `workers` hub workers: what one connection may make the hub
+    /// keep (documents, documents not stored yet, remembered wishes, ephemeral sessions) and
+    /// the guesses it may make are shared out, so that all workers together hold the
+    /// connection to about the bounds of one (documents spread evenly over the workers).
+    /// Rates of messages the peer must be able to send to one document (ephemeral messages)
+    /// stay whole on each worker.
+    #[must_use]
+    pub fn per_worker(mut self, workers: usize) -> Self {
+        let n = workers.max(1);
+        let share = |bound: usize| bound.div_ceil(n);
+        self.max_docs_per_connection = share(self.max_docs_per_connection);
+        self.max_new_docs_per_connection = share(self.max_new_docs_per_connection);
+        self.max_wanted_per_connection = share(self.max_wanted_per_connection);
+        self.ephemeral_sessions_per_connection = share(self.ephemeral_sessions_per_connection);
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        self.max_unavailable_per_minute = self.max_unavailable_per_minute.div_ceil(n32);
+        self
+    }
 }
 
 #[derive(Debug)]
@@ -416,19 +435,13 @@ impl Hub {
         match input {
             HubInput::Connect { conn, principal } => {
                 let c = self.new_conn(principal);
-                self.conns.insert(conn, c);
+                self.add_conn(conn, c);
             }
             HubInput::Attach {
                 conn,
                 principal,
                 identity,
-            } => {
-                let mut c = self.new_conn(principal);
-                c.peer = Some(identity.peer);
-                c.storage_id = identity.storage_id;
-                c.attached = true;
-                self.conns.insert(conn, c);
-            }
+            } => self.attach(conn, principal, identity),
             HubInput::Receive { conn, message } => {
                 self.stats.messages_in += 1;
                 self.receive(conn, message, &mut fx);
@@ -451,6 +464,24 @@ impl Hub {
         }
         self.stats.messages_out += fx.send.len() as u64;
         fx
+    }
+
+    /// Establishes `conn`, whose handshake passed on another worker, as `identity`. (Its token
+    /// is not checked here: this worker's rules may be older than the token. A revocation
+    /// closes it on the worker that holds its handshake, and once a close is queued the
+    /// connection hands no worker anything more.)
+    fn attach(&mut self, conn: ConnId, principal: Principal, identity: Identity) {
+        let mut c = self.new_conn(principal);
+        c.peer = Some(identity.peer);
+        c.storage_id = identity.storage_id;
+        c.attached = true;
+        self.add_conn(conn, c);
+    }
+
+    fn add_conn(&mut self, conn: ConnId, c: Conn) {
+        // The shell numbers connections once and attaches each to a worker once.
+        debug_assert!(!self.conns.contains_key(&conn), "connection {conn} twice");
+        self.conns.entry(conn).or_insert(c);
     }
 
     fn new_conn(&self, principal: Principal) -> Conn {
@@ -488,6 +519,23 @@ impl Hub {
 
     fn refuse(&mut self, kind: &'static str) {
         *self.stats.refusals.entry(kind).or_default() += 1;
+    }
+
+    /// Like [`Hub::fail`], for what every worker of a connection sees alike and rules on alike
+    /// (a `remote-subscription-change` goes to each): the worker that holds its handshake
+    /// counts it, sends the `error` and closes; a worker it is attached to only forgets it.
+    fn fail_everywhere(
+        &mut self,
+        conn: ConnId,
+        code: CloseCode,
+        kind: &'static str,
+        message: String,
+        fx: &mut Effects,
+    ) {
+        if self.conns.get(&conn).is_some_and(|c| c.attached) {
+            return self.disconnect(conn);
+        }
+        self.fail(conn, code, kind, message, fx);
     }
 
     /// Sends `error` and closes the connection; it is forgotten at once.

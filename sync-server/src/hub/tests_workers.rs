@@ -137,3 +137,74 @@ fn a_revoked_token_closes_the_connection_on_every_worker_and_counts_once() {
     assert_eq!(total.refusals.get("revoked"), Some(&1));
     assert_eq!(total.peers, 0);
 }
+
+fn subscription(alice: &Client, ids: usize) -> HubInput {
+    HubInput::Receive {
+        conn: 1,
+        message: Message::RemoteSubscriptionChange {
+            sender_id: alice.peer.clone(),
+            target_id: PeerId(super::tests::SERVER.into()),
+            add: (0..ids).map(|i| StorageId(format!("s{i}"))).collect(),
+            remove: vec![],
+        },
+    }
+}
+
+fn errors(net: &mut Net) -> usize {
+    net.take(1)
+        .iter()
+        .filter(|m| matches!(m, Message::Error { .. }))
+        .count()
+}
+
+#[test]
+fn a_subscription_flood_is_refused_by_the_primary_alone() {
+    let (mut primary, mut worker, alice) = alice_on_two_workers();
+    for _ in 0..100 {
+        primary.input(subscription(&alice, 1));
+        worker.input(subscription(&alice, 1));
+    }
+    assert_eq!(primary.closed.len(), 1, "over the rate");
+    assert_eq!(errors(&mut primary), 1, "the primary says why");
+    assert!(worker.closed.is_empty(), "the rate is the primary's");
+    assert_eq!(errors(&mut worker), 0);
+    let mut total = primary.hub.stats();
+    total.add_worker(&worker.hub.stats());
+    assert_eq!(total.refusals.get("limits"), Some(&1));
+}
+
+#[test]
+fn an_oversized_subscription_is_refused_once_and_forgotten_on_every_worker() {
+    let (mut primary, mut worker, alice) = alice_on_two_workers();
+    let max = primary.hub.config.max_subscription_ids;
+    primary.input(subscription(&alice, max + 1));
+    worker.input(subscription(&alice, max + 1));
+    assert_eq!(primary.closed.len(), 1);
+    assert_eq!(errors(&mut primary), 1, "one error, from the primary");
+    assert!(worker.closed.is_empty() && errors(&mut worker) == 0);
+    assert_eq!(worker.hub.stats().peers, 0, "the worker forgot it");
+    let mut total = primary.hub.stats();
+    total.add_worker(&worker.hub.stats());
+    assert_eq!(total.refusals.get("limits"), Some(&1));
+}
+
+#[test]
+fn per_connection_bounds_are_shared_out_over_the_workers() {
+    let one = HubConfig::new(PeerId("s".into()), StorageId("t".into()));
+    let two = one.clone().per_worker(2);
+    assert_eq!(
+        two.max_docs_per_connection,
+        one.max_docs_per_connection.div_ceil(2)
+    );
+    assert_eq!(
+        two.max_new_docs_per_connection,
+        one.max_new_docs_per_connection.div_ceil(2)
+    );
+    assert_eq!(
+        two.max_unavailable_per_minute,
+        one.max_unavailable_per_minute.div_ceil(2)
+    );
+    assert_eq!(two.ephemeral_per_second, one.ephemeral_per_second);
+    let same = one.clone().per_worker(1);
+    assert_eq!(same.max_docs_per_connection, one.max_docs_per_connection);
+}
