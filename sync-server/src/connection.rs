@@ -11,7 +11,7 @@ use nachbar_core::protocol::{Limits, Message};
 
 use crate::access::Principal;
 use crate::backlog::Backlog;
-use crate::connection_routing::Routing;
+use crate::connection_routing::{Routing, RoutingError};
 use crate::hub::{Close, CloseCode, ConnId};
 use crate::hubs::Hubs;
 use crate::rate::TokenBucket;
@@ -147,6 +147,13 @@ pub async fn serve(
             close_frame(code, &message),
         ]
     };
+    let overflow_frames = || {
+        let limit = config.max_outbound_bytes;
+        fail(
+            CloseCode::Policy,
+            format!("more than {limit} bytes wait for this peer"),
+        )
+    };
     loop {
         let mut sent_bytes = 0;
         let outgoing: Vec<WsMessage> = tokio::select! {
@@ -155,6 +162,9 @@ pub async fn serve(
                     last_heard = Instant::now();
                 }
                 match frame {
+                    // A hub worker queued the connection's close: nothing more reaches the
+                    // workers (the close is on its way), and nothing more is decoded.
+                    Some(Ok(WsMessage::Binary(_))) if backlog.is_closing() => continue,
                     Some(Ok(WsMessage::Binary(_))) if !rate.take(elapsed_ms(started)) => {
                         let limit = config.max_messages_per_second;
                         tracing::warn!(conn_id = conn, "message rate over the limit");
@@ -164,9 +174,6 @@ pub async fn serve(
                         break;
                     }
                     Some(Ok(WsMessage::Binary(bytes))) => match Message::decode(&bytes, &config.limits) {
-                        // A hub worker queued the connection's close: nothing more reaches the
-                        // workers (the close is on its way).
-                        Ok(_) if backlog.is_closing() => continue,
                         Ok(message) => {
                             if matches!(message, Message::Join { .. }) {
                                 deadline = None;
@@ -179,10 +186,16 @@ pub async fn serve(
                                 () = shutdown.cancelled() => break,
                             };
                             let Ok(credit) = credit else { break };
-                            if routing.inbound(message, credit).is_err() {
-                                break;
+                            match routing.inbound(message, credit) {
+                                Ok(()) => continue,
+                                Err(RoutingError::Limit(why)) => {
+                                    tracing::warn!(conn_id = conn, %why, "closing connection");
+                                    refused = Some("limits");
+                                    close_with(&mut socket, fail(CloseCode::Policy, why), CLOSE_GRACE).await;
+                                    break;
+                                }
+                                Err(RoutingError::Stopped) => break,
                             }
-                            continue;
                         }
                         Err(e) => {
                             tracing::warn!(conn_id = conn, error = %e, "refused a message");
@@ -215,7 +228,8 @@ pub async fn serve(
                     }
                 }
             },
-            out = out_rx.next() => match out {
+            // Once over its limit, the peer gets the overflow's error and close, not what waits.
+            out = out_rx.next(), if !overflowed.is_cancelled() => match out {
                 Some(Outbound::Message(m)) => {
                     sent_bytes = crate::shell::size_hint(&m);
                     vec![WsMessage::Binary(m.encode().into())]
@@ -231,13 +245,18 @@ pub async fn serve(
                     close_with(&mut socket, vec![close_frame(code, &reason)], CLOSE_GRACE).await;
                     break;
                 }
+                // The hub let go of the queue when it found the peer over its limit (the
+                // overflow signal may be ready at the same time): counted as such.
+                None if overflowed.is_cancelled() => {
+                    refused = Some("overflow");
+                    close_with(&mut socket, overflow_frames(), CLOSE_GRACE).await;
+                    break;
+                }
                 None => break,
             },
             () = overflowed.cancelled() => {
-                let limit = config.max_outbound_bytes;
-                let frames = fail(CloseCode::Policy, format!("more than {limit} bytes wait for this peer"));
                 refused = Some("overflow");
-                close_with(&mut socket, frames, CLOSE_GRACE).await;
+                close_with(&mut socket, overflow_frames(), CLOSE_GRACE).await;
                 break;
             }
             () = async { if let Some(d) = &mut deadline { d.await } }, if deadline.is_some() => {

@@ -7,6 +7,7 @@ use crate::access::Principal;
 use crate::backlog::Backlog;
 use crate::hub::{ConnId, HubInput, Identity};
 use crate::hubs::{HubStopped, Hubs, Route};
+use crate::rate::TokenBucket;
 use crate::shell::{Command, Outbound, Outlet};
 use nachbar_core::protocol::Message;
 
@@ -37,6 +38,27 @@ struct Links {
     awaiting_join: bool,
     /// Bit `i`: worker `i` knows the connection (the primary always does).
     attached: u64,
+    /// The rate of its `remote-subscription-change` messages (each goes to every worker).
+    subscription_rate: TokenBucket,
+    /// When the connection opened (the rate's clock).
+    opened: std::time::Instant,
+}
+
+/// Why a peer's message was not handed on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoutingError {
+    /// The hub has stopped, or has let go of the connection.
+    #[error("the hub has stopped")]
+    Stopped,
+    /// Over a bound of the connection: it is closed with this reason (1008).
+    #[error("{0}")]
+    Limit(String),
+}
+
+impl From<HubStopped> for RoutingError {
+    fn from(_: HubStopped) -> Self {
+        RoutingError::Stopped
+    }
 }
 
 impl Routing {
@@ -59,6 +81,11 @@ impl Routing {
                 identity: None,
                 awaiting_join: false,
                 attached: 1,
+                subscription_rate: TokenBucket::per_minute(
+                    hubs.subscription_bounds().per_minute,
+                    0,
+                ),
+                opened: std::time::Instant::now(),
             })
         });
         let primary = hubs.primary();
@@ -82,8 +109,21 @@ impl Routing {
     /// How many workers a message goes to (what its inbound credit is taken for).
     pub fn copies(&self, message: &Message) -> usize {
         match (&self.links, self.hubs.route(message)) {
-            (Some(l), Route::All) if l.identity.is_some() => self.hubs.count(),
+            (Some(l), Route::All) if l.identity.is_some() && self.within_size(message) => {
+                self.hubs.count()
+            }
             _ => 1,
+        }
+    }
+
+    /// Whether a subscription change names no more storage ids than one may (one that names
+    /// more goes to the primary alone, which refuses it).
+    fn within_size(&self, message: &Message) -> bool {
+        match message {
+            Message::RemoteSubscriptionChange { add, remove, .. } => {
+                add.len() + remove.len() <= self.hubs.subscription_bounds().max_ids
+            }
+            _ => true,
         }
     }
 
@@ -106,28 +146,41 @@ impl Routing {
     /// for every worker takes [`Routing::copies`] times its cost, shared out over the copies).
     ///
     /// # Errors
-    /// When the hub has stopped, or has let go of the connection.
+    /// When the hub has stopped, or has let go of the connection; when the peer changes its
+    /// subscriptions more often than it may.
     pub fn inbound(
         &mut self,
         message: Message,
         credit: tokio::sync::OwnedSemaphorePermit,
-    ) -> Result<(), HubStopped> {
+    ) -> Result<(), RoutingError> {
+        let within_size = self.within_size(&message);
         let conn = self.conn;
         let Some(links) = &mut self.links else {
-            return send_inbound(self.hubs.primary(), conn, message, credit);
+            return Ok(send_inbound(self.hubs.primary(), conn, message, credit)?);
         };
         if links.identity.is_none() {
             // Before the handshake everything goes to the primary (which refuses all but
             // `join`).
             links.awaiting_join |= matches!(message, Message::Join { .. });
-            return send_inbound(self.hubs.primary(), conn, message, credit);
+            return Ok(send_inbound(self.hubs.primary(), conn, message, credit)?);
         }
         match self.hubs.route(&message) {
             Route::Worker(i) => {
                 attach(&self.hubs, conn, links, i)?;
-                send_inbound(self.hubs.worker(i), conn, message, credit)
+                Ok(send_inbound(self.hubs.worker(i), conn, message, credit)?)
+            }
+            // Too large: the primary alone refuses it.
+            Route::All if !within_size => {
+                Ok(send_inbound(self.hubs.primary(), conn, message, credit)?)
             }
             Route::All => {
+                let now = u64::try_from(links.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+                if !links.subscription_rate.take(now) {
+                    let per_minute = self.hubs.subscription_bounds().per_minute;
+                    return Err(RoutingError::Limit(format!(
+                        "more than {per_minute} remote-subscription-change a minute"
+                    )));
+                }
                 let mut credit = credit;
                 let n = self.hubs.count();
                 let share = credit.num_permits() / n;
@@ -136,7 +189,7 @@ impl Routing {
                     let copy = credit.split(share).ok_or(HubStopped)?;
                     send_inbound(self.hubs.worker(i), conn, message.clone(), copy)?;
                 }
-                send_inbound(self.hubs.primary(), conn, message, credit)
+                Ok(send_inbound(self.hubs.primary(), conn, message, credit)?)
             }
         }
     }

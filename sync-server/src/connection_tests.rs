@@ -53,7 +53,7 @@ async fn serve_on(hubs: crate::hubs::Hubs) -> String {
 /// Serves one connection at a local address; the hub's commands come out of the receiver.
 async fn serve_one() -> (String, mpsc::UnboundedReceiver<Command>) {
     let (hub, commands) = mpsc::unbounded_channel();
-    let hubs = crate::hubs::Hubs::new(vec![hub]);
+    let hubs = crate::hubs::Hubs::new(vec![hub], crate::hubs::tests::bounds());
     (serve_on(hubs).await, commands)
 }
 
@@ -139,7 +139,7 @@ async fn serve_on_two_workers() -> (
 ) {
     let (primary, primary_rx) = mpsc::unbounded_channel();
     let (second, second_rx) = mpsc::unbounded_channel();
-    let hubs = crate::hubs::Hubs::new(vec![primary, second]);
+    let hubs = crate::hubs::Hubs::new(vec![primary, second], crate::hubs::tests::bounds());
     let url = serve_on(hubs.clone()).await;
     (url, hubs, primary_rx, second_rx)
 }
@@ -172,6 +172,27 @@ async fn received(
     names
 }
 
+/// A peer's `join`.
+fn join_of(peer: &PeerId) -> Message {
+    Message::Join {
+        sender_id: peer.clone(),
+        supported_protocol_versions: Some(vec!["1".to_owned()]),
+        peer_metadata: None,
+    }
+}
+
+/// The primary's handshake passes: the connection learns it is `peer`.
+fn pass_handshake(primary: &crate::shell::Outlet, peer: &PeerId) {
+    let identity = crate::hub::Identity {
+        peer: peer.clone(),
+        storage_id: None,
+    };
+    primary
+        .queue
+        .unbounded_send(Outbound::Joined(Box::new(identity)))
+        .unwrap();
+}
+
 #[tokio::test]
 async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_to_its_worker() {
     let (url, hubs, mut primary, mut second) = serve_on_two_workers().await;
@@ -182,11 +203,7 @@ async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_t
         .find(|d| hubs.index_of(d) == 1)
         .unwrap();
     let frames = [
-        Message::Join {
-            sender_id: peer.clone(),
-            supported_protocol_versions: Some(vec!["1".to_owned()]),
-            peer_metadata: None,
-        },
+        join_of(&peer),
         // Sent at once after the join (as an eager peer may).
         Message::Request {
             sender_id: peer.clone(),
@@ -217,15 +234,7 @@ async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_t
         received(&mut second, wait, &mut outlets).await.is_empty(),
         "nothing read on before the handshake's answer"
     );
-    // The primary's handshake passes.
-    let identity = crate::hub::Identity {
-        peer: peer.clone(),
-        storage_id: None,
-    };
-    outlets[0]
-        .queue
-        .unbounded_send(Outbound::Joined(Box::new(identity)))
-        .unwrap();
+    pass_handshake(&outlets[0], &peer);
     assert_eq!(
         received(&mut second, wait, &mut outlets).await,
         [
@@ -257,4 +266,76 @@ async fn with_two_workers_a_document_message_waits_for_the_handshake_then_goes_t
         received(&mut second, wait, &mut Vec::new()).await,
         ["disconnect"]
     );
+}
+
+#[tokio::test]
+async fn with_two_workers_subscription_changes_are_bounded_before_they_are_copied() {
+    let (url, hubs, mut primary, mut second) = serve_on_two_workers().await;
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let peer = PeerId("phone".to_owned());
+    socket
+        .send(WsMessage::Binary(join_of(&peer).encode().into()))
+        .await
+        .unwrap();
+    let wait = Duration::from_millis(300);
+    let mut outlets = Vec::new();
+    received(&mut primary, wait, &mut outlets).await;
+    pass_handshake(&outlets[0], &peer);
+    let change = |ids: usize| Message::RemoteSubscriptionChange {
+        sender_id: peer.clone(),
+        target_id: PeerId("server".to_owned()),
+        add: (0..ids)
+            .map(|i| nachbar_core::protocol::StorageId(format!("s{i}")))
+            .collect(),
+        remove: vec![],
+    };
+    // Too many ids: to the primary alone (which refuses it).
+    let max = hubs.subscription_bounds().max_ids;
+    socket
+        .send(WsMessage::Binary(change(max + 1).encode().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        received(&mut primary, wait, &mut outlets).await,
+        ["remote-subscription-change"]
+    );
+    assert!(received(&mut second, wait, &mut outlets).await.is_empty());
+    // Over the rate: the connection task closes it (the burst is the rate a minute). The
+    // stand-in workers take in what comes meanwhile (releasing its credit).
+    let rate = hubs.subscription_bounds().per_minute;
+    drop(outlets);
+    let copied = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&copied);
+    tokio::spawn(async move {
+        while let Some(c) = second.recv().await {
+            if matches!(c, Command::Inbound { .. }) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    tokio::spawn(async move { while primary.recv().await.is_some() {} });
+    for _ in 0..=rate {
+        socket
+            .send(WsMessage::Binary(change(1).encode().into()))
+            .await
+            .unwrap();
+    }
+    let mut error = false;
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(5), socket.next()).await {
+            Ok(Some(Ok(WsMessage::Binary(b)))) => {
+                error |= matches!(
+                    Message::decode(&b, &Limits::default()),
+                    Ok(Message::Error { .. })
+                );
+            }
+            Ok(Some(Ok(WsMessage::Close(frame)))) => break frame.map(|f| u16::from(f.code)),
+            other => panic!("no close: {other:?}"),
+        }
+    };
+    assert!(error, "an error message first");
+    assert_eq!(code, Some(1008));
+    tokio::time::sleep(wait).await;
+    let copies = copied.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(copies, rate as usize, "the rate's worth copied, no more");
 }

@@ -23,10 +23,32 @@ use crate::shell::{Command, HubSender};
 /// The most hub workers (a connection keeps which it is attached to in a `u64`).
 pub const MAX_WORKERS: usize = 64;
 
+/// What one connection's `remote-subscription-change` messages may be: with several workers
+/// the connection task holds these before it copies a message to every worker (one copy per
+/// worker of what the primary would refuse anyway costs every worker).
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionBounds {
+    /// Most storage ids one message may name.
+    pub max_ids: usize,
+    /// Messages a minute (bursts as large).
+    pub per_minute: u32,
+}
+
+impl SubscriptionBounds {
+    /// The bounds of `config`.
+    pub fn of(config: &crate::hub::HubConfig) -> Self {
+        SubscriptionBounds {
+            max_ids: config.max_subscription_ids,
+            per_minute: config.subscription_changes_per_minute,
+        }
+    }
+}
+
 /// Handles to the hub workers.
 #[derive(Debug, Clone)]
 pub struct Hubs {
     workers: Arc<[HubSender]>,
+    subscriptions: SubscriptionBounds,
     /// Keyed at random per process: peers choose document ids, not which worker they fall to.
     spread: std::collections::hash_map::RandomState,
 }
@@ -46,17 +68,19 @@ pub enum Route {
 }
 
 impl Hubs {
-    /// Handles to `workers` (at least one, at most [`MAX_WORKERS`]); the first is the primary.
+    /// Handles to `workers` (at least one, at most [`MAX_WORKERS`]; the first is the primary),
+    /// whose connections' subscriptions are bounded by `subscriptions`.
     ///
     /// # Panics
     /// With no worker, or more than [`MAX_WORKERS`].
-    pub fn new(workers: Vec<HubSender>) -> Self {
+    pub fn new(workers: Vec<HubSender>, subscriptions: SubscriptionBounds) -> Self {
         assert!(
             (1..=MAX_WORKERS).contains(&workers.len()),
             "between 1 and {MAX_WORKERS} hub workers"
         );
         Hubs {
             workers: workers.into(),
+            subscriptions,
             spread: std::collections::hash_map::RandomState::new(),
         }
     }
@@ -72,6 +96,11 @@ impl Hubs {
     /// For an index out of range.
     pub fn worker(&self, index: usize) -> &HubSender {
         &self.workers[index]
+    }
+
+    /// The bounds of a connection's subscription changes.
+    pub fn subscription_bounds(&self) -> SubscriptionBounds {
+        self.subscriptions
     }
 
     /// The primary worker: handshakes and connection-wide messages.
@@ -188,7 +217,7 @@ impl Hubs {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn hubs(n: usize) -> Hubs {
@@ -196,7 +225,16 @@ mod tests {
             (0..n)
                 .map(|_| tokio::sync::mpsc::unbounded_channel().0)
                 .collect(),
+            bounds(),
         )
+    }
+
+    /// The default bounds of a hub.
+    pub(crate) fn bounds() -> SubscriptionBounds {
+        SubscriptionBounds::of(&crate::hub::HubConfig::new(
+            nachbar_core::protocol::PeerId("s".into()),
+            nachbar_core::protocol::StorageId("t".into()),
+        ))
     }
 
     #[test]

@@ -151,7 +151,6 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
     let directory_version = directory.version;
     let policy = Arc::new(DirectoryPolicy::new(directory));
     let policy_cell = PolicyCell::new(Arc::clone(&policy));
-    let hubs = Hubs::new(senders.clone());
     let (committed, _) = tokio::sync::broadcast::channel(1024);
     let hub_config = HubConfig {
         evict_after_ms: config.evict_after_secs * 1000,
@@ -163,6 +162,10 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         ..HubConfig::new(node_peer_id(&storage_id), StorageId(storage_id.clone()))
     }
     .per_worker(senders.len());
+    let hubs = Hubs::new(
+        senders.clone(),
+        crate::hubs::SubscriptionBounds::of(&hub_config),
+    );
     let hub_tasks = senders
         .iter()
         .zip(receivers)

@@ -319,6 +319,7 @@ fn deliver(conns: &mut HashMap<ConnId, Outlet>, hub: &HubSender, conn: ConnId, i
                 queued = outlet.backlog.queued(),
                 "outbound backlog over its limit: closing the connection"
             );
+            outlet.backlog.close();
             outlet.overflowed.cancel();
         }
         conns.remove(&conn);

@@ -252,19 +252,26 @@ impl HubConfig {
     /// This config for one of `workers` hub workers: what one connection may make the hub
     /// keep (documents, documents not stored yet, remembered wishes, ephemeral sessions) and
     /// the guesses it may make are shared out, so that all workers together hold the
-    /// connection to about the bounds of one (documents spread evenly over the workers).
-    /// Rates of messages the peer must be able to send to one document (ephemeral messages)
-    /// stay whole on each worker.
+    /// connection to about the bounds of one. Documents fall to workers at random, so each
+    /// share has slack of three standard deviations (a connection near a bound is not closed
+    /// because more of its documents fell to one worker). Rates of messages the peer must be
+    /// able to send to one document (ephemeral messages) stay whole on each worker.
     #[must_use]
     pub fn per_worker(mut self, workers: usize) -> Self {
         let n = workers.max(1);
-        let share = |bound: usize| bound.div_ceil(n);
+        let share = |bound: usize| {
+            if n == 1 {
+                return bound;
+            }
+            let even = bound.div_ceil(n);
+            (even + 3 * even.isqrt()).min(bound)
+        };
         self.max_docs_per_connection = share(self.max_docs_per_connection);
         self.max_new_docs_per_connection = share(self.max_new_docs_per_connection);
         self.max_wanted_per_connection = share(self.max_wanted_per_connection);
         self.ephemeral_sessions_per_connection = share(self.ephemeral_sessions_per_connection);
-        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
-        self.max_unavailable_per_minute = self.max_unavailable_per_minute.div_ceil(n32);
+        let unavailable = usize::try_from(self.max_unavailable_per_minute).unwrap_or(usize::MAX);
+        self.max_unavailable_per_minute = u32::try_from(share(unavailable)).unwrap_or(u32::MAX);
         self
     }
 }

@@ -189,22 +189,24 @@ fn an_oversized_subscription_is_refused_once_and_forgotten_on_every_worker() {
 }
 
 #[test]
-fn per_connection_bounds_are_shared_out_over_the_workers() {
+fn per_connection_bounds_are_shared_out_over_the_workers_with_slack() {
     let one = HubConfig::new(PeerId("s".into()), StorageId("t".into()));
     let two = one.clone().per_worker(2);
-    assert_eq!(
-        two.max_docs_per_connection,
-        one.max_docs_per_connection.div_ceil(2)
-    );
-    assert_eq!(
-        two.max_new_docs_per_connection,
-        one.max_new_docs_per_connection.div_ceil(2)
-    );
-    assert_eq!(
-        two.max_unavailable_per_minute,
-        one.max_unavailable_per_minute.div_ceil(2)
-    );
+    // 10,000 documents: 5,000 each and three standard deviations (3 × 70).
+    assert_eq!(one.max_docs_per_connection, 10_000);
+    assert_eq!(two.max_docs_per_connection, 5_210);
+    assert_eq!(one.max_unavailable_per_minute, 100);
+    assert_eq!(two.max_unavailable_per_minute, 71);
+    assert!(two.max_new_docs_per_connection < one.max_new_docs_per_connection);
+    assert!(two.max_wanted_per_connection < one.max_wanted_per_connection);
     assert_eq!(two.ephemeral_per_second, one.ephemeral_per_second);
+    // Never more than the whole bound, and one worker keeps it whole.
+    let many = one.clone().per_worker(64);
+    assert!(many.max_unavailable_per_minute <= one.max_unavailable_per_minute);
     let same = one.clone().per_worker(1);
     assert_eq!(same.max_docs_per_connection, one.max_docs_per_connection);
+    assert_eq!(
+        same.max_unavailable_per_minute,
+        one.max_unavailable_per_minute
+    );
 }
