@@ -180,13 +180,14 @@ pub async fn serve(
                             }
                             // Back-pressure: wait (not reading) while the hub is behind on this
                             // connection's input.
-                            let cost = config.inbound_cost(bytes.len(), routing.copies(&message));
+                            let plan = routing.plan(&message);
+                            let cost = config.inbound_cost(bytes.len(), plan.copies());
                             let credit = tokio::select! {
                                 c = Arc::clone(&inbound).acquire_many_owned(cost) => c,
                                 () = shutdown.cancelled() => break,
                             };
                             let Ok(credit) = credit else { break };
-                            match routing.inbound(message, credit) {
+                            match routing.inbound(message, plan, credit) {
                                 Ok(()) => continue,
                                 Err(RoutingError::Limit(why)) => {
                                     tracing::warn!(conn_id = conn, %why, "closing connection");

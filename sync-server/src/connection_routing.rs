@@ -44,6 +44,27 @@ struct Links {
     opened: std::time::Instant,
 }
 
+/// Where one of a connection's messages goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// To the primary worker.
+    Primary,
+    /// To the worker at this index (not the primary).
+    Worker(usize),
+    /// A copy to each of this many workers.
+    All(usize),
+}
+
+impl Plan {
+    /// How many workers get the message.
+    pub fn copies(self) -> usize {
+        match self {
+            Plan::All(n) => n,
+            Plan::Primary | Plan::Worker(_) => 1,
+        }
+    }
+}
+
 /// Why a peer's message was not handed on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoutingError {
@@ -106,18 +127,27 @@ impl Routing {
         })
     }
 
-    /// How many workers a message goes to (what its inbound credit is taken for).
-    pub fn copies(&self, message: &Message) -> usize {
-        match (&self.links, self.hubs.route(message)) {
-            (Some(l), Route::All) if l.identity.is_some() && self.within_size(message) => {
-                self.hubs.count()
-            }
-            _ => 1,
+    /// Where `message` goes: decided once, before its inbound credit is taken (a message for
+    /// every worker takes one share per worker).
+    pub fn plan(&self, message: &Message) -> Plan {
+        let Some(links) = &self.links else {
+            return Plan::Primary;
+        };
+        if links.identity.is_none() {
+            // Before the handshake everything goes to the primary (which refuses all but
+            // `join`).
+            return Plan::Primary;
+        }
+        match self.hubs.route(message) {
+            Route::Worker(0) => Plan::Primary,
+            Route::Worker(i) => Plan::Worker(i),
+            // Too large: the primary alone refuses it.
+            Route::All if !self.within_size(message) => Plan::Primary,
+            Route::All => Plan::All(self.hubs.count()),
         }
     }
 
-    /// Whether a subscription change names no more storage ids than one may (one that names
-    /// more goes to the primary alone, which refuses it).
+    /// Whether a subscription change names no more storage ids than one may.
     fn within_size(&self, message: &Message) -> bool {
         match message {
             Message::RemoteSubscriptionChange { add, remove, .. } => {
@@ -142,8 +172,8 @@ impl Routing {
         }
     }
 
-    /// Hands a peer's message to the worker it concerns, with the credit it took (a message
-    /// for every worker takes [`Routing::copies`] times its cost, shared out over the copies).
+    /// Hands a peer's message where `plan` (from [`Routing::plan`]) says, with the credit it
+    /// took (shared out over the copies of a message for every worker).
     ///
     /// # Errors
     /// When the hub has stopped, or has let go of the connection; when the peer changes its
@@ -151,29 +181,25 @@ impl Routing {
     pub fn inbound(
         &mut self,
         message: Message,
+        plan: Plan,
         credit: tokio::sync::OwnedSemaphorePermit,
     ) -> Result<(), RoutingError> {
-        let within_size = self.within_size(&message);
         let conn = self.conn;
         let Some(links) = &mut self.links else {
             return Ok(send_inbound(self.hubs.primary(), conn, message, credit)?);
         };
-        if links.identity.is_none() {
-            // Before the handshake everything goes to the primary (which refuses all but
-            // `join`).
-            links.awaiting_join |= matches!(message, Message::Join { .. });
-            return Ok(send_inbound(self.hubs.primary(), conn, message, credit)?);
-        }
-        match self.hubs.route(&message) {
-            Route::Worker(i) => {
+        match plan {
+            Plan::Primary => {
+                if links.identity.is_none() {
+                    links.awaiting_join |= matches!(message, Message::Join { .. });
+                }
+                Ok(send_inbound(self.hubs.primary(), conn, message, credit)?)
+            }
+            Plan::Worker(i) => {
                 attach(&self.hubs, conn, links, i)?;
                 Ok(send_inbound(self.hubs.worker(i), conn, message, credit)?)
             }
-            // Too large: the primary alone refuses it.
-            Route::All if !within_size => {
-                Ok(send_inbound(self.hubs.primary(), conn, message, credit)?)
-            }
-            Route::All => {
+            Plan::All(n) => {
                 let now = u64::try_from(links.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
                 if !links.subscription_rate.take(now) {
                     let per_minute = self.hubs.subscription_bounds().per_minute;
@@ -182,7 +208,6 @@ impl Routing {
                     )));
                 }
                 let mut credit = credit;
-                let n = self.hubs.count();
                 let share = credit.num_permits() / n;
                 for i in 1..n {
                     attach(&self.hubs, conn, links, i)?;
