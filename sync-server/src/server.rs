@@ -166,24 +166,30 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         senders.clone(),
         crate::hubs::SubscriptionBounds::of(&hub_config),
     );
+    // Tells the connection tasks to close (shutdown, or a hub worker gone).
+    let shutdown = tokio_util::sync::CancellationToken::new();
     let hub_tasks = senders
         .iter()
         .zip(receivers)
         .map(|(sender, receiver)| {
             let policy: Arc<dyn crate::access::Policy> = Arc::clone(&policy) as _;
             let hub = Hub::new(hub_config.clone(), policy);
-            tokio::spawn(run_hub(
-                hub,
-                receiver,
-                HubShell {
-                    self_sender: sender.clone(),
-                    writer: writer_tx.clone(),
-                    documents: Arc::clone(&documents),
-                    access: Arc::clone(&node.access),
-                    policy: policy_cell.clone(),
-                    committed: committed.clone(),
-                },
-            ))
+            let shell = HubShell {
+                self_sender: sender.clone(),
+                writer: writer_tx.clone(),
+                documents: Arc::clone(&documents),
+                access: Arc::clone(&node.access),
+                policy: policy_cell.clone(),
+                committed: committed.clone(),
+            };
+            // A worker that ends (stopped, or a panic outside the hub's containment) takes
+            // every connection with it: a peer of its documents would otherwise keep a
+            // connection that goes nowhere (the others hold its queue open). Peers reconnect.
+            let gone = shutdown.clone().drop_guard();
+            tokio::spawn(async move {
+                let _gone = gone;
+                run_hub(hub, receiver, shell).await;
+            })
         })
         .collect();
     drop(writer_tx);
@@ -228,7 +234,7 @@ pub async fn start(config: &ServeConfig) -> anyhow::Result<Started> {
         slots: Arc::new(crate::connection_slots::ConnectionSlots::new(
             config.max_connections_per_user.max(1),
         )),
-        shutdown: tokio_util::sync::CancellationToken::new(),
+        shutdown,
         web: crate::web::WebState {
             data: web_store()?,
             storage: node.beside_hub.clone(),
@@ -268,3 +274,7 @@ fn node_peer_id(storage_id: &str) -> PeerId {
         &node[..8]
     ))
 }
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;
