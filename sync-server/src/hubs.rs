@@ -129,18 +129,14 @@ impl Hubs {
         }
     }
 
-    /// Hands `input` to the worker it concerns (a document's input to that document's worker,
-    /// anything else to the primary).
+    /// Hands the document's worker a chunk another process appended to storage.
     ///
     /// # Errors
     /// When the worker has stopped.
-    pub fn input(&self, input: HubInput) -> Result<(), HubStopped> {
-        let worker = match &input {
-            HubInput::External { doc, .. } | HubInput::Loaded { doc, .. } => self.for_doc(doc),
-            HubInput::Submit(s) => self.for_doc(&s.doc),
-            _ => self.primary(),
-        };
-        worker.send(Command::Input(input)).map_err(|_| HubStopped)
+    pub fn external(&self, doc: DocumentId, bytes: Vec<u8>) -> Result<(), HubStopped> {
+        self.for_doc(&doc)
+            .send(Command::Input(HubInput::External { doc, bytes }))
+            .map_err(|_| HubStopped)
     }
 
     /// New access rules for every worker.

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::access::DirectoryPolicy;
-use crate::hub::HubInput;
 use crate::hubs::Hubs;
 use crate::storage::StoreError;
 use crate::storage::backend::{AccessStore, DocumentStore, FeedCursor};
@@ -113,11 +112,7 @@ async fn forward_feed(
             let Ok(doc) = chunk.doc_id.parse() else {
                 continue;
             };
-            let input = HubInput::External {
-                doc,
-                bytes: chunk.bytes,
-            };
-            if hub.input(input).is_err() {
+            if hub.external(doc, chunk.bytes).is_err() {
                 return Ok(false);
             }
         }
